@@ -1,0 +1,125 @@
+package probe
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// DNSDetails is the evidence of resolving one name.
+type DNSDetails struct {
+	Name string   `json:"name"`
+	A    []string `json:"a"`
+	AAAA []string `json:"aaaa"`
+	// NotFound is true when the resolver said the name does not exist
+	// (NXDOMAIN), as opposed to a resolver that failed or did not answer.
+	NotFound bool    `json:"not_found,omitempty"`
+	AMS      float64 `json:"a_ms"`
+	AAAAMS   float64 `json:"aaaa_ms"`
+}
+
+// Addresses are all answers, A first.
+func (d *DNSDetails) Addresses() []string { return append(append([]string{}, d.A...), d.AAAA...) }
+
+// DNS resolves a name's A and AAAA records in parallel, timing each.
+func DNS(ctx context.Context, spec Spec, cfg *Config) Result {
+	res := NewResult(spec)
+	res.Kind = KindDNS
+	det := &DNSDetails{Name: spec.Host, A: []string{}, AAAA: []string{}}
+	res.Details.DNS = det
+	var res4 resolved
+	var res6 resolved
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); res4 = lookup(ctx, cfg, "ip4", spec.Host) }()
+	go func() { defer wg.Done(); res6 = lookup(ctx, cfg, "ip6", spec.Host) }()
+	wg.Wait()
+	det.AMS, det.AAAAMS = ms(res4.took), ms(res6.took)
+	det.A, det.AAAA = res4.addrs, res6.addrs
+	if len(det.A)+len(det.AAAA) > 0 {
+		return res
+	}
+	// Both families failed: report the more telling error. A name that
+	// exists but has no record of one family says "no such host" for it.
+	err := res4.err
+	if err == nil || (isNotFound(err) && res6.err != nil && !isNotFound(res6.err)) {
+		err = res6.err
+	}
+	if err == nil {
+		err = errors.New("no A or AAAA records")
+	}
+	det.NotFound = isNotFound(res4.err) && isNotFound(res6.err)
+	class := ClassDNS
+	if c := Classify(err); c == ClassCanceled {
+		class = c
+	}
+	res.Fail(class, err)
+	return res
+}
+
+type resolved struct {
+	addrs []string
+	took  time.Duration
+	err   error
+}
+
+func lookup(ctx context.Context, cfg *Config, network, host string) resolved {
+	var r Resolver = net.DefaultResolver
+	if cfg != nil && cfg.Resolver != nil {
+		r = cfg.Resolver
+	}
+	start := time.Now()
+	ips, err := r.LookupNetIP(ctx, network, host)
+	out := resolved{took: time.Since(start), err: err, addrs: []string{}}
+	for _, ip := range ips {
+		out.addrs = append(out.addrs, ip.Unmap().String())
+	}
+	return out
+}
+
+func isNotFound(err error) bool {
+	var de *net.DNSError
+	return errors.As(err, &de) && de.IsNotFound
+}
+
+// resolveAll resolves every distinct name of the plan in parallel and
+// returns the DNS results (id "dns:NAME") and the addresses per name.
+func (r *Runner) resolveAll(ctx context.Context, specs []Spec, cfg *Config) ([]Result, map[string][]string) {
+	var names []string
+	seen := map[string]bool{}
+	for _, s := range specs {
+		if s.Host == "" || s.Skip != "" || seen[s.Host] {
+			continue
+		}
+		if _, err := netip.ParseAddr(s.Host); err == nil {
+			continue
+		}
+		seen[s.Host] = true
+		names = append(names, s.Host)
+	}
+	timeout := r.DNSTimeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	results := make([]Result, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			spec := Spec{ID: "dns:" + name, Kind: KindDNS, Target: name, Host: name, Timeout: timeout}
+			results[i] = r.runOne(ctx, spec, cfg)
+		}()
+	}
+	wg.Wait()
+	addrs := map[string][]string{}
+	for i, name := range names {
+		if d := results[i].Details.DNS; d != nil && results[i].Status == StatusPass {
+			addrs[name] = d.Addresses()
+		}
+	}
+	return results, addrs
+}

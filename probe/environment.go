@@ -1,0 +1,88 @@
+package probe
+
+// Environment is what the client's own network looks like during a run:
+// the facts the diagnosis needs to say where a packet dies (a VPN tunnel,
+// a missing route, a NAT). It is the report's "environment" object.
+type Environment struct {
+	Interfaces []Interface `json:"interfaces"`
+	// Routes are the routes actually used to reach each probed address.
+	Routes        []Route   `json:"routes"`
+	DefaultRoutes []Route   `json:"default_routes,omitempty"`
+	VPN           VPNInfo   `json:"vpn"`
+	NAT           *NATInfo  `json:"nat,omitempty"`
+	Proxy         ProxyInfo `json:"proxy"`
+	// Unknown lists what could not be determined, in words, instead of a guess.
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// InterfaceKind classifies a network interface from what the OS says.
+type InterfaceKind string
+
+// Interface kinds.
+const (
+	IfEthernet InterfaceKind = "ethernet"
+	IfWireless InterfaceKind = "wireless"
+	IfTunnel   InterfaceKind = "tunnel" // a VPN or tunnel device (tun/tap, wireguard, ppp, ipsec, utun)
+	IfLoopback InterfaceKind = "loopback"
+	IfVirtual  InterfaceKind = "virtual" // bridges, veth, docker, hypervisor adapters
+	IfUnknown  InterfaceKind = "unknown"
+)
+
+// Interface is one local network interface.
+type Interface struct {
+	Name  string        `json:"name"`
+	Kind  InterfaceKind `json:"kind"`
+	Addrs []string      `json:"addrs"` // CIDR notation
+	MTU   int           `json:"mtu"`
+	Up    bool          `json:"up"`
+	// VPN is true when the interface is a VPN tunnel; VPNHow says how that
+	// was learned ("linux type tun", "windows adapter description", "name").
+	VPN    bool   `json:"vpn"`
+	VPNHow string `json:"vpn_how,omitempty"`
+}
+
+// Route is the route to one target address as the OS would use it.
+type Route struct {
+	Destination string `json:"destination"` // the probed address, or "default"
+	Interface   string `json:"interface"`
+	Source      string `json:"source,omitempty"`
+	Gateway     string `json:"gateway,omitempty"`
+	ViaVPN      bool   `json:"via_vpn"`
+	// NoRoute is true when the OS has no route to the destination.
+	NoRoute bool   `json:"no_route,omitempty"`
+	How     string `json:"how,omitempty"` // "netlink", "udp-connect"
+}
+
+// VPNInfo summarises the tunnels that are up.
+type VPNInfo struct {
+	Up         bool     `json:"up"`
+	Interfaces []string `json:"interfaces,omitempty"`
+}
+
+// NAT mapping and filtering behaviours (RFC 4787 / RFC 5780 terms).
+const (
+	NATEndpointIndependent     = "endpoint-independent"
+	NATAddressDependent        = "address-dependent"
+	NATAddressAndPortDependent = "address-and-port-dependent"
+	NATNone                    = "none" // the mapped address is a local address
+	NATUnknown                 = "unknown"
+)
+
+// NATInfo is the NAT behaviour seen through STUN.
+type NATInfo struct {
+	Mapping   string `json:"mapping"`
+	Filtering string `json:"filtering,omitempty"`
+	// PublicAddr is the server-reflexive address as STUN saw it.
+	PublicAddr string `json:"public_addr,omitempty"`
+	// Mapped holds the mapped address per STUN server tested from one socket.
+	Mapped  map[string]string `json:"mapped,omitempty"`
+	RFC5780 bool              `json:"rfc5780"`
+	// Checks are the ids of the checks this was derived from.
+	Checks []string `json:"checks,omitempty"`
+}
+
+// ProxyInfo is the proxy configuration from the environment.
+type ProxyInfo struct {
+	HTTPSProxy string `json:"https_proxy,omitempty"` // credentials stripped
+	NoProxy    string `json:"no_proxy,omitempty"`
+}

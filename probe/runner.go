@@ -1,0 +1,216 @@
+package probe
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"runtime/debug"
+	"sync"
+	"time"
+)
+
+// Prober runs one check. It must return within ctx (the runner sets a
+// deadline that is the check's own bound capped by the run's deadline) and
+// must not leave goroutines or sockets behind.
+type Prober func(ctx context.Context, spec Spec, cfg *Config) Result
+
+// DefaultProbers are the probers of package probe. Packages that probe
+// kinds of their own (ice) are added by the caller.
+func DefaultProbers() map[Kind]Prober {
+	return map[Kind]Prober{
+		KindDNS:       DNS,
+		KindTCP:       TCP,
+		KindTLS:       TLS,
+		KindWebSocket: WebSocket,
+	}
+}
+
+// perAddress kinds are run once per resolved address of a name, so that
+// "one of two addresses works" shows (multi-homed servers).
+var perAddress = map[Kind]bool{KindTCP: true, KindTLS: true, KindSTUN: true, KindSIP: true, KindUDPRange: true}
+
+// Runner runs a plan's checks in parallel under one deadline.
+type Runner struct {
+	Config  *Config
+	Probers map[Kind]Prober
+	// Concurrency bounds how many checks run at once (default 32).
+	Concurrency int
+	// DNSTimeout bounds each name's resolution (default 3 s).
+	DNSTimeout time.Duration
+	// Margin is kept free before the run's deadline so that checks end
+	// with their own timeout evidence and the report still gets written
+	// (default 100 ms).
+	Margin time.Duration
+}
+
+// Run resolves every name of the plan, then runs all checks; it returns the
+// DNS results followed by the checks in plan order. When ctx ends (Ctrl-C
+// or the run deadline) what had not finished is reported as skipped with
+// class canceled.
+func (r *Runner) Run(ctx context.Context, specs []Spec) []Result {
+	cfg := r.Config
+	if cfg == nil {
+		cfg = &Config{}
+	}
+	dnsResults, addrs := r.resolveAll(ctx, specs, cfg)
+
+	var jobs []Spec
+	var out []Result
+	out = append(out, dnsResults...)
+	pre := map[int]Result{} // results known without running, by job index
+	for _, s := range specs {
+		for _, j := range r.expand(s, cfg, addrs) {
+			if j.result != nil {
+				pre[len(jobs)] = *j.result
+			}
+			jobs = append(jobs, j.spec)
+		}
+	}
+	results := make([]Result, len(jobs))
+	sem := make(chan struct{}, max(r.Concurrency, 1))
+	if r.Concurrency <= 0 {
+		sem = make(chan struct{}, 32)
+	}
+	var wg sync.WaitGroup
+	for i, s := range jobs {
+		if res, ok := pre[i]; ok {
+			results[i] = res
+			continue
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			results[i] = Canceled(s, "the run ended before this check started")
+			continue
+		}
+		wg.Add(1)
+		go func(i int, s Spec) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			results[i] = r.runOne(ctx, s, cfg)
+		}(i, s)
+	}
+	wg.Wait()
+	return append(out, results...)
+}
+
+type job struct {
+	spec   Spec
+	result *Result // set when the job is decided without running
+}
+
+func (r *Runner) expand(s Spec, cfg *Config, addrs map[string][]string) []job {
+	one := func(res Result) []job { return []job{{spec: s, result: &res}} }
+	switch {
+	case s.Skip != "":
+		return one(Skipped(s, s.Skip))
+	case s.NeedsResponder && cfg.Responder == "":
+		return one(Skipped(s, "needs a ucprobe responder at the far end: start `ucprobe serve` there and pass --responder HOST"))
+	case r.Probers[s.Kind] == nil:
+		return one(Skipped(s, "not implemented"))
+	}
+	if s.Host == "" || isIP(s.Host) {
+		return []job{{spec: s}}
+	}
+	list, ok := addrs[s.Host]
+	if !ok || len(list) == 0 {
+		res := Skipped(s, fmt.Sprintf("%s did not resolve (see check dns:%s)", s.Host, s.Host))
+		res.Class = ClassDNS
+		return one(res)
+	}
+	if !perAddress[s.Kind] || len(list) == 1 {
+		s.Address = list[0]
+		return []job{{spec: s}}
+	}
+	out := make([]job, 0, len(list))
+	for _, a := range list {
+		c := s
+		c.Address = a
+		c.ID = s.ID + "@" + a
+		out = append(out, job{spec: c})
+	}
+	return out
+}
+
+func (r *Runner) runOne(ctx context.Context, s Spec, cfg *Config) (res Result) {
+	timeout := s.Timeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	deadline := time.Now().Add(timeout)
+	margin := r.Margin
+	if margin <= 0 {
+		margin = 100 * time.Millisecond
+	}
+	if runDeadline, ok := ctx.Deadline(); ok && runDeadline.Add(-margin).Before(deadline) {
+		deadline = runDeadline.Add(-margin)
+	}
+	cctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	start := time.Now()
+	defer func() {
+		if p := recover(); p != nil {
+			res = NewResult(s)
+			res.Fail(ClassProtocol, fmt.Errorf("internal error in %s check: %v", s.Kind, p))
+			if cfg.Logger != nil {
+				cfg.Logger.Error("check panicked", "check", s.ID, "panic", p, "stack", string(debug.Stack()))
+			}
+		}
+		if res.DurationMS == 0 {
+			res.DurationMS = ms(time.Since(start))
+		}
+		// The run itself ended (Ctrl-C, or its deadline cut the check
+		// short): what the check saw is not evidence about the network.
+		if ctx.Err() != nil && res.Status == StatusFail && (res.Class == ClassTimeout || res.Class == ClassCanceled) {
+			res = Canceled(s, "the run ended before this check finished")
+			res.DurationMS = ms(time.Since(start))
+		}
+	}()
+	p := r.Probers[s.Kind]
+	if p == nil && s.Kind == KindDNS {
+		p = DNS
+	}
+	return p(cctx, s, cfg)
+}
+
+// NewResult starts a result carrying the spec's identity.
+func NewResult(s Spec) Result {
+	port := s.Port
+	return Result{
+		ID: s.ID, Kind: s.Kind, Title: s.Title, Target: s.Target, Host: s.Host,
+		Address: s.Address, Port: port, Transport: s.Transport, Optional: s.Optional,
+		Status: StatusPass,
+	}
+}
+
+// Fail marks the result failed with a class and the error's text.
+func (r *Result) Fail(class ErrorClass, err error) {
+	r.Status = StatusFail
+	r.Class = class
+	if err != nil {
+		r.Error = err.Error()
+	}
+}
+
+// Skipped is a result for a check that did not run, with the reason.
+func Skipped(s Spec, reason string) Result {
+	res := NewResult(s)
+	res.Status = StatusSkip
+	res.Error = reason
+	res.Details.Skipped = reason
+	return res
+}
+
+// Canceled is a result for a check the run's end cut off.
+func Canceled(s Spec, reason string) Result {
+	res := Skipped(s, reason)
+	res.Class = ClassCanceled
+	return res
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func isIP(host string) bool {
+	_, err := netip.ParseAddr(host)
+	return err == nil
+}

@@ -1,0 +1,122 @@
+package probe
+
+import (
+	"context"
+	"crypto/x509"
+	"log/slog"
+	"net/netip"
+	"net/http"
+	"net/url"
+	"time"
+)
+
+// Spec is one resolved check: what the plan (package profiles) hands to a
+// prober. Fields that a kind does not use stay zero.
+type Spec struct {
+	ID     string
+	Kind   Kind
+	Title  string
+	Target string // as the profile wrote it after expansion, for display
+	Host   string // name or IP literal to probe
+	// Address is set by the runner when it splits a check per resolved
+	// address; probers dial it instead of Host when valid.
+	Address string
+	Port    int
+	// Ranges are the UDP ranges of a udp-range check.
+	Ranges    []PortRange
+	Transport Transport
+	Path      string // websocket path, e.g. "/ws"
+	SNI       string // TLS server name; defaults to Host
+	Timeout   time.Duration
+	// NeedsResponder marks checks only a ucprobe responder can answer.
+	NeedsResponder bool
+	Optional       bool
+	// Sample caps how many ports of a huge range are swept (0: all).
+	Sample int
+	// LocalRange, when set, binds the client side of a UDP check inside it.
+	LocalRange *PortRange
+	// Mode selects a variant of a kind (ice: "one-ended", "relay-relay",
+	// "two-ended"; sip: method).
+	Mode string
+	// Skip, when non-empty, makes the runner report the check as skipped
+	// with this reason (e.g. an optional variable was not set).
+	Skip string
+}
+
+// DialHost returns the host to connect to: the runner's resolved address when
+// set, else the host as given.
+func (s *Spec) DialHost() string {
+	if s.Address != "" {
+		return s.Address
+	}
+	return s.Host
+}
+
+// ServerName is the TLS SNI for the spec.
+func (s *Spec) ServerName() string {
+	if s.SNI != "" {
+		return s.SNI
+	}
+	return s.Host
+}
+
+// Config is what every prober of one run shares: trust, credentials, the
+// responder and knobs that come from the command line, not the profile.
+type Config struct {
+	// RootCAs verifies TLS; nil means the system roots. --ca-file adds to
+	// the system roots rather than replacing them.
+	RootCAs *x509.CertPool
+	TURN    TURNCredentials
+	// Responder is the host (optionally host:port of its HTTP endpoint) of
+	// a ucprobe responder at the far end; empty when there is none.
+	Responder      string
+	ResponderToken Secret
+	// ExtraSTUN are additional STUN servers (host:port) for NAT mapping tests.
+	ExtraSTUN []string
+	// Media is the length of the media-like measurement (0: skip).
+	Media time.Duration
+	// Proxy picks the HTTP proxy for WebSocket checks; nil means
+	// http.ProxyFromEnvironment.
+	Proxy func(*http.Request) (*url.URL, error)
+	// Resolver resolves names; nil means net.DefaultResolver.
+	Resolver Resolver
+	Logger   *slog.Logger
+}
+
+// Resolver is the part of *net.Resolver the probes use, so tests can fake DNS.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// TURNCredentials are long-term credentials or a TURN REST shared secret.
+type TURNCredentials struct {
+	Username string
+	Password Secret
+	// SharedSecret derives time-limited credentials (coturn use-auth-secret).
+	SharedSecret Secret
+}
+
+// Secret is a string that never prints: fmt, %v, %#v, JSON and slog show
+// it as "[redacted]". Use Reveal to hand the value to a protocol library.
+type Secret string
+
+const redacted = "[redacted]"
+
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return redacted
+}
+
+// GoString keeps %#v from leaking the value.
+func (s Secret) GoString() string { return s.String() }
+
+// MarshalJSON keeps encoders from leaking the value.
+func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
+
+// LogValue keeps slog from leaking the value.
+func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
+
+// Reveal returns the secret for the one place that must send it.
+func (s Secret) Reveal() string { return string(s) }
