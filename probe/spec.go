@@ -4,8 +4,8 @@ import (
 	"context"
 	"crypto/x509"
 	"log/slog"
-	"net/netip"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 )
