@@ -120,3 +120,7 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 
 // Reveal returns the secret for the one place that must send it.
 func (s Secret) Reveal() string { return string(s) }
+
+// DefaultResponderPort is the TCP port of a ucprobe responder's HTTP
+// endpoint (receipts, ICE signalling) when --responder gives none.
+const DefaultResponderPort = 8480

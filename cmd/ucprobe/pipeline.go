@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/profiles"
+	"github.com/ucprobe/ucprobe/report"
+)
+
+// probers are all check kinds this binary can run.
+func probers() map[probe.Kind]probe.Prober {
+	return probe.DefaultProbers()
+}
+
+// job is one run of a profile: what `run`, `demo` and the exporter share.
+type job struct {
+	Profile *profiles.Profile
+	Vars    map[string]string // as given; defaults are filled by the plan
+	Config  *probe.Config
+	// Timeout is the whole run's deadline.
+	Timeout time.Duration
+}
+
+// execute plans, runs every check under one deadline, reads the
+// environment and judges. Errors are bad input (exit 3); a network
+// failure is a finding, never an error.
+func execute(ctx context.Context, j job) (*report.Report, error) {
+	specs, err := j.Profile.Plan(j.Vars)
+	if err != nil {
+		return nil, err
+	}
+	vars, _ := j.Profile.Vars(j.Vars)
+	started := time.Now()
+	runCtx, cancel := context.WithTimeout(ctx, j.Timeout)
+	defer cancel()
+	runner := &probe.Runner{Config: j.Config, Probers: probers()}
+	results := runner.Run(runCtx, specs)
+	if err := nothingResolved(results); err != nil {
+		return nil, err
+	}
+	// The environment is read even after Ctrl-C: it is quick and local.
+	envCtx, envCancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	defer envCancel()
+	env := probe.GatherEnvironment(envCtx, results, j.Config)
+	return report.Build(j.Profile, vars, version, started, time.Since(started), results, env), nil
+}
+
+// errNoSuchHost is bad input: every name given does not exist.
+var errNoSuchHost = errors.New("no such host")
+
+// nothingResolved turns a run in which every name is unknown to DNS
+// (NXDOMAIN) and nothing else could run into bad input: nothing was
+// judged. A name that fails while others work, or a resolver that fails
+// or times out, is a dns-failure finding instead.
+func nothingResolved(results []probe.Result) error {
+	var missing []string
+	for _, r := range results {
+		switch {
+		case r.Kind == probe.KindDNS && r.Details.DNS != nil && r.Details.DNS.NotFound:
+			missing = append(missing, r.Host)
+		case r.Kind == probe.KindDNS:
+			return nil
+		case r.Status != probe.StatusSkip:
+			return nil
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w: %s does not exist for this client's DNS (NXDOMAIN); check the spelling, or whether the name only resolves inside the company network or VPN",
+		errNoSuchHost, strings.Join(missing, ", "))
+}

@@ -1,0 +1,224 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/urfave/cli/v3"
+
+	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/profiles"
+	"github.com/ucprobe/ucprobe/report"
+)
+
+const formatsHelp = "text, json"
+
+func runCommand() *cli.Command {
+	return &cli.Command{
+		Name:      "run",
+		Usage:     "run a profile's checks against your servers and name the cause of a failure",
+		ArgsUsage: " ",
+		Description: `Runs every check of the profile in parallel under one deadline, reads this
+client's network environment, and reports the root cause in the vendor's words.
+
+Helpdesk, a failing client:
+  ucprobe run --profile xphone --server xphone.corp.example
+Field tech, with a responder started on the server side (ucprobe serve):
+  ucprobe run --profile xphone --server HOST --responder HOST
+Your own profile, machine-readable:
+  ucprobe run --profile ./site.yaml --set server=HOST --format json --output report.json
+
+TURN credentials come from --turn-user/--turn-pass or UCPROBE_TURN_USER /
+UCPROBE_TURN_PASS; they are never printed. Exit codes: 0 ok, 1 degraded,
+2 failed, 3 bad input.`,
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "built-in profile id (see 'ucprobe profiles list') or a YAML file", Required: true},
+			&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: "the server to test: sets the profile variable `HOST` server"},
+			&cli.StringSliceFlag{Name: "set", Usage: "set a profile variable, `VAR=VALUE` (repeatable)"},
+			&cli.StringFlag{Name: "responder", Aliases: []string{"r"}, Usage: "`HOST[:PORT]` of a ucprobe responder (ucprobe serve) at the far end"},
+			&cli.StringFlag{Name: "token", Usage: "shared `SECRET` of the responder (ucprobe serve --token)", Sources: cli.EnvVars("UCPROBE_TOKEN")},
+			&cli.StringFlag{Name: "ca-file", Usage: "`PEM` file with extra CA certificates to trust (added to the system roots)"},
+			&cli.StringFlag{Name: "turn-user", Usage: "TURN `USER` (long-term credentials)", Sources: cli.EnvVars("UCPROBE_TURN_USER")},
+			&cli.StringFlag{Name: "turn-pass", Usage: "TURN `PASSWORD` (prefer the environment variable)", Sources: cli.EnvVars("UCPROBE_TURN_PASS")},
+			&cli.StringFlag{Name: "turn-secret", Usage: "TURN REST shared `SECRET` (coturn use-auth-secret): time-limited credentials", Sources: cli.EnvVars("UCPROBE_TURN_SECRET")},
+			&cli.StringSliceFlag{Name: "stun", Usage: "extra STUN server `HOST:PORT` for NAT mapping tests (repeatable)"},
+			&cli.DurationFlag{Name: "media", Usage: "length of the media-like measurement on the ICE path (0 skips it; default: the profile's)", Value: -1},
+			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "deadline for the whole run", Value: 10 * time.Second},
+			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: " + formatsHelp, Value: "text"},
+			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of stdout"},
+			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text: add the environment and every check's details"},
+			&cli.BoolFlag{Name: "debug", Usage: "log what the probes do to stderr (never secrets)"},
+		},
+		Action: runAction,
+	}
+}
+
+func runAction(ctx context.Context, cmd *cli.Command) error {
+	if cmd.Args().Len() > 0 {
+		return usagef("run: unexpected argument %q (flags start with --; see 'ucprobe run --help')", cmd.Args().First())
+	}
+	format := cmd.String("format")
+	if !validFormat(format) {
+		return usagef("--format %q: use one of %s", format, formatsHelp)
+	}
+	if cmd.Duration("timeout") <= 0 {
+		return usagef("--timeout %s: must be positive", cmd.Duration("timeout"))
+	}
+	p, err := profiles.Load(cmd.String("profile"))
+	if err != nil {
+		return usageError{err}
+	}
+	vars, err := parseVars(cmd.String("server"), cmd.StringSlice("set"))
+	if err != nil {
+		return err
+	}
+	cfg, err := configFrom(cmd, p)
+	if err != nil {
+		return err
+	}
+	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
+	if err != nil {
+		return usageError{err}
+	}
+	if err := writeReport(cmd, rep, format); err != nil {
+		return err
+	}
+	return exitStatus(rep.Verdict.ExitCode())
+}
+
+func validFormat(f string) bool {
+	for _, ok := range strings.Split(formatsHelp, ", ") {
+		if f == ok {
+			return true
+		}
+	}
+	return false
+}
+
+// parseVars merges --server and --set VAR=VALUE.
+func parseVars(server string, sets []string) (map[string]string, error) {
+	vars := map[string]string{}
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" {
+			return nil, usagef("--set %q: write VAR=VALUE, e.g. --set turn=turn.example.com", s)
+		}
+		vars[k] = v
+	}
+	if server != "" {
+		if v, ok := vars["server"]; ok && v != server {
+			return nil, usagef("--server %q and --set server=%q disagree; give one", server, v)
+		}
+		vars["server"] = server
+	}
+	return vars, nil
+}
+
+func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
+	cfg := &probe.Config{
+		Responder:      cmd.String("responder"),
+		ResponderToken: probe.Secret(cmd.String("token")),
+		ExtraSTUN:      cmd.StringSlice("stun"),
+		TURN: probe.TURNCredentials{
+			Username:     cmd.String("turn-user"),
+			Password:     probe.Secret(cmd.String("turn-pass")),
+			SharedSecret: probe.Secret(cmd.String("turn-secret")),
+		},
+		Media: time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
+	}
+	if m := cmd.Duration("media"); m >= 0 {
+		cfg.Media = m
+	}
+	if f := cmd.String("ca-file"); f != "" {
+		pool, err := loadCAFile(f)
+		if err != nil {
+			return nil, err
+		}
+		cfg.RootCAs = pool
+	}
+	if cmd.Bool("debug") {
+		cfg.Logger = slog.New(slog.NewTextHandler(cmd.Root().ErrWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return cfg, nil
+}
+
+// loadCAFile returns the system roots plus the file's certificates.
+func loadCAFile(path string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, usagef("--ca-file %s: %v", path, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, usagef("--ca-file %s: no PEM certificate in the file", path)
+	}
+	return pool, nil
+}
+
+func writeReport(cmd *cli.Command, rep *report.Report, format string) error {
+	out := cmd.String("output")
+	render := func(w io.Writer, color bool) error {
+		switch format {
+		case "json":
+			return report.WriteJSON(w, rep)
+		default:
+			return report.WriteText(w, rep, report.TextOptions{Color: color, Verbose: cmd.Bool("verbose")})
+		}
+	}
+	if out == "" || out == "-" {
+		w := cmd.Root().Writer
+		return render(w, useColor(w))
+	}
+	return writeFileAtomic(out, func(w io.Writer) error { return render(w, false) })
+}
+
+// writeFileAtomic writes to a temporary file next to path and renames it,
+// so a reader (a textfile collector, a ticket upload) never sees half a file.
+func writeFileAtomic(path string, fill func(io.Writer) error) error {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return usagef("--output %s: %v", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := fill(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("--output %s: %w", path, err)
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// useColor: only on a terminal, never with NO_COLOR or TERM=dumb.
+func useColor(w io.Writer) bool {
+	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

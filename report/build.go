@@ -1,0 +1,29 @@
+package report
+
+import (
+	"time"
+
+	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/profiles"
+)
+
+// Build judges a run and returns its report.
+func Build(p *profiles.Profile, vars map[string]string, version string, started time.Time, took time.Duration,
+	checks []probe.Result, env probe.Environment) *Report {
+	in := Input{Checks: checks, Env: env, Limits: p.EffectiveLimits()}
+	findings := Diagnose(in, p)
+	if checks == nil {
+		checks = []probe.Result{}
+	}
+	if env.Interfaces == nil {
+		env.Interfaces = []probe.Interface{}
+	}
+	if env.Routes == nil {
+		env.Routes = []probe.Route{}
+	}
+	return &Report{
+		Schema: Schema, Version: version, Profile: p.ID, Product: p.Product, Variables: vars,
+		Started: started.UTC().Truncate(time.Millisecond), DurationMS: float64(took.Microseconds()) / 1000,
+		Verdict: VerdictOf(findings), Checks: checks, Findings: findings, Environment: env,
+	}
+}

@@ -1,0 +1,178 @@
+package report
+
+import (
+	"slices"
+
+	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/profiles"
+)
+
+// Input is everything the diagnosis judges. It is plain data, so every rule
+// can be tested from a table of synthetic evidence.
+type Input struct {
+	Checks []probe.Result
+	Env    probe.Environment
+	Limits profiles.Limits
+}
+
+// Rule is one diagnosis rule: a pure function from the evidence to the
+// findings of its cause. Rules never see each other's output; folding one
+// cause under another happens afterwards (see fold).
+type Rule struct {
+	Cause Cause
+	Fn    func(in *Input) []Finding
+}
+
+// Rules are all rules, in priority order: when two root causes of the same
+// severity are found, the earlier one heads the report. Root causes that
+// explain others come before their symptoms.
+var Rules = []Rule{
+	{CauseDNSFailure, ruleDNSFailure},
+	{CauseMultiHomedServer, ruleMultiHomed},
+	{CauseNoRoute, ruleNoRoute},
+	{CauseHostUnreachable, ruleHostUnreachable},
+	{CauseTCPBlocked, ruleTCPBlocked},
+	{CausePortClosed, rulePortClosed},
+	{CauseTLSUntrusted, ruleTLSUntrusted},
+	{CauseTLSFailed, ruleTLSFailed},
+	{CauseWebSocketBlocked, ruleWebSocketBlocked},
+	{CauseTLSExpiring, ruleTLSExpiring},
+}
+
+// Diagnose runs every rule, folds symptoms into the root causes that
+// explain them, adds a safety-net finding for failed checks no rule named,
+// attaches the profile's remedies and sorts by severity and priority.
+func Diagnose(in Input, p *profiles.Profile) []Finding {
+	var all []Finding
+	for _, r := range Rules {
+		for _, f := range r.Fn(&in) {
+			if f.Cause == "" {
+				f.Cause = r.Cause
+			}
+			all = append(all, f)
+		}
+	}
+	all = fold(all)
+	all = append(all, unexplained(in.Checks, all)...)
+	for i := range all {
+		attachRemedy(&all[i], p)
+	}
+	prio := map[Cause]int{}
+	for i, r := range Rules {
+		prio[r.Cause] = i
+	}
+	slices.SortStableFunc(all, func(a, b Finding) int {
+		if d := sevRank(a.Severity) - sevRank(b.Severity); d != 0 {
+			return d
+		}
+		return prioOf(prio, a.Cause) - prioOf(prio, b.Cause)
+	})
+	return all
+}
+
+func sevRank(s Severity) int {
+	switch s {
+	case SeverityCritical:
+		return 0
+	case SeverityWarning:
+		return 1
+	}
+	return 2
+}
+
+func prioOf(prio map[Cause]int, c Cause) int {
+	if p, ok := prio[c]; ok {
+		return p
+	}
+	return len(prio)
+}
+
+// fold removes a finding whose evidence is wholly contained in a root
+// finding that lists its cause in Explains, merging nothing but the cause
+// name: the root finding already carries the evidence.
+func fold(fs []Finding) []Finding {
+	out := make([]Finding, 0, len(fs))
+	for i, f := range fs {
+		folded := false
+		for j := range fs {
+			if i == j || !slices.Contains(fs[j].Explains, f.Cause) || len(f.Evidence) == 0 {
+				continue
+			}
+			if subset(f.Evidence, fs[j].Evidence) {
+				folded = true
+				break
+			}
+		}
+		if !folded {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+// unexplained makes sure no failed check ends in an "ok" verdict: a
+// failed check that no finding cites becomes a check-failed finding.
+func unexplained(checks []probe.Result, fs []Finding) []Finding {
+	cited := map[string]bool{}
+	for _, f := range fs {
+		for _, id := range f.Evidence {
+			cited[id] = true
+		}
+	}
+	var out []Finding
+	for _, c := range checks {
+		if c.Status != probe.StatusFail || cited[c.ID] {
+			continue
+		}
+		out = append(out, Finding{
+			Cause: CauseCheckFailed, Severity: severityFor(c),
+			Title:    "Check " + c.ID + " failed",
+			Detail:   describe(c),
+			Evidence: []string{c.ID},
+		})
+	}
+	return out
+}
+
+// severityFor is critical for required checks and warning for optional ones.
+func severityFor(cs ...probe.Result) Severity {
+	for _, c := range cs {
+		if !c.Optional {
+			return SeverityCritical
+		}
+	}
+	return SeverityWarning
+}
+
+func attachRemedy(f *Finding, p *profiles.Profile) {
+	if p != nil {
+		if r, ok := p.Remedies[string(f.Cause)]; ok {
+			f.Remedy, f.Quote = r.Text, r.Quote
+			src := r.Source
+			if src == "" {
+				src = p.Source
+			}
+			if src != "" && !slices.Contains(f.Refs, src) {
+				f.Refs = append(f.Refs, src)
+			}
+		}
+	}
+	if f.Remedy == "" {
+		f.Remedy = Catalog[f.Cause].Remedy
+	}
+	if f.Refs == nil {
+		f.Refs = []string{}
+	}
+	if f.Evidence == nil {
+		f.Evidence = []string{}
+	}
+}

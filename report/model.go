@@ -1,0 +1,120 @@
+// Package report judges evidence and renders it: the diagnosis rules turn
+// checks and environment into findings with cause ids, and the renderers
+// write text, JSON and metrics. Nothing here sends a packet.
+package report
+
+import (
+	"time"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// Schema is the JSON report's schema id.
+const Schema = "ucprobe/report/v1"
+
+// Verdict is the whole run's outcome.
+type Verdict string
+
+// Verdicts.
+const (
+	VerdictOK       Verdict = "ok"
+	VerdictDegraded Verdict = "degraded"
+	VerdictFailed   Verdict = "failed"
+)
+
+// Severity of a finding.
+type Severity string
+
+// Severities.
+const (
+	SeverityCritical Severity = "critical"
+	SeverityWarning  Severity = "warning"
+	SeverityInfo     Severity = "info"
+)
+
+// Finding is one named cause with the checks that show it and what to do.
+type Finding struct {
+	Cause    Cause    `json:"cause"`
+	Severity Severity `json:"severity"`
+	Title    string   `json:"title"`
+	Detail   string   `json:"detail"`
+	// Evidence are the ids of the checks that show the cause.
+	Evidence []string `json:"evidence"`
+	Remedy   string   `json:"remedy"`
+	// Quote is the vendor's own words behind the remedy.
+	Quote string   `json:"quote,omitempty"`
+	Refs  []string `json:"refs"`
+	// Explains are the symptom causes folded into this root cause.
+	Explains []Cause `json:"explains,omitempty"`
+	// Facts are key figures for scripts (e.g. "blocked": "31000-33000").
+	Facts map[string]string `json:"facts,omitempty"`
+}
+
+// Report is the whole result of a run: the JSON contract ucprobe/report/v1.
+type Report struct {
+	Schema      string            `json:"schema"`
+	Version     string            `json:"ucprobe_version"`
+	Profile     string            `json:"profile"`
+	Product     string            `json:"product,omitempty"`
+	Variables   map[string]string `json:"variables,omitempty"`
+	Started     time.Time         `json:"started"`
+	DurationMS  float64           `json:"duration_ms"`
+	Verdict     Verdict           `json:"verdict"`
+	Checks      []probe.Result    `json:"checks"`
+	Findings    []Finding         `json:"findings"`
+	Environment probe.Environment `json:"environment"`
+}
+
+// VerdictOf derives the verdict from the findings: any critical finding
+// fails the run, warnings degrade it.
+func VerdictOf(fs []Finding) Verdict {
+	v := VerdictOK
+	for _, f := range fs {
+		switch f.Severity {
+		case SeverityCritical:
+			return VerdictFailed
+		case SeverityWarning:
+			v = VerdictDegraded
+		}
+	}
+	return v
+}
+
+// Exit codes (Nagios convention).
+const (
+	ExitOK       = 0
+	ExitDegraded = 1
+	ExitFailed   = 2
+	ExitUnknown  = 3 // bad input, config or internal error: nothing was judged
+)
+
+// ExitCode maps a verdict to the process exit code.
+func (v Verdict) ExitCode() int {
+	switch v {
+	case VerdictOK:
+		return ExitOK
+	case VerdictDegraded:
+		return ExitDegraded
+	case VerdictFailed:
+		return ExitFailed
+	}
+	return ExitUnknown
+}
+
+// Headline is the root cause a helpdesk reads out first, or nil.
+func (r *Report) Headline() *Finding {
+	if len(r.Findings) == 0 {
+		return nil
+	}
+	return &r.Findings[0]
+}
+
+// Check returns the check with the given id, or nil.
+func (r *Report) Check(id string) *probe.Result {
+	for i := range r.Checks {
+		if r.Checks[i].ID == id {
+			return &r.Checks[i]
+		}
+	}
+	return nil
+}

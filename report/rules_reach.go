@@ -1,0 +1,193 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// dns-failure: a target name does not resolve. The checks that needed the
+// name were skipped; they are evidence of what could not be tested.
+func ruleDNSFailure(in *Input) []Finding {
+	var out []Finding
+	for _, d := range in.Checks {
+		if d.Kind != probe.KindDNS || d.Status != probe.StatusFail {
+			continue
+		}
+		deps := filter(in.Checks, func(c probe.Result) bool {
+			return c.Kind != probe.KindDNS && c.Host == d.Host && c.Class == probe.ClassDNS
+		})
+		detail := fmt.Sprintf("The resolver could not resolve %s: %s.", d.Host, d.Error)
+		if det := d.Details.DNS; det != nil && det.NotFound {
+			detail = fmt.Sprintf("The resolver says %s does not exist (NXDOMAIN). An internal name that only the company DNS knows fails like this when the VPN is not up.", d.Host)
+		}
+		if len(deps) > 0 {
+			detail += fmt.Sprintf(" %d %s could not run.", len(deps), plural(len(deps), "check", "checks"))
+		}
+		sev := SeverityCritical
+		if len(deps) > 0 {
+			sev = severityFor(deps...)
+		}
+		out = append(out, Finding{
+			Severity: sev,
+			Title:    d.Host + " does not resolve",
+			Detail:   detail,
+			Evidence: append([]string{d.ID}, ids(deps)...),
+			Facts:    map[string]string{"name": d.Host},
+		})
+	}
+	return out
+}
+
+// multi-homed-server (seed 003, cause 2 variant 2): a name with several
+// addresses where some answer and others do not.
+func ruleMultiHomed(in *Input) []Finding {
+	var out []Finding
+	hosts, byHost := groupBy(filter(ran(in.Checks), func(c probe.Result) bool {
+		return c.Kind != probe.KindDNS && c.Address != "" && c.Host != c.Address
+	}), func(c probe.Result) string { return c.Host })
+	for _, h := range hosts {
+		addrs, byAddr := groupBy(byHost[h], func(c probe.Result) string { return c.Address })
+		if len(addrs) < 2 {
+			continue
+		}
+		var good, bad []string
+		for _, a := range addrs {
+			if slices.ContainsFunc(byAddr[a], answered) {
+				good = append(good, a)
+			} else {
+				bad = append(bad, a)
+			}
+		}
+		if len(good) == 0 || len(bad) == 0 {
+			continue
+		}
+		var ev []probe.Result
+		for _, a := range bad {
+			ev = append(ev, byAddr[a]...)
+		}
+		out = append(out, Finding{
+			Severity: severityFor(ev...),
+			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are")),
+			Detail: fmt.Sprintf("%s answers on %s but nothing gets through to %s. A client that picks the unreachable address fails; "+
+				"media negotiated on it fails even when signalling works.", h, strings.Join(good, ", "), strings.Join(bad, ", ")),
+			Evidence: ids(ev),
+			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPPortRangeBlocked, CausePortClosed},
+			Facts:    map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ",")},
+		})
+	}
+	// An answer from another address than the one asked (asymmetric reply).
+	for _, c := range in.Checks {
+		if s := c.Details.STUN; s != nil && s.Asymmetric {
+			out = append(out, Finding{
+				Severity: SeverityWarning,
+				Title:    fmt.Sprintf("%s answers from another address (%s) than the one asked (%s)", c.Host, s.ReplyFrom, s.Server),
+				Detail:   "The server replies from a different address: it has several addresses and its replies leave by another one. Firewalls and NATs that match replies drop such answers.",
+				Evidence: []string{c.ID},
+				Facts:    map[string]string{"asked": s.Server, "reply_from": s.ReplyFrom},
+			})
+		}
+	}
+	return out
+}
+
+// answered: the address showed it is there (a pass, or an answer that
+// proves the packet reached the host: RST / port unreachable).
+func answered(c probe.Result) bool {
+	return c.Status == probe.StatusPass || c.Status == probe.StatusWarn || c.Class == probe.ClassRefused ||
+		c.Class == probe.ClassTLS || c.Class == probe.ClassProtocol || c.Class == probe.ClassAuth
+}
+
+// no-route: ICMP net/host unreachable or no local route.
+func ruleNoRoute(in *Input) []Finding {
+	bad := filter(in.Checks, func(c probe.Result) bool { return c.Status == probe.StatusFail && c.Class == probe.ClassUnreachable })
+	keys, by := groupBy(bad, endpoint)
+	var out []Finding
+	for _, k := range keys {
+		cs := by[k]
+		detail := fmt.Sprintf("There is no route to %s: the network said host or network unreachable, or this client has no route.", k)
+		for _, r := range in.Env.Routes {
+			if r.Destination == k && r.NoRoute {
+				detail = fmt.Sprintf("This client has no route to %s.", k)
+			}
+		}
+		out = append(out, Finding{
+			Severity: severityFor(cs...),
+			Title:    "No route to " + k,
+			Detail:   detail,
+			Evidence: ids(cs),
+			Facts:    map[string]string{"address": k},
+		})
+	}
+	return out
+}
+
+// host-unreachable: every check to an address went unanswered (timeouts
+// only), TCP included: the host is down or filtered entirely.
+func ruleHostUnreachable(in *Input) []Finding {
+	keys, by := groupBy(filter(ran(in.Checks), func(c probe.Result) bool { return c.Kind != probe.KindDNS }), endpoint)
+	var out []Finding
+	for _, k := range keys {
+		cs := by[k]
+		silent := !slices.ContainsFunc(cs, func(c probe.Result) bool { return c.Status != probe.StatusFail || c.Class != probe.ClassTimeout })
+		if !silent || !slices.ContainsFunc(cs, tcpLike) || len(cs) < 2 {
+			continue
+		}
+		out = append(out, Finding{
+			Severity: severityFor(cs...),
+			Title:    "Nothing on " + k + " answers",
+			Detail:   fmt.Sprintf("All %d checks to %s went unanswered (no reset, no ICMP error): the host is down, or a firewall drops everything from this client.", len(cs), k),
+			Evidence: ids(cs),
+			Explains: []Cause{CauseTCPBlocked, CauseUDPBlocked, CauseUDPPortRangeBlocked},
+			Facts:    map[string]string{"address": k},
+		})
+	}
+	return out
+}
+
+// tcp-blocked: a TCP connect to a required port times out (filtered) or is
+// rejected by a firewall.
+func ruleTCPBlocked(in *Input) []Finding {
+	bad := filter(in.Checks, func(c probe.Result) bool {
+		return tcpLike(c) && c.Status == probe.StatusFail && (c.Class == probe.ClassTimeout || c.Class == probe.ClassProhibited)
+	})
+	keys, by := groupBy(bad, endpoint)
+	var out []Finding
+	for _, k := range keys {
+		cs := by[k]
+		how := "timed out (silently dropped: filtered)"
+		if slices.ContainsFunc(cs, func(c probe.Result) bool { return c.Class == probe.ClassProhibited }) {
+			how = "was rejected by a firewall (administratively prohibited)"
+		}
+		out = append(out, Finding{
+			Severity: severityFor(cs...),
+			Title:    fmt.Sprintf("TCP %s to %s blocked", portList(cs), k),
+			Detail:   fmt.Sprintf("The TCP connect to %s on %s %s.", k, portList(cs), how),
+			Evidence: ids(cs),
+			Facts:    map[string]string{"address": k, "ports": portList(cs)},
+		})
+	}
+	return out
+}
+
+// port-closed: the host answers with a reset: reachable, nothing listening.
+func rulePortClosed(in *Input) []Finding {
+	bad := filter(in.Checks, func(c probe.Result) bool {
+		return tcpLike(c) && c.Status == probe.StatusFail && c.Class == probe.ClassRefused
+	})
+	keys, by := groupBy(bad, endpoint)
+	var out []Finding
+	for _, k := range keys {
+		cs := by[k]
+		out = append(out, Finding{
+			Severity: severityFor(cs...),
+			Title:    fmt.Sprintf("Nothing listens on TCP %s at %s", portList(cs), k),
+			Detail:   fmt.Sprintf("%s answered the connect with a reset: the host is reachable, but no service listens on %s (or a firewall rejects with RST).", k, portList(cs)),
+			Evidence: ids(cs),
+			Facts:    map[string]string{"address": k, "ports": portList(cs)},
+		})
+	}
+	return out
+}
