@@ -16,4 +16,7 @@ type STUNDetails struct {
 	Software       string  `json:"software,omitempty"`
 	RTTMS          float64 `json:"rtt_ms,omitempty"`
 	Attempts       int     `json:"attempts"`
+	// NAT is the mapping/filtering behaviour measured from this check's
+	// socket (the environment's "nat" is taken from the first one).
+	NAT *NATInfo `json:"nat,omitempty"`
 }
