@@ -12,6 +12,48 @@ type ICEDetails struct {
 	GatheringMS      float64        `json:"gathering_ms"`
 	ConnectedMS      float64        `json:"connected_ms,omitempty"`
 	Media            *MediaStats    `json:"media,omitempty"`
+
+	// Servers are the STUN/TURN URLs the local agent used (never with
+	// credentials).
+	Servers []string `json:"servers,omitempty"`
+	// PeerServers are the STUN/TURN URLs of the other agent (the in-process
+	// peer, or what the responder used).
+	PeerServers []string `json:"peer_servers,omitempty"`
+	// TURNCredentials says what kind of TURN credentials were used:
+	// "long-term", "rest", "responder" (handed out by the responder) or
+	// "none"; never the secret.
+	TURNCredentials string `json:"turn_credentials"`
+	// PeerGatheringMS is how long the other agent gathered.
+	PeerGatheringMS float64 `json:"peer_gathering_ms,omitempty"`
+	// GatherTimedOut is true when gathering was cut off by its bound
+	// (a silent STUN/TURN server holds gathering for seconds).
+	GatherTimedOut bool `json:"gather_timed_out,omitempty"`
+	// GatherErrors are the agents' own words on what went wrong while
+	// gathering (e.g. a TURN allocation refused), deduplicated, redacted.
+	GatherErrors []string `json:"gather_errors,omitempty"`
+	// RelayExpected is true when a TURN server was configured, so a
+	// missing relay candidate means TURN trouble (ICE hides the reason;
+	// the turn check gives it).
+	RelayExpected bool `json:"relay_expected"`
+	// SelectedVia summarises the selected path: "host", "srflx", "prflx",
+	// "relay/udp", "relay/tcp", "relay/tls" (the relay's transport is how
+	// media reaches the TURN server).
+	SelectedVia string `json:"selected_via,omitempty"`
+	// Signalling is the two-ended exchange with the responder.
+	Signalling *ICESignalling `json:"signalling,omitempty"`
+}
+
+// ICESignalling is the evidence of the offer/answer exchange with a
+// ucprobe responder.
+type ICESignalling struct {
+	URL string `json:"url"`
+	// Stage is how far the exchange got: "connect", "offer", "answer",
+	// "done".
+	Stage      string  `json:"stage"`
+	StatusCode int     `json:"status_code,omitempty"`
+	Software   string  `json:"software,omitempty"`
+	Session    string  `json:"session,omitempty"`
+	RTTMS      float64 `json:"rtt_ms,omitempty"` // the offer request's round trip
 }
 
 // ICECandidate is one gathered candidate.
@@ -49,4 +91,27 @@ type MediaStats struct {
 	Reordered int     `json:"reordered"`
 	MOS       float64 `json:"mos"`
 	Grade     string  `json:"grade"` // excellent, good, fair, degraded
+
+	// PacketBytes is the size of one packet (RTP header + payload) and
+	// PacketMS the packetisation interval.
+	PacketBytes int `json:"packet_bytes"`
+	PacketMS    int `json:"packet_ms"`
+	// RTTMinMS and RTTMaxMS bound the echoed round trips.
+	RTTMinMS float64 `json:"rtt_min_ms"`
+	RTTMaxMS float64 `json:"rtt_max_ms"`
+	// LossUpPct is the loss towards the peer (counted by the peer) and
+	// LossDownPct the loss of the peer's echoes on the way back.
+	LossUpPct   float64 `json:"loss_up_pct"`
+	LossDownPct float64 `json:"loss_down_pct"`
+	// JitterUpMS is RFC 3550 interarrival jitter as the peer measured it
+	// on the stream towards it.
+	JitterUpMS float64 `json:"jitter_up_ms"`
+	Duplicates int     `json:"duplicates,omitempty"`
+	// RFactor is the E-model transmission rating the MOS comes from.
+	RFactor float64 `json:"r_factor"`
+	// CutShort is true when the check's deadline ended the window early.
+	CutShort bool `json:"cut_short,omitempty"`
+	// Transport is how the packets travelled: "udp", or "tcp"/"tls" when
+	// the selected pair goes through a TURN relay reached over TCP/TLS.
+	Transport string `json:"transport"`
 }

@@ -1,0 +1,279 @@
+package ice
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	pice "github.com/pion/ice/v4"
+	"github.com/pion/logging"
+	"github.com/pion/stun/v4"
+	"github.com/pion/transport/v5"
+	"github.com/pion/turn/v5"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// Timing bounds every ICE phase so that a failing ICE concludes in a few
+// seconds (pion's defaults take about 30 s to reach Failed).
+type Timing struct {
+	// CheckInterval is how often pairs are checked while connecting.
+	CheckInterval time.Duration
+	// MaxBindingRequests per pair before it fails: with CheckInterval this
+	// bounds how long one pair waits for an answer.
+	MaxBindingRequests uint16
+	// Disconnected + Failed is how long checking may last before Failed.
+	Disconnected, Failed time.Duration
+	// Keepalive while connected (below Disconnected, so a quiet selected
+	// pair does not flap).
+	Keepalive time.Duration
+	// STUNGather bounds each server-reflexive request.
+	STUNGather time.Duration
+	// Gather bounds the whole gathering phase; candidates that come later
+	// still trickle in where the mode allows.
+	Gather time.Duration
+	// RelayWait delays nominating a relay pair so a direct pair that works
+	// wins (pion's default is 2 s).
+	RelayWait time.Duration
+}
+
+// DefaultTiming: checks every 50 ms, a pair fails after 20 unanswered
+// requests (1 s), ICE fails 3 s after checking began, gathering at most
+// 4 s.
+var DefaultTiming = Timing{
+	CheckInterval: 50 * time.Millisecond, MaxBindingRequests: 20,
+	Disconnected: 1500 * time.Millisecond, Failed: 1500 * time.Millisecond, Keepalive: 500 * time.Millisecond,
+	STUNGather: 2 * time.Second, Gather: 4 * time.Second, RelayWait: 300 * time.Millisecond,
+}
+
+// Sentinel errors.
+var (
+	// ErrNoTURNCredentials: a relay mode needs TURN credentials.
+	ErrNoTURNCredentials = errors.New("no TURN credentials")
+	// ErrICEFailed: no candidate pair succeeded.
+	ErrICEFailed = errors.New("ICE failed")
+	// ErrNoCandidates: gathering produced no candidate to check.
+	ErrNoCandidates = errors.New("no candidates")
+	// ErrNotResponder: the far end does not speak ucprobe's signalling.
+	ErrNotResponder = errors.New("not a ucprobe responder")
+	// ErrTokenRejected: the responder refused the token.
+	ErrTokenRejected = errors.New("responder rejected the token")
+	// ErrBadMode: the spec names an unknown ICE mode.
+	ErrBadMode = errors.New("unknown ICE mode")
+)
+
+// Modes.
+const (
+	ModeOneEnded   = "one-ended"
+	ModeRelayRelay = "relay-relay"
+	ModeTwoEnded   = "two-ended"
+)
+
+// server is one STUN/TURN URL with its credentials kept apart from
+// anything printable.
+type server struct {
+	uri *stun.URI
+}
+
+// display is the URL without credentials.
+func (s server) display() string { return s.uri.String() }
+
+// credentials resolves the run's TURN credentials: long-term, or TURN REST
+// (username "<expiry>:ucprobe", password base64(HMAC-SHA1(secret, username))).
+func credentials(c probe.TURNCredentials) (user, pass, kind string, err error) {
+	switch {
+	case c.SharedSecret != "":
+		user, pass, err = turn.GenerateLongTermTURNRESTCredentials(c.SharedSecret.Reveal(), "ucprobe", time.Hour)
+		return user, pass, "rest", err
+	case c.Username != "" && c.Password != "":
+		return c.Username, c.Password.Reveal(), "long-term", nil
+	}
+	return "", "", "none", nil
+}
+
+// serverURLs are the STUN and TURN URLs for host:port: STUN over UDP for
+// the server-reflexive address, TURN over the transports asked for (all
+// of UDP and TCP when none is) when credentials exist.
+func serverURLs(host string, port int, tr probe.Transport, user, pass string) ([]server, error) {
+	if port == 0 {
+		port = 3478
+	}
+	if port < 1 || port > 65535 {
+		return nil, fmt.Errorf("port %d out of range", port)
+	}
+	var out []server
+	if tr == "" || tr == probe.TransportUDP {
+		out = append(out, server{&stun.URI{Scheme: stun.SchemeTypeSTUN, Host: host, Port: port, Proto: stun.ProtoTypeUDP}})
+	}
+	if user == "" {
+		return out, nil
+	}
+	add := func(scheme stun.SchemeType, proto stun.ProtoType) {
+		out = append(out, server{&stun.URI{Scheme: scheme, Host: host, Port: port, Proto: proto, Username: user, Password: pass}})
+	}
+	switch tr {
+	case "":
+		add(stun.SchemeTypeTURN, stun.ProtoTypeUDP)
+		add(stun.SchemeTypeTURN, stun.ProtoTypeTCP)
+	case probe.TransportUDP:
+		add(stun.SchemeTypeTURN, stun.ProtoTypeUDP)
+	case probe.TransportTCP:
+		add(stun.SchemeTypeTURN, stun.ProtoTypeTCP)
+	case probe.TransportTLS:
+		add(stun.SchemeTypeTURNS, stun.ProtoTypeTCP)
+	default:
+		return nil, fmt.Errorf("transport %q: use udp, tcp or tls", tr)
+	}
+	return out, nil
+}
+
+func hasTURN(ss []server) bool {
+	return slices.ContainsFunc(ss, func(s server) bool {
+		return s.uri.Scheme == stun.SchemeTypeTURN || s.uri.Scheme == stun.SchemeTypeTURNS
+	})
+}
+
+func displays(ss []server) []string {
+	out := make([]string, len(ss))
+	for i, s := range ss {
+		out[i] = s.display()
+	}
+	return out
+}
+
+// agentSetup is one agent's configuration.
+type agentSetup struct {
+	servers   []server
+	relayOnly bool
+	timing    Timing
+	net       transport.Net // nil: the OS
+	// loopback includes loopback host candidates (the far end is on this
+	// machine: tests, `ucprobe demo`).
+	loopback bool
+	// ipFilter restricts host candidates (tests: 127.0.0.0/8 only).
+	ipFilter func(net.IP) bool
+	log      *gatherLog
+}
+
+func newAgent(s agentSetup) (*pice.Agent, error) {
+	urls := make([]*stun.URI, len(s.servers))
+	for i, sv := range s.servers {
+		urls[i] = sv.uri
+	}
+	t := s.timing
+	opts := []pice.AgentOption{
+		pice.WithUrls(urls),
+		pice.WithNetworkTypes([]pice.NetworkType{pice.NetworkTypeUDP4, pice.NetworkTypeUDP6}),
+		pice.WithMulticastDNSMode(pice.MulticastDNSModeDisabled),
+		pice.WithCheckInterval(t.CheckInterval),
+		pice.WithMaxBindingRequests(t.MaxBindingRequests),
+		pice.WithDisconnectedTimeout(t.Disconnected),
+		pice.WithFailedTimeout(t.Failed),
+		pice.WithKeepaliveInterval(t.Keepalive),
+		pice.WithSTUNGatherTimeout(t.STUNGather),
+		pice.WithHostAcceptanceMinWait(0),
+		pice.WithSrflxAcceptanceMinWait(min(t.RelayWait, 100*time.Millisecond)),
+		pice.WithPrflxAcceptanceMinWait(min(t.RelayWait, 100*time.Millisecond)),
+		pice.WithRelayAcceptanceMinWait(t.RelayWait),
+	}
+	if s.relayOnly {
+		opts = append(opts, pice.WithCandidateTypes([]pice.CandidateType{pice.CandidateTypeRelay}))
+	} else {
+		opts = append(opts, pice.WithCandidateTypes([]pice.CandidateType{
+			pice.CandidateTypeHost, pice.CandidateTypeServerReflexive, pice.CandidateTypeRelay}))
+	}
+	if s.net != nil {
+		opts = append(opts, pice.WithNet(s.net))
+	}
+	if s.loopback {
+		opts = append(opts, pice.WithIncludeLoopback())
+	}
+	if s.ipFilter != nil {
+		opts = append(opts, pice.WithIPFilter(s.ipFilter))
+	}
+	if s.log != nil {
+		opts = append(opts, pice.WithLoggerFactory(s.log))
+	}
+	return pice.NewAgentWithOptions(opts...)
+}
+
+func isLoopbackHost(host string) bool {
+	a, err := netip.ParseAddr(strings.Trim(host, "[]"))
+	if err == nil {
+		return a.IsLoopback()
+	}
+	return host == "localhost"
+}
+
+// gatherLog is a pion logger factory that keeps the agents' warnings and
+// errors (the only place ICE says why TURN gave no relay candidate) as
+// evidence, with secrets blanked, and passes debug lines to slog when the
+// run logs.
+type gatherLog struct {
+	mu      sync.Mutex
+	lines   []string
+	secrets []string
+}
+
+const maxGatherErrors = 8
+
+func (g *gatherLog) add(msg string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for _, s := range g.secrets {
+		if s != "" {
+			msg = strings.ReplaceAll(msg, s, "[redacted]")
+		}
+	}
+	if len(g.lines) >= maxGatherErrors || slices.Contains(g.lines, msg) {
+		return
+	}
+	g.lines = append(g.lines, msg)
+}
+
+func (g *gatherLog) snapshot() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return slices.Clone(g.lines)
+}
+
+// NewLogger implements logging.LoggerFactory.
+func (g *gatherLog) NewLogger(scope string) logging.LeveledLogger {
+	return &scopeLog{g: g, scope: scope}
+}
+
+type scopeLog struct {
+	g     *gatherLog
+	scope string
+}
+
+// Only gathering and allocation trouble is evidence; pion warns about
+// much else (closing sockets, late packets) that is noise here.
+func (l *scopeLog) keep(msg string) {
+	if l.scope != "ice" && l.scope != "turnc" {
+		return
+	}
+	low := strings.ToLower(msg)
+	for _, k := range []string{"relay", "allocate", "turn", "stun", "srflx", "gather"} {
+		if strings.Contains(low, k) && !strings.Contains(low, "close") {
+			l.g.add(msg)
+			return
+		}
+	}
+}
+
+func (l *scopeLog) Trace(string)                 {}
+func (l *scopeLog) Tracef(string, ...any)        {}
+func (l *scopeLog) Debug(string)                 {}
+func (l *scopeLog) Debugf(string, ...any)        {}
+func (l *scopeLog) Info(string)                  {}
+func (l *scopeLog) Infof(string, ...any)         {}
+func (l *scopeLog) Warn(msg string)              { l.keep(msg) }
+func (l *scopeLog) Warnf(f string, args ...any)  { l.keep(fmt.Sprintf(f, args...)) }
+func (l *scopeLog) Error(msg string)             { l.keep(msg) }
+func (l *scopeLog) Errorf(f string, args ...any) { l.keep(fmt.Sprintf(f, args...)) }

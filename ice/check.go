@@ -1,0 +1,382 @@
+// Package ice is ucprobe's full ICE check: two ICE agents (pion/ice) that
+// gather host, server-reflexive and relay candidates, run connectivity
+// checks and connect, then a media-like stream on the selected pair that
+// measures loss, jitter and round trip and estimates a MOS (E-model).
+//
+// One-ended mode needs no far end: the second agent lives in this process
+// and uses relay candidates only, so the connection proves the TURN relay
+// path from this client end to end. Relay-relay makes both agents
+// relay-only (the estos UCConnect topology). Two-ended mode runs full ICE
+// against a ucprobe responder's agent over its HTTP signalling endpoint
+// (see Responder).
+package ice
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	pice "github.com/pion/ice/v4"
+	"github.com/pion/transport/v5"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// Checker runs ICE checks. The zero value is what `ucprobe run` uses;
+// tests set the networks (pion vnet) and filters.
+type Checker struct {
+	// Timing bounds the phases; zero means DefaultTiming.
+	Timing Timing
+	// Net is the local agent's network; nil means the OS.
+	Net transport.Net
+	// PeerNet is the in-process peer's network (one-ended, relay-relay);
+	// nil means Net.
+	PeerNet transport.Net
+	// IPFilter restricts host candidates (tests keep to 127.0.0.0/8).
+	IPFilter func(net.IP) bool
+	// Loopback includes loopback host candidates; it is on by itself when
+	// the server or responder is a loopback address.
+	Loopback bool
+	// HTTPClient does the two-ended signalling; nil means a direct client
+	// (no proxy: the responder is on the path under test).
+	HTTPClient *http.Client
+	// Codec shapes the media stream; zero means G711.
+	Codec Codec
+}
+
+// Check is the ice prober (probe.Prober) with the default Checker.
+func Check(ctx context.Context, spec probe.Spec, cfg *probe.Config) probe.Result {
+	var c Checker
+	return c.Check(ctx, spec, cfg)
+}
+
+// classedError carries the error class a failure was derived from.
+type classedError struct {
+	class probe.ErrorClass
+	err   error
+}
+
+func (e *classedError) Error() string { return e.err.Error() }
+func (e *classedError) Unwrap() error { return e.err }
+
+func classed(c probe.ErrorClass, err error) error { return &classedError{class: c, err: err} }
+
+func classOf(err error) probe.ErrorClass {
+	var ce *classedError
+	if errors.As(err, &ce) {
+		return ce.class
+	}
+	return probe.Classify(err)
+}
+
+// Check runs one ICE check per spec.Mode and returns its evidence.
+func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config) probe.Result {
+	if cfg == nil {
+		cfg = &probe.Config{}
+	}
+	res := probe.NewResult(spec)
+	mode := spec.Mode
+	if mode == "" {
+		mode = ModeOneEnded
+	}
+	det := &probe.ICEDetails{Mode: mode, LocalCandidates: []probe.ICECandidate{},
+		RemoteCandidates: []probe.ICECandidate{}, Pairs: []probe.ICEPair{}, TURNCredentials: "none"}
+	res.Details.ICE = det
+	var err error
+	switch mode {
+	case ModeOneEnded, ModeRelayRelay:
+		err = c.local(ctx, spec, cfg, det)
+	case ModeTwoEnded:
+		err = c.twoEnded(ctx, spec, cfg, det)
+	default:
+		err = classed(probe.ClassProtocol, fmt.Errorf("%w %q: use one-ended, relay-relay or two-ended", ErrBadMode, spec.Mode))
+	}
+	if err != nil {
+		res.Fail(classOf(err), err)
+	}
+	if det.Media != nil && det.Media.Transport == "udp" && det.SelectedVia != "" {
+		if p := det.Selected; p != nil && (p.Local.RelayProtocol == "tcp" || p.Local.RelayProtocol == "tls") {
+			det.Media.Transport = p.Local.RelayProtocol
+		}
+	}
+	return res
+}
+
+func (c *Checker) timing() Timing {
+	if c.Timing == (Timing{}) {
+		return DefaultTiming
+	}
+	return c.Timing
+}
+
+func (c *Checker) codec() Codec {
+	if c.Codec.PayloadBytes == 0 {
+		return G711
+	}
+	return c.Codec
+}
+
+// local runs both agents in this process: one-ended (a full agent
+// against a relay-only peer) and relay-relay (both relay-only).
+func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config, det *probe.ICEDetails) error {
+	host := spec.DialHost()
+	if host == "" {
+		return classed(probe.ClassProtocol, errors.New("the ice check needs a STUN/TURN server (target)"))
+	}
+	user, pass, kind, err := credentials(cfg.TURN)
+	if err != nil {
+		return classed(probe.ClassAuth, fmt.Errorf("TURN REST credentials: %w", err))
+	}
+	det.TURNCredentials = kind
+	servers, err := serverURLs(host, spec.Port, spec.Transport, user, pass)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	det.Servers = displays(servers)
+	if user == "" {
+		return classed(probe.ClassAuth, fmt.Errorf("%w: the %s ICE check relays through the TURN server %s; give --turn-user and --turn-pass (or --turn-secret)",
+			ErrNoTURNCredentials, det.Mode, host))
+	}
+	det.RelayExpected = true
+	var peerServers []server
+	for _, s := range servers {
+		if hasTURN([]server{s}) {
+			peerServers = append(peerServers, s)
+		}
+	}
+	det.PeerServers = displays(peerServers)
+
+	t := c.timing()
+	relayOnly := det.Mode == ModeRelayRelay
+	if relayOnly {
+		servers = peerServers
+		det.Servers = det.PeerServers
+	}
+	// Every pair has a relay end here: waiting for a better pair gains nothing.
+	t.RelayWait = 0
+	loopback := c.Loopback || isLoopbackHost(host)
+	glog := &gatherLog{secrets: []string{pass, cfg.TURN.Password.Reveal(), cfg.TURN.SharedSecret.Reveal()}}
+	a, err := newAgent(agentSetup{servers: servers, relayOnly: relayOnly, timing: t, net: c.Net, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+	if err != nil {
+		return classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
+	}
+	defer a.Close()
+	peerNet := c.PeerNet
+	if peerNet == nil {
+		peerNet = c.Net
+	}
+	b, err := newAgent(agentSetup{servers: peerServers, relayOnly: true, timing: t, net: peerNet, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+	if err != nil {
+		return classed(probe.ClassProtocol, fmt.Errorf("ICE peer agent: %w", err))
+	}
+	defer b.Close()
+
+	start := time.Now()
+	// Trickle: every candidate goes to the other agent as its text form,
+	// exactly as signalling would carry it.
+	aDone, bDone := make(chan struct{}), make(chan struct{})
+	if err := trickle(a, b, aDone); err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	if err := trickle(b, a, bDone); err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	wa, err := watch(a, 100*time.Millisecond)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	defer wa.finish()
+	wb, err := watch(b, time.Second)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	defer wb.finish()
+	if err := a.GatherCandidates(); err != nil {
+		return classed(probe.ClassProtocol, fmt.Errorf("gathering: %w", err))
+	}
+	if err := b.GatherCandidates(); err != nil {
+		return classed(probe.ClassProtocol, fmt.Errorf("peer gathering: %w", err))
+	}
+	gctx, gcancel := context.WithTimeout(ctx, gatherBound(ctx, t))
+	aTook, aOK := waitGathered(gctx, aDone, start)
+	bTook, bOK := waitGathered(gctx, bDone, start)
+	gcancel()
+	det.GatheringMS, det.PeerGatheringMS = ms(aTook), ms(bTook)
+	det.GatherTimedOut = !aOK || !bOK
+	if ctx.Err() != nil {
+		c.collect(det, wa.finish(), a, glog)
+		return classed(probe.Classify(ctx.Err()), fmt.Errorf("gathering: %w", ctx.Err()))
+	}
+	if n := countCandidates(b); n == 0 {
+		c.collect(det, wa.finish(), a, glog)
+		return classed(noRelayClass(det), fmt.Errorf("%w: the relay-only peer got no relay candidate from the TURN server %s (ICE does not say why: see the turn check)", ErrNoCandidates, host))
+	}
+
+	aUfrag, aPwd, err := a.GetLocalUserCredentials()
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	bUfrag, bPwd, err := b.GetLocalUserCredentials()
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	connB, err := b.StartAccept(aUfrag, aPwd)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	connA, err := a.StartDial(bUfrag, bPwd)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	connected := waitConnected(ctx, wa)
+	if connected {
+		det.ConnectedMS = ms(time.Since(start))
+		// The controlled peer selects on the nomination; give it a moment.
+		waitConnected(ctx, wb)
+	}
+	snap := wa.finish()
+	c.collect(det, snap, a, glog)
+	if !connected {
+		return c.connectError(ctx, det)
+	}
+	c.media(ctx, cfg, det, connA, func(ectx context.Context) { echoBack(ectx, connB) })
+	det.State = wa.stateName()
+	return nil
+}
+
+// trickle hands from's candidates to to, and closes done when from has
+// finished gathering.
+func trickle(from, to *pice.Agent, done chan struct{}) error {
+	return from.OnCandidate(func(cand pice.Candidate) {
+		if cand == nil {
+			close(done)
+			return
+		}
+		if rc, err := pice.UnmarshalCandidate(cand.Marshal()); err == nil {
+			_ = to.AddRemoteCandidate(rc)
+		}
+	})
+}
+
+// gatherBound is the gathering budget: Timing.Gather, at most a third of
+// what is left of the check.
+func gatherBound(ctx context.Context, t Timing) time.Duration {
+	b := t.Gather
+	if dl, ok := ctx.Deadline(); ok {
+		b = min(b, time.Until(dl)/3)
+	}
+	return max(b, 0)
+}
+
+func waitGathered(ctx context.Context, done chan struct{}, start time.Time) (time.Duration, bool) {
+	select {
+	case <-done:
+		return time.Since(start), true
+	case <-ctx.Done():
+		return time.Since(start), false
+	}
+}
+
+func waitConnected(ctx context.Context, w *watcher) bool {
+	select {
+	case <-w.connected:
+		return true
+	case <-w.failed:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func countCandidates(a *pice.Agent) int {
+	cs, err := a.GetLocalCandidates()
+	if err != nil {
+		return 0
+	}
+	return len(cs)
+}
+
+// noRelayClass: a TURN server that held gathering to its bound was
+// silent (timeout); one that ended gathering without a candidate answered
+// and refused (in ICE's words in gather_errors; auth most of the time).
+func noRelayClass(det *probe.ICEDetails) probe.ErrorClass {
+	if det.GatherTimedOut {
+		return probe.ClassTimeout
+	}
+	return probe.ClassProtocol
+}
+
+// collect fills the candidate lists and the pair table from a snapshot.
+func (c *Checker) collect(det *probe.ICEDetails, s snapshot, a *pice.Agent, glog *gatherLog) {
+	var selLocal, selRemote string
+	// (GetSelectedCandidatePair returns copies with new ids.)
+	if p, ok := a.GetSelectedCandidatePairStats(); ok {
+		selLocal, selRemote = p.LocalCandidateID, p.RemoteCandidateID
+	}
+	det.LocalCandidates = candidates(s.local)
+	det.RemoteCandidates = candidates(s.remote)
+	det.Pairs, det.Selected = pairTable(s, selLocal, selRemote)
+	det.SelectedVia = via(det.Selected)
+	det.GatherErrors = glog.snapshot()
+}
+
+// connectError explains why no pair connected.
+func (c *Checker) connectError(ctx context.Context, det *probe.ICEDetails) error {
+	det.State = "failed"
+	if ctx.Err() != nil && len(det.Pairs) == 0 {
+		det.State = "checking"
+		return classed(probe.Classify(ctx.Err()), fmt.Errorf("%w: the check's deadline ended ICE before it concluded", ErrICEFailed))
+	}
+	answered := 0
+	for _, p := range det.Pairs {
+		if p.ResponsesReceived > 0 {
+			answered++
+		}
+	}
+	if len(det.Pairs) == 0 {
+		return classed(probe.ClassProtocol, fmt.Errorf("%w: no candidate pair to check (local %d, remote %d candidates)", ErrICEFailed, len(det.LocalCandidates), len(det.RemoteCandidates)))
+	}
+	if answered == 0 {
+		return classed(probe.ClassTimeout, fmt.Errorf("%w: all %d candidate pairs timed out (no check was answered)", ErrICEFailed, len(det.Pairs)))
+	}
+	return classed(probe.ClassProtocol, fmt.Errorf("%w: %d of %d pairs answered but none was selected", ErrICEFailed, answered, len(det.Pairs)))
+}
+
+// media runs the media-like measurement on the connected pair with the
+// peer echoing, bounded by cfg.Media and by ctx (minus a margin so the
+// check still reports).
+func (c *Checker) media(ctx context.Context, cfg *probe.Config, det *probe.ICEDetails, conn packetConn, echo func(context.Context)) {
+	window := cfg.Media
+	if window <= 0 {
+		return
+	}
+	cut := false
+	if dl, ok := ctx.Deadline(); ok {
+		left := time.Until(dl) - 1200*time.Millisecond // the grace for late echoes plus reporting
+		if left < window {
+			window, cut = max(left, 0), true
+		}
+	}
+	if window < time.Duration(c.codec().PacketMS)*time.Millisecond {
+		det.Media = &probe.MediaStats{Codec: c.codec().Name, CutShort: true, Grade: "", Transport: "udp"}
+		return
+	}
+	ectx, ecancel := context.WithCancel(ctx)
+	echoDone := make(chan struct{})
+	if echo != nil {
+		go func() {
+			defer close(echoDone)
+			echo(ectx)
+		}()
+	} else {
+		close(echoDone)
+	}
+	st := measure(ctx, conn, window, c.codec())
+	ecancel()
+	<-echoDone
+	st.CutShort = st.CutShort || cut
+	det.Media = st
+}

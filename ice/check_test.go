@@ -1,0 +1,140 @@
+package ice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/transport/v5/test"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// loopbackOnly keeps host candidates to 127.0.0.1 so tests never touch
+// another interface.
+func loopbackOnly(ip net.IP) bool { return ip.Equal(net.IPv4(127, 0, 0, 1)) }
+
+func loopbackChecker() *Checker { return &Checker{IPFilter: loopbackOnly, Loopback: true} }
+
+func runCheck(t *testing.T, c *Checker, spec probe.Spec, cfg *probe.Config, bound time.Duration) probe.Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	start := time.Now()
+	res := c.Check(ctx, spec, cfg)
+	if took := time.Since(start); took > bound+time.Second {
+		t.Errorf("check took %v, bound %v", took, bound)
+	}
+	return res
+}
+
+func creds() probe.TURNCredentials {
+	return probe.TURNCredentials{Username: testUser, Password: probe.Secret(testPass)}
+}
+
+func TestOneEndedPionTURN(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	port := startTURN(t, "127.0.0.2")
+	for _, tc := range []struct {
+		mode      string
+		transport probe.Transport
+		wantVia   string
+	}{
+		{ModeOneEnded, "", ""},
+		{ModeRelayRelay, probe.TransportUDP, "relay/udp"},
+		{ModeRelayRelay, probe.TransportTCP, "relay/tcp"},
+	} {
+		t.Run(tc.mode+"/"+string(tc.transport), func(t *testing.T) {
+			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: tc.mode, Transport: tc.transport}
+			cfg := &probe.Config{TURN: creds(), Media: time.Second}
+			res := runCheck(t, loopbackChecker(), spec, cfg, 10*time.Second)
+			d := res.Details.ICE
+			if res.Status != probe.StatusPass {
+				b, _ := json.MarshalIndent(d, "", " ")
+				t.Fatalf("status %s class %s: %s\n%s", res.Status, res.Class, res.Error, b)
+			}
+			if d.State != "connected" || d.Selected == nil {
+				t.Fatalf("state %q selected %v", d.State, d.Selected)
+			}
+			if d.Selected.Remote.Type != "relay" {
+				t.Errorf("selected remote %s, want relay (the peer is relay-only)", d.Selected.Remote.Type)
+			}
+			if tc.wantVia != "" && d.SelectedVia != tc.wantVia {
+				t.Errorf("selected via %q, want %q", d.SelectedVia, tc.wantVia)
+			}
+			if tc.transport == probe.TransportTCP && d.Media.Transport != "tcp" {
+				t.Errorf("media transport %q, want tcp", d.Media.Transport)
+			}
+			m := d.Media
+			if m == nil {
+				t.Fatal("no media stats")
+			}
+			if m.Sent < 45 || m.Sent > 52 {
+				t.Errorf("sent %d packets in 1 s, want about 50", m.Sent)
+			}
+			if m.LossPct > 2 {
+				t.Errorf("loss %.1f%% on loopback", m.LossPct)
+			}
+			if m.MOS < 4.2 || m.Grade != "excellent" {
+				t.Errorf("MOS %.2f (%s) on loopback", m.MOS, m.Grade)
+			}
+			if m.PacketBytes != 172 {
+				t.Errorf("packet %d bytes, want 172 (RTP 12 + G.711 160)", m.PacketBytes)
+			}
+			b, _ := json.Marshal(res)
+			if strings.Contains(string(b), testPass) {
+				t.Error("the TURN password is in the JSON evidence")
+			}
+			t.Logf("gathering %.1f ms, connected %.1f ms, via %s, %d pairs, media %+v", d.GatheringMS, d.ConnectedMS, d.SelectedVia, len(d.Pairs), *m)
+		})
+	}
+}
+
+func TestNoTURNCredentials(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: 3478, Mode: ModeRelayRelay}
+	res := runCheck(t, loopbackChecker(), spec, &probe.Config{}, 5*time.Second)
+	if res.Status != probe.StatusFail || res.Class != probe.ClassAuth {
+		t.Fatalf("status %s class %s, want fail/auth", res.Status, res.Class)
+	}
+	if !strings.Contains(res.Error, "--turn-user") {
+		t.Errorf("error does not say what to give: %s", res.Error)
+	}
+	if res.Details.ICE.TURNCredentials != "none" {
+		t.Errorf("turn_credentials %q", res.Details.ICE.TURNCredentials)
+	}
+}
+
+func TestWrongTURNPassword(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	port := startTURN(t, "127.0.0.2")
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeOneEnded}
+	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: testUser, Password: "wrong-password-xyz"}}
+	res := runCheck(t, loopbackChecker(), spec, cfg, 8*time.Second)
+	d := res.Details.ICE
+	if res.Status != probe.StatusFail || !errors.Is(errorOf(res), ErrNoCandidates) {
+		t.Fatalf("status %s class %s err %s", res.Status, res.Class, res.Error)
+	}
+	if len(d.GatherErrors) == 0 {
+		t.Error("no gather errors recorded")
+	}
+	b, _ := json.Marshal(res)
+	if strings.Contains(string(b), "wrong-password-xyz") {
+		t.Error("the TURN password is in the evidence")
+	}
+	t.Logf("%s: %s %v", res.Class, res.Error, d.GatherErrors)
+}
+
+// errorOf recovers the sentinel from the result's text for tests.
+func errorOf(r probe.Result) error {
+	for _, e := range []error{ErrNoCandidates, ErrICEFailed, ErrNoTURNCredentials, ErrNotResponder, ErrTokenRejected} {
+		if strings.Contains(r.Error, e.Error()) {
+			return e
+		}
+	}
+	return errors.New(r.Error)
+}

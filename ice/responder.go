@@ -1,0 +1,315 @@
+package ice
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	pice "github.com/pion/ice/v4"
+	"github.com/pion/stun/v4"
+	"github.com/pion/transport/v5"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// ResponderConfig configures the responder's ICE peer.
+type ResponderConfig struct {
+	// Servers are STUN/TURN URLs ("stun:host:3478",
+	// "turn:host:3478?transport=udp") the responder gathers with and
+	// offers to clients.
+	Servers []string
+	// TURNUser/TURNPass are long-term TURN credentials; TURNSecret derives
+	// TURN REST credentials instead.
+	TURNUser   string
+	TURNPass   probe.Secret
+	TURNSecret probe.Secret
+	// ShareTURNCredentials hands the TURN credentials to clients in the
+	// offer (REST credentials are time-limited), as a WebRTC service does.
+	// Off, clients use their own --turn-user/--turn-pass.
+	ShareTURNCredentials bool
+	// Token, when set, is checked here as well (Authorization: Bearer);
+	// `ucprobe serve` checks it in front of this handler anyway.
+	Token probe.Secret
+	// MaxSessions bounds concurrent sessions (default 8); SessionTimeout
+	// bounds each one's life (default 30 s).
+	MaxSessions    int
+	SessionTimeout time.Duration
+	// IPFilter restricts the host candidates (e.g. to the address clients
+	// reach); Loopback includes loopback candidates.
+	IPFilter func(net.IP) bool
+	Loopback bool
+	// Timing bounds the agents; zero means DefaultTiming.
+	Timing Timing
+	// Net is the agents' network; nil means the OS (tests: pion vnet).
+	Net    transport.Net
+	Logger *slog.Logger
+}
+
+// Responder is the responder's ICE peer: an http.Handler for the
+// signalling under /v1/ice/ that runs one ICE agent per session and
+// echoes the media-like stream. Close ends every session.
+type Responder struct {
+	cfg      ResponderConfig
+	servers  []server
+	offered  []ICEServer
+	secrets  []string
+	mu       sync.Mutex
+	sessions map[string]*session
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+type session struct {
+	id       string
+	agent    *pice.Agent
+	ctx      context.Context
+	cancel   context.CancelFunc
+	answered bool
+}
+
+// ErrBadServer: a responder server URL that does not parse.
+var ErrBadServer = errors.New("bad STUN/TURN URL")
+
+// NewResponderHandler checks the configuration and returns the handler.
+func NewResponderHandler(cfg ResponderConfig) (*Responder, error) {
+	if cfg.MaxSessions <= 0 {
+		cfg.MaxSessions = 8
+	}
+	if cfg.SessionTimeout <= 0 {
+		cfg.SessionTimeout = 30 * time.Second
+	}
+	if cfg.Timing == (Timing{}) {
+		cfg.Timing = DefaultTiming
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &Responder{cfg: cfg, sessions: map[string]*session{}}
+	user, pass, _, err := credentials(probe.TURNCredentials{Username: cfg.TURNUser, Password: cfg.TURNPass, SharedSecret: cfg.TURNSecret})
+	if err != nil {
+		return nil, err
+	}
+	r.secrets = []string{pass}
+	for _, raw := range cfg.Servers {
+		u, err := stun.ParseURI(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%w %q: %v", ErrBadServer, raw, err)
+		}
+		offered := ICEServer{URLs: []string{u.String()}}
+		if u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS {
+			if user == "" {
+				return nil, fmt.Errorf("%w %q: a TURN server needs credentials (TURN user and password, or a REST secret)", ErrBadServer, raw)
+			}
+			u.Username, u.Password = user, pass
+			if cfg.ShareTURNCredentials {
+				offered.Username, offered.Credential = user, pass
+			}
+		}
+		r.servers = append(r.servers, server{u})
+		r.offered = append(r.offered, offered)
+	}
+	return r, nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func hello(msg string) Hello { return Hello{Schema: Schema, Software: Software, Error: msg} }
+
+// ServeHTTP routes the signalling. It accepts paths with or without the
+// /v1/ice prefix (mounted with or without http.StripPrefix).
+func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
+	if r.cfg.Token != "" {
+		got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(r.cfg.Token.Reveal())) != 1 {
+			writeJSON(w, http.StatusUnauthorized, hello("token required or wrong"))
+			return
+		}
+	}
+	path := strings.TrimPrefix(req.URL.Path, "/v1/ice")
+	path = strings.Trim(path, "/")
+	parts := strings.Split(path, "/")
+	switch {
+	case path == "" && req.Method == http.MethodGet:
+		writeJSON(w, http.StatusOK, hello(""))
+	case path == "sessions" && req.Method == http.MethodPost:
+		r.offer(w, req)
+	case len(parts) == 3 && parts[0] == "sessions" && parts[2] == "answer" && req.Method == http.MethodPost:
+		r.answer(w, req, parts[1])
+	case len(parts) == 2 && parts[0] == "sessions" && req.Method == http.MethodDelete:
+		r.end(parts[1])
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		writeJSON(w, http.StatusNotFound, hello("no such endpoint"))
+	}
+}
+
+func (r *Responder) offer(w http.ResponseWriter, req *http.Request) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(req.Body, maxBody))
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		writeJSON(w, http.StatusServiceUnavailable, hello("shutting down"))
+		return
+	}
+	if len(r.sessions) >= r.cfg.MaxSessions {
+		r.mu.Unlock()
+		writeJSON(w, http.StatusServiceUnavailable, hello(fmt.Sprintf("busy: %d sessions at once at most", r.cfg.MaxSessions)))
+		return
+	}
+	id := newID()
+	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.SessionTimeout)
+	s := &session{id: id, ctx: ctx, cancel: cancel}
+	r.sessions[id] = s
+	r.wg.Add(1)
+	r.mu.Unlock()
+
+	glog := &gatherLog{secrets: r.secrets}
+	a, err := newAgent(agentSetup{servers: r.servers, timing: r.cfg.Timing, net: r.cfg.Net, loopback: r.cfg.Loopback, ipFilter: r.cfg.IPFilter, log: glog})
+	if err != nil {
+		cancel()
+		r.mu.Lock()
+		delete(r.sessions, id)
+		r.mu.Unlock()
+		r.wg.Done()
+		writeJSON(w, http.StatusInternalServerError, hello("ICE agent: "+err.Error()))
+		return
+	}
+	r.mu.Lock()
+	s.agent = a
+	r.mu.Unlock()
+	// The session's end closes the agent, whoever ends it.
+	go func() {
+		defer r.wg.Done()
+		<-ctx.Done()
+		_ = a.Close()
+		r.mu.Lock()
+		delete(r.sessions, id)
+		r.mu.Unlock()
+	}()
+	start := time.Now()
+	done := make(chan struct{})
+	if err := a.OnCandidate(func(c pice.Candidate) {
+		if c == nil {
+			close(done)
+		}
+	}); err == nil {
+		err = a.GatherCandidates()
+	}
+	if err != nil {
+		cancel()
+		writeJSON(w, http.StatusInternalServerError, hello("gathering: "+err.Error()))
+		return
+	}
+	gctx, gcancel := context.WithTimeout(req.Context(), r.cfg.Timing.Gather)
+	took, _ := waitGathered(gctx, done, start)
+	gcancel()
+	cands, _ := a.GetLocalCandidates()
+	ufrag, pwd, _ := a.GetLocalUserCredentials()
+	o := Offer{Hello: hello(""), Session: id, Ufrag: ufrag, Pwd: pwd, ICEServers: r.offered, GatheringMS: ms(took), Candidates: []string{}}
+	for _, c := range cands {
+		o.Candidates = append(o.Candidates, c.Marshal())
+	}
+	r.cfg.Logger.Debug("ice session offered", "session", id, "candidates", len(cands), "gather_errors", glog.snapshot())
+	writeJSON(w, http.StatusCreated, o)
+}
+
+const maxCandidates = 64
+
+func (r *Responder) answer(w http.ResponseWriter, req *http.Request, id string) {
+	r.mu.Lock()
+	s := r.sessions[id]
+	if s != nil && (s.answered || s.agent == nil) {
+		s = nil
+	}
+	if s != nil {
+		s.answered = true
+	}
+	r.mu.Unlock()
+	if s == nil {
+		writeJSON(w, http.StatusNotFound, hello("no such session (ended, or answered already)"))
+		return
+	}
+	var ans Answer
+	dec := json.NewDecoder(io.LimitReader(req.Body, maxBody))
+	if err := dec.Decode(&ans); err != nil || ans.Ufrag == "" || ans.Pwd == "" || len(ans.Candidates) > maxCandidates {
+		s.cancel()
+		writeJSON(w, http.StatusBadRequest, hello("answer: want JSON {ufrag, pwd, candidates (at most 64)}"))
+		return
+	}
+	for _, raw := range ans.Candidates {
+		c, err := pice.UnmarshalCandidate(raw)
+		if err != nil {
+			s.cancel()
+			writeJSON(w, http.StatusBadRequest, hello(fmt.Sprintf("answer: candidate %q: %v", raw, err)))
+			return
+		}
+		_ = s.agent.AddRemoteCandidate(c)
+	}
+	conn, err := s.agent.StartAccept(ans.Ufrag, ans.Pwd)
+	if err != nil {
+		s.cancel()
+		writeJSON(w, http.StatusBadRequest, hello("answer: "+err.Error()))
+		return
+	}
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer s.cancel()
+		if err := s.agent.AwaitConnect(s.ctx); err != nil {
+			return
+		}
+		n := echoBack(s.ctx, conn)
+		r.cfg.Logger.Debug("ice session ended", "session", id, "media_packets", n)
+	}()
+	writeJSON(w, http.StatusOK, hello(""))
+}
+
+func (r *Responder) end(id string) {
+	r.mu.Lock()
+	s := r.sessions[id]
+	r.mu.Unlock()
+	if s != nil {
+		s.cancel()
+	}
+}
+
+// Sessions is how many sessions are open.
+func (r *Responder) Sessions() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.sessions)
+}
+
+// Close ends every session and waits until their agents are closed.
+func (r *Responder) Close() error {
+	r.mu.Lock()
+	r.closed = true
+	for _, s := range r.sessions {
+		s.cancel()
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+	return nil
+}
+
+func newID() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,325 @@
+package ice
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	pice "github.com/pion/ice/v4"
+	"github.com/pion/stun/v4"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// The signalling protocol between `ucprobe run` and a responder's ICE
+// peer (JSON over HTTP, under /v1/ice/):
+//
+//	POST   /v1/ice/sessions              -> 201 Offer (the responder gathered first)
+//	POST   /v1/ice/sessions/{id}/answer  Answer -> 200 Hello
+//	DELETE /v1/ice/sessions/{id}         -> 204
+//	GET    /v1/ice/                      -> 200 Hello
+//
+// The responder hands out its STUN/TURN servers (with TURN credentials
+// when it is configured to share them, as a WebRTC service does) so both
+// ends gather from the same servers.
+
+// Schema names the signalling protocol's version.
+const Schema = "ucprobe/ice/v1"
+
+// Software is what a ucprobe responder says it is.
+const Software = "ucprobe"
+
+// Hello identifies a responder.
+type Hello struct {
+	Schema   string `json:"schema"`
+	Software string `json:"software"`
+	Error    string `json:"error,omitempty"`
+}
+
+// ICEServer is one STUN/TURN server as WebRTC's RTCIceServer writes it.
+type ICEServer struct {
+	URLs       []string `json:"urls"`
+	Username   string   `json:"username,omitempty"`
+	Credential string   `json:"credential,omitempty"`
+}
+
+// Offer is the responder's side of a session.
+type Offer struct {
+	Hello
+	Session     string      `json:"session"`
+	Ufrag       string      `json:"ufrag"`
+	Pwd         string      `json:"pwd"`
+	Candidates  []string    `json:"candidates"`
+	ICEServers  []ICEServer `json:"ice_servers"`
+	GatheringMS float64     `json:"gathering_ms"`
+}
+
+// Answer is the client's side.
+type Answer struct {
+	Ufrag      string   `json:"ufrag"`
+	Pwd        string   `json:"pwd"`
+	Candidates []string `json:"candidates"`
+}
+
+const maxBody = 64 << 10
+
+// responderBase is the responder's HTTP base URL from cfg.Responder
+// ("HOST", "HOST:PORT", "[v6]:PORT", a bare IPv6 address).
+func responderBase(r string) (string, string, error) {
+	r = strings.TrimSpace(r)
+	if r == "" {
+		return "", "", errors.New("the two-ended ICE check needs a responder: pass --responder HOST")
+	}
+	if strings.Contains(r, "://") {
+		return "", "", fmt.Errorf("--responder %q: give HOST or HOST:PORT, not a URL", r)
+	}
+	host, port := r, strconv.Itoa(probe.DefaultResponderPort)
+	if _, err := netip.ParseAddr(strings.Trim(r, "[]")); err == nil {
+		host = strings.Trim(r, "[]")
+	} else if h, p, err := net.SplitHostPort(r); err == nil {
+		n, perr := strconv.Atoi(p)
+		if perr != nil || n < 1 || n > 65535 {
+			return "", "", fmt.Errorf("--responder %q: port %q is not a port number", r, p)
+		}
+		host, port = h, p
+	}
+	if host == "" || strings.ContainsAny(host, " /?#@") {
+		return "", "", fmt.Errorf("--responder %q: not a host name or address", r)
+	}
+	return "http://" + net.JoinHostPort(host, port) + "/v1/ice", host, nil
+}
+
+type signaller struct {
+	client *http.Client
+	base   string
+	token  probe.Secret
+	sig    *probe.ICESignalling
+}
+
+func (s *signaller) do(ctx context.Context, method, path string, in, out any) error {
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, s.base+path, body)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if s.token != "" {
+		req.Header.Set("Authorization", "Bearer "+s.token.Reveal())
+	}
+	resp, err := s.client.Do(req)
+	if err != nil {
+		// Keep the URL (never the token, which rides in a header) and
+		// classify the socket error.
+		return classed(probe.Classify(err), fmt.Errorf("signalling %s %s: %w", method, s.base+path, unwrapURL(err)))
+	}
+	defer resp.Body.Close()
+	s.sig.StatusCode = resp.StatusCode
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))
+	if err != nil {
+		return classed(probe.Classify(err), fmt.Errorf("signalling %s %s: reading the answer: %w", method, path, err))
+	}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return classed(probe.ClassAuth, fmt.Errorf("%w (HTTP %d at %s): check --token", ErrTokenRejected, resp.StatusCode, s.base))
+	}
+	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	var hello Hello
+	if ct != "application/json" || json.Unmarshal(data, &hello) != nil || hello.Schema != Schema {
+		return classed(probe.ClassProtocol, fmt.Errorf("%w: %s answered HTTP %d with %s, not ucprobe ICE signalling (is `ucprobe serve` running there, and new enough?)",
+			ErrNotResponder, s.base, resp.StatusCode, describeBody(ct, data)))
+	}
+	s.sig.Software = hello.Software
+	if resp.StatusCode >= 300 {
+		return classed(probe.ClassProtocol, fmt.Errorf("responder %s: HTTP %d: %s", s.base, resp.StatusCode, hello.Error))
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return classed(probe.ClassProtocol, fmt.Errorf("%w: malformed answer from %s: %v", ErrNotResponder, s.base, err))
+		}
+	}
+	return nil
+}
+
+func describeBody(ct string, data []byte) string {
+	if ct == "" {
+		ct = "no content type"
+	}
+	return fmt.Sprintf("%s (%d bytes)", ct, len(data))
+}
+
+// unwrapURL drops *url.Error's repetition of method and URL.
+func unwrapURL(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}
+
+// twoEnded runs full ICE against a ucprobe responder.
+func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Config, det *probe.ICEDetails) error {
+	responder := cfg.Responder
+	if responder == "" {
+		responder = spec.DialHost()
+	}
+	base, rhost, err := responderBase(responder)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	client := c.HTTPClient
+	if client == nil {
+		client = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true,
+			DialContext: (&net.Dialer{}).DialContext, ResponseHeaderTimeout: 0}}
+	}
+	det.Signalling = &probe.ICESignalling{URL: base + "/", Stage: "offer"}
+	s := &signaller{client: client, base: base, token: cfg.ResponderToken, sig: det.Signalling}
+
+	var offer Offer
+	t0 := time.Now()
+	if err := s.do(ctx, http.MethodPost, "/sessions", struct{}{}, &offer); err != nil {
+		return err
+	}
+	det.Signalling.RTTMS = ms(time.Since(t0))
+	det.Signalling.Session = offer.Session
+	det.PeerGatheringMS = offer.GatheringMS
+	if offer.Session == "" || offer.Ufrag == "" || offer.Pwd == "" || strings.ContainsAny(offer.Session, "/?#") {
+		return classed(probe.ClassProtocol, fmt.Errorf("%w: the offer from %s lacks a session or ICE credentials", ErrNotResponder, base))
+	}
+	// However the check ends, the responder's session goes.
+	defer func() {
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		defer cancel()
+		_ = s.do(dctx, http.MethodDelete, "/sessions/"+offer.Session, nil, nil)
+	}()
+
+	servers, kind, secrets := c.offeredServers(offer.ICEServers, cfg)
+	det.TURNCredentials = kind
+	det.Servers = displays(servers)
+	det.PeerServers = det.Servers
+	det.RelayExpected = hasTURN(servers)
+
+	t := c.timing()
+	glog := &gatherLog{secrets: secrets}
+	a, err := newAgent(agentSetup{servers: servers, timing: t, net: c.Net, loopback: c.Loopback || isLoopbackHost(rhost), ipFilter: c.IPFilter, log: glog})
+	if err != nil {
+		return classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
+	}
+	defer a.Close()
+	start := time.Now()
+	done := make(chan struct{})
+	if err := a.OnCandidate(func(cand pice.Candidate) {
+		if cand == nil {
+			close(done)
+		}
+	}); err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	w, err := watch(a, 100*time.Millisecond)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	defer w.finish()
+	if err := a.GatherCandidates(); err != nil {
+		return classed(probe.ClassProtocol, fmt.Errorf("gathering: %w", err))
+	}
+	gctx, gcancel := context.WithTimeout(ctx, gatherBound(ctx, t))
+	took, ok := waitGathered(gctx, done, start)
+	gcancel()
+	det.GatheringMS, det.GatherTimedOut = ms(took), !ok
+	// Gather-then-answer: what came late is not sent.
+	var local []string
+	if cs, err := a.GetLocalCandidates(); err == nil {
+		for _, cand := range cs {
+			local = append(local, cand.Marshal())
+		}
+	}
+	ufrag, pwd, err := a.GetLocalUserCredentials()
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	det.Signalling.Stage = "answer"
+	if err := s.do(ctx, http.MethodPost, "/sessions/"+offer.Session+"/answer", Answer{Ufrag: ufrag, Pwd: pwd, Candidates: local}, nil); err != nil {
+		return err
+	}
+	det.Signalling.Stage = "done"
+	for _, raw := range offer.Candidates {
+		rc, err := pice.UnmarshalCandidate(raw)
+		if err != nil {
+			return classed(probe.ClassProtocol, fmt.Errorf("%w: bad candidate in the offer from %s: %v", ErrNotResponder, base, err))
+		}
+		if err := a.AddRemoteCandidate(rc); err != nil {
+			return classed(probe.ClassProtocol, fmt.Errorf("remote candidate %q: %w", raw, err))
+		}
+	}
+	conn, err := a.StartDial(offer.Ufrag, offer.Pwd)
+	if err != nil {
+		return classed(probe.ClassProtocol, err)
+	}
+	connected := waitConnected(ctx, w)
+	if connected {
+		det.ConnectedMS = ms(time.Since(start))
+	}
+	snap := w.finish()
+	c.collect(det, snap, a, glog)
+	if !connected {
+		return c.connectError(ctx, det)
+	}
+	// The responder echoes on its side of the session.
+	c.media(ctx, cfg, det, conn, nil)
+	det.State = w.stateName()
+	return nil
+}
+
+// offeredServers turns the responder's ICE servers into agent URLs. TURN
+// credentials: the responder's when it shared them, else the run's own.
+func (c *Checker) offeredServers(list []ICEServer, cfg *probe.Config) ([]server, string, []string) {
+	user, pass, kind, _ := credentials(cfg.TURN)
+	secrets := []string{pass}
+	usedKind := "none"
+	var out []server
+	for _, is := range list {
+		for _, raw := range is.URLs {
+			u, err := stun.ParseURI(raw)
+			if err != nil {
+				continue
+			}
+			if u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS {
+				switch {
+				case is.Username != "" && is.Credential != "":
+					u.Username, u.Password = is.Username, is.Credential
+					usedKind = "responder"
+					secrets = append(secrets, is.Credential)
+				case user != "":
+					u.Username, u.Password = user, pass
+					usedKind = kind
+				default:
+					continue // a TURN server without credentials yields nothing
+				}
+			}
+			out = append(out, server{u})
+		}
+	}
+	return out, usedKind, secrets
+}
