@@ -1,0 +1,208 @@
+package ice
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pion/transport/v5/test"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// startResponder serves the responder's ICE peer on 127.0.0.1 with
+// httptest and returns its host:port.
+func startResponder(t *testing.T, cfg ResponderConfig) (*Responder, string) {
+	t.Helper()
+	cfg.IPFilter, cfg.Loopback = loopbackOnly, true
+	r, err := NewResponderHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/v1/ice/", r)
+	srv := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		srv.Close()
+		r.Close()
+	})
+	return r, strings.TrimPrefix(srv.URL, "http://")
+}
+
+func TestTwoEnded(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	port := startTURN(t, "127.0.0.2")
+	turnURL := fmt.Sprintf("turn:127.0.0.2:%d?transport=udp", port)
+	stunURL := fmt.Sprintf("stun:127.0.0.2:%d", port)
+	for _, tc := range []struct {
+		name  string
+		cfg   ResponderConfig
+		creds probe.TURNCredentials
+		kind  string
+		relay bool
+	}{
+		{"stun only", ResponderConfig{Servers: []string{stunURL}}, probe.TURNCredentials{}, "none", false},
+		{"shared turn", ResponderConfig{Servers: []string{stunURL, turnURL}, TURNUser: testUser, TURNPass: testPass, ShareTURNCredentials: true, Token: "tok-123"},
+			probe.TURNCredentials{}, "responder", true},
+		{"client turn creds", ResponderConfig{Servers: []string{turnURL}, TURNUser: testUser, TURNPass: testPass}, creds(), "long-term", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, addr := startResponder(t, tc.cfg)
+			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+			cfg := &probe.Config{Responder: addr, ResponderToken: tc.cfg.Token, TURN: tc.creds, Media: time.Second}
+			res := runCheck(t, loopbackChecker(), spec, cfg, 10*time.Second)
+			d := res.Details.ICE
+			if res.Status != probe.StatusPass {
+				b, _ := json.MarshalIndent(d, "", " ")
+				t.Fatalf("status %s class %s: %s\n%s", res.Status, res.Class, res.Error, b)
+			}
+			if d.Selected == nil || d.SelectedVia != "host" {
+				t.Errorf("selected via %q, want host (a direct pair works on loopback)", d.SelectedVia)
+			}
+			if d.TURNCredentials != tc.kind {
+				t.Errorf("turn_credentials %q, want %q", d.TURNCredentials, tc.kind)
+			}
+			hasRelay := false
+			for _, c := range d.LocalCandidates {
+				hasRelay = hasRelay || c.Type == "relay"
+			}
+			if hasRelay != tc.relay {
+				t.Errorf("local relay candidate %v, want %v", hasRelay, tc.relay)
+			}
+			if m := d.Media; m == nil || m.Received < 45 || m.LossPct > 2 || m.MOS < 4.2 {
+				t.Errorf("media %+v", m)
+			}
+			if d.Signalling == nil || d.Signalling.Stage != "done" || d.Signalling.Software != Software {
+				t.Errorf("signalling %+v", d.Signalling)
+			}
+			b, _ := json.Marshal(res)
+			for _, secret := range []string{testPass, "tok-123"} {
+				if strings.Contains(string(b), secret) {
+					t.Errorf("secret %q in the evidence", secret)
+				}
+			}
+			// The client deletes its session; the responder closes the agent.
+			deadline := time.Now().Add(2 * time.Second)
+			for r.Sessions() > 0 && time.Now().Before(deadline) {
+				time.Sleep(10 * time.Millisecond)
+			}
+			if n := r.Sessions(); n != 0 {
+				t.Errorf("%d sessions still open", n)
+			}
+			t.Logf("connected %.1f ms, %d pairs, media RTT %.2f ms", d.ConnectedMS, len(d.Pairs), d.Media.RTTMeanMS)
+		})
+	}
+}
+
+// A far end that is not a ucprobe responder, a wrong token, one that hangs,
+// one that returns garbage: a clear class within the bound, never a hang.
+func TestTwoEndedBadResponder(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	_, good := startResponder(t, ResponderConfig{Token: "right-token"})
+	hang := make(chan struct{})
+	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-hang:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(func() { close(hang); hanging.Close() })
+	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"schema": "ucprobe/ice/v1", "software": "ucprobe", "session": 12}`)
+	}))
+	t.Cleanup(garbage.Close)
+	nginx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html")
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, "<html>404 Not Found</html>")
+	}))
+	t.Cleanup(nginx.Close)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+
+	host := func(u string) string { return strings.TrimPrefix(u, "http://") }
+	for _, tc := range []struct {
+		name      string
+		responder string
+		token     probe.Secret
+		class     probe.ErrorClass
+		sentinel  error
+		bound     time.Duration
+	}{
+		{"wrong token", good, "wrong-token", probe.ClassAuth, ErrTokenRejected, 3 * time.Second},
+		{"no token", good, "", probe.ClassAuth, ErrTokenRejected, 3 * time.Second},
+		{"not ucprobe", host(nginx.URL), "", probe.ClassProtocol, ErrNotResponder, 3 * time.Second},
+		{"garbage", host(garbage.URL), "", probe.ClassProtocol, ErrNotResponder, 3 * time.Second},
+		{"hangs", host(hanging.URL), "", probe.ClassTimeout, nil, 1500 * time.Millisecond},
+		{"nothing listens", closedAddr, "", probe.ClassRefused, nil, 3 * time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+			cfg := &probe.Config{Responder: tc.responder, ResponderToken: tc.token, Media: time.Second}
+			start := time.Now()
+			res := runCheck(t, loopbackChecker(), spec, cfg, tc.bound)
+			if res.Status != probe.StatusFail || res.Class != tc.class {
+				t.Fatalf("status %s class %q (%s), want fail/%s", res.Status, res.Class, res.Error, tc.class)
+			}
+			if tc.sentinel != nil && !errors.Is(errorOf(res), tc.sentinel) {
+				t.Errorf("error %q does not say %q", res.Error, tc.sentinel)
+			}
+			if took := time.Since(start); took > tc.bound+500*time.Millisecond {
+				t.Errorf("took %v, bound %v", took, tc.bound)
+			}
+			if tc.token != "" && strings.Contains(res.Error, tc.token.Reveal()) {
+				t.Error("the token is in the error")
+			}
+		})
+	}
+}
+
+func TestResponderBounds(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	r, addr := startResponder(t, ResponderConfig{MaxSessions: 2, SessionTimeout: 300 * time.Millisecond})
+	post := func() int {
+		resp, err := http.Post("http://"+addr+"/v1/ice/sessions", "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if a, b, c := post(), post(), post(); a != 201 || b != 201 || c != 503 {
+		t.Errorf("statuses %d %d %d, want 201 201 503 (two sessions at most)", a, b, c)
+	}
+	time.Sleep(600 * time.Millisecond)
+	if n := r.Sessions(); n != 0 {
+		t.Errorf("%d sessions outlived their timeout", n)
+	}
+	if s := post(); s != 201 {
+		t.Errorf("after expiry: status %d", s)
+	}
+	resp, err := http.Post("http://"+addr+"/v1/ice/sessions/nope/answer", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 404 {
+		t.Errorf("answer to an unknown session: %d", resp.StatusCode)
+	}
+}
+
+func TestResponderBadConfig(t *testing.T) {
+	for _, servers := range [][]string{{"http://x"}, {"turn:127.0.0.2:3478"}} {
+		if _, err := NewResponderHandler(ResponderConfig{Servers: servers}); !errors.Is(err, ErrBadServer) {
+			t.Errorf("%v: err %v, want ErrBadServer", servers, err)
+		}
+	}
+}
