@@ -44,11 +44,11 @@ type Timing struct {
 
 // DefaultTiming: checks every 50 ms, a pair fails after 20 unanswered
 // requests (1 s), ICE fails 3 s after checking began, gathering at most
-// 4 s.
+// 2 s per side.
 var DefaultTiming = Timing{
 	CheckInterval: 50 * time.Millisecond, MaxBindingRequests: 20,
 	Disconnected: 1500 * time.Millisecond, Failed: 1500 * time.Millisecond, Keepalive: 500 * time.Millisecond,
-	STUNGather: 2 * time.Second, Gather: 4 * time.Second, RelayWait: 300 * time.Millisecond,
+	STUNGather: 1500 * time.Millisecond, Gather: 2 * time.Second, RelayWait: 300 * time.Millisecond,
 }
 
 // Sentinel errors.

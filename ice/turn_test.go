@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/pion/logging"
 	"github.com/pion/transport/v5"
 	"github.com/pion/turn/v5"
 )
@@ -59,7 +60,7 @@ func startVNetTURN(t testing.TB, n transport.Net, ip string) {
 		t.Fatal(err)
 	}
 	srv, err := turn.NewServer(turn.ServerConfig{
-		Realm: testRealm,
+		Realm: testRealm, LoggerFactory: logging.NewDefaultLoggerFactory(),
 		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
 			if ra.Username != testUser {
 				return "", nil, false
