@@ -37,6 +37,12 @@ var Rules = []Rule{
 	{CauseTLSFailed, ruleTLSFailed},
 	{CauseWebSocketBlocked, ruleWebSocketBlocked},
 	{CauseTLSExpiring, ruleTLSExpiring},
+	{CauseICESignalling, ruleICESignalling},
+	{CauseICEFailed, ruleICEFailed},
+	{CauseRelayOnly, ruleRelayOnly},
+	{CausePacketLoss, rulePacketLoss},
+	{CauseHighLatency, ruleHighLatency},
+	{CauseHighJitter, ruleHighJitter},
 }
 
 // Diagnose runs every rule, folds symptoms into the root causes that

@@ -192,10 +192,16 @@ func (t *textWriter) check(c probe.Result) {
 	if result != "" {
 		t.wrap("       ", result)
 	}
+	lines := summaryLines(c)
 	if t.opt.Verbose || c.Status != probe.StatusPass {
-		for _, l := range detailLines(c) {
-			t.wrap("       ", l)
+		lines = detailLines(c)
+	}
+	for _, l := range lines {
+		if pre, ok := strings.CutPrefix(l, Preformatted); ok {
+			t.printf("    %s\n", pre) // a table row: keep its columns
+			continue
 		}
+		t.wrap("       ", l)
 	}
 }
 

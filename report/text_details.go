@@ -12,6 +12,24 @@ var detailRenderers = map[probe.Kind]func(probe.Result) []string{
 	probe.KindDNS:       dnsLines,
 	probe.KindTLS:       tlsLines,
 	probe.KindWebSocket: wsLines,
+	probe.KindICE:       iceLines,
+}
+
+// summaryRenderers add a short line under a passing check's row even
+// without --verbose (the figures people run the check for).
+var summaryRenderers = map[probe.Kind]func(probe.Result) []string{
+	probe.KindICE: iceSummary,
+}
+
+// Preformatted starts a detail line that is printed as is (a table row)
+// instead of being wrapped.
+const Preformatted = "\x00pre:"
+
+func summaryLines(c probe.Result) []string {
+	if f := summaryRenderers[c.Kind]; f != nil {
+		return f(c)
+	}
+	return nil
 }
 
 func detailLines(c probe.Result) []string {

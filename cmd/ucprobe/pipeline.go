@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucprobe/ucprobe/ice"
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 	"github.com/ucprobe/ucprobe/report"
@@ -14,7 +15,9 @@ import (
 
 // probers are all check kinds this binary can run.
 func probers() map[probe.Kind]probe.Prober {
-	return probe.DefaultProbers()
+	m := probe.DefaultProbers()
+	m[probe.KindICE] = ice.Check
+	return m
 }
 
 // job is one run of a profile: what `run`, `demo` and the exporter share.

@@ -1,0 +1,243 @@
+package report
+
+import (
+	"bytes"
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/profiles"
+)
+
+func cand(typ, addr string, port int, relayProto string) probe.ICECandidate {
+	return probe.ICECandidate{ID: typ + addr, Type: typ, Protocol: "udp", Address: addr, Port: port, RelayProtocol: relayProto}
+}
+
+var (
+	hostA  = cand("host", "192.168.0.2", 50000, "")
+	srflxA = cand("srflx", "198.51.100.1", 40000, "")
+	relayA = cand("relay", "203.0.113.10", 49152, "udp")
+	relayT = cand("relay", "203.0.113.10", 49200, "tcp")
+	hostB  = cand("host", "10.2.0.2", 30000, "")
+	srflxB = cand("srflx", "198.51.100.2", 30010, "")
+	relayB = cand("relay", "203.0.113.10", 49160, "")
+)
+
+func pair(l, r probe.ICECandidate, state string, sel bool) probe.ICEPair {
+	p := probe.ICEPair{Local: l, Remote: r, State: state, RequestsSent: 20, Selected: sel, Nominated: sel}
+	if state == "succeeded" {
+		p.ResponsesReceived, p.RTTMS = 3, 21.5
+	}
+	return p
+}
+
+func iceResult(mode string, status probe.Status, class probe.ErrorClass, d probe.ICEDetails) probe.Result {
+	d.Mode = mode
+	for i := range d.Pairs {
+		if d.Pairs[i].Selected {
+			p := d.Pairs[i]
+			d.Selected = &p
+		}
+	}
+	return probe.Result{ID: "ice", Kind: probe.KindICE, Status: status, Class: class, Target: "site", Details: probe.Details{ICE: &d}}
+}
+
+func goodMedia() *probe.MediaStats {
+	return &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 5, Sent: 250, Received: 250, RTTMeanMS: 20, RTTP95MS: 25, JitterMS: 2, MOS: 4.38, Grade: "excellent", Transport: "udp"}
+}
+
+var limits = profiles.Limits{RTTMS: 100, JitterMS: 30, LossPct: 1, MOSMin: 3.1}
+
+func causes(fs []Finding) []Cause {
+	var out []Cause
+	for _, f := range fs {
+		out = append(out, f.Cause)
+	}
+	return out
+}
+
+func TestICERules(t *testing.T) {
+	allFailed := []probe.ICEPair{pair(hostA, hostB, "failed", false), pair(srflxA, srflxB, "failed", false), pair(relayA, relayB, "failed", false)}
+	for _, tc := range []struct {
+		name   string
+		checks []probe.Result
+		limits profiles.Limits
+		want   []Cause
+		// words that must be in the first finding's title+detail
+		words []string
+		sev   Severity
+	}{
+		{
+			name: "direct pair, good media: nothing to say",
+			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
+				LocalCandidates: []probe.ICECandidate{hostA}, Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)}, Media: goodMedia()})},
+			want: nil,
+		},
+		{
+			name: "symmetric NAT: relay only, says which direct pairs failed",
+			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/udp",
+				LocalCandidates: []probe.ICECandidate{hostA, srflxA, relayA},
+				Pairs:           []probe.ICEPair{pair(relayA, relayB, "succeeded", true), pair(hostA, hostB, "failed", false), pair(srflxA, srflxB, "failed", false)},
+				Media:           goodMedia()})},
+			want:  []Cause{CauseRelayOnly},
+			words: []string{"relay/udp", "2 direct pairs", "srflx 198.51.100.1:40000 -> srflx 198.51.100.2:30010 (failed, 20 sent, 0 answered)"},
+			sev:   SeverityWarning,
+		},
+		{
+			name: "UDP blocked, TURN over TCP: says media runs over TCP",
+			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/tcp",
+				LocalCandidates: []probe.ICECandidate{hostA, relayT},
+				Pairs:           []probe.ICEPair{pair(relayT, hostB, "succeeded", true), pair(hostA, hostB, "failed", false)}})},
+			want:  []Cause{CauseRelayOnly},
+			words: []string{"relay/tcp", "Media runs over TCP", "1 direct pair "},
+		},
+		{
+			name: "relay-relay is relayed by design: no relay-only",
+			checks: []probe.Result{iceResult("relay-relay", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/udp",
+				LocalCandidates: []probe.ICECandidate{relayA}, Pairs: []probe.ICEPair{pair(relayA, relayB, "succeeded", true)}})},
+			want: nil,
+		},
+		{
+			name: "one-ended, host to peer relay works: no relay-only",
+			checks: []probe.Result{iceResult("one-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/udp",
+				LocalCandidates: []probe.ICECandidate{hostA, relayA}, Pairs: []probe.ICEPair{pair(hostA, relayB, "succeeded", true)}})},
+			want: nil,
+		},
+		{
+			name: "one-ended, only the local relay reaches the peer: relay-only",
+			checks: []probe.Result{iceResult("one-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/tcp",
+				LocalCandidates: []probe.ICECandidate{hostA, relayT}, Pairs: []probe.ICEPair{pair(relayT, relayB, "succeeded", true), pair(hostA, relayB, "failed", false)}})},
+			want:  []Cause{CauseRelayOnly},
+			words: []string{"host 192.168.0.2:50000 -> relay 203.0.113.10:49160"},
+		},
+		{
+			name: "TURN unreachable and symmetric NAT: ice-failed, all checks timed out, no relay",
+			checks: []probe.Result{
+				iceResult("two-ended", probe.StatusFail, probe.ClassTimeout, probe.ICEDetails{RelayExpected: true,
+					Servers:         []string{"stun:203.0.113.10:3478", "turn:203.0.113.10:3478?transport=udp"},
+					LocalCandidates: []probe.ICECandidate{hostA}, RemoteCandidates: []probe.ICECandidate{hostB},
+					Pairs: []probe.ICEPair{pair(hostA, hostB, "failed", false)}}),
+				{ID: "turn-udp", Kind: probe.KindTURN, Status: probe.StatusFail, Class: probe.ClassTimeout},
+			},
+			want:  []Cause{CauseICEFailed, CauseCheckFailed},
+			words: []string{"No server-reflexive candidate", "no relay candidate", "(see turn-udp)", "all 1 candidate pair timed out", "1 host, 0 srflx, 0 relay"},
+			sev:   SeverityCritical,
+		},
+		{
+			name: "relay checks answered but failed",
+			checks: []probe.Result{iceResult("one-ended", probe.StatusFail, probe.ClassProtocol, probe.ICEDetails{RelayExpected: true,
+				LocalCandidates: []probe.ICECandidate{hostA, srflxA, relayA}, RemoteCandidates: []probe.ICECandidate{relayB},
+				Pairs: append(slices.Clone(allFailed[:2]), probe.ICEPair{Local: relayA, Remote: relayB, State: "failed", RequestsSent: 20, ResponsesReceived: 1})})},
+			want:  []Cause{CauseICEFailed},
+			words: []string{"1 of 3 pairs were answered"},
+		},
+		{
+			name:   "no TURN credentials for relay-relay",
+			checks: []probe.Result{iceResult("relay-relay", probe.StatusFail, probe.ClassAuth, probe.ICEDetails{TURNCredentials: "none"})},
+			want:   []Cause{CauseICEFailed},
+			words:  []string{"needs TURN credentials", "--turn-user"},
+		},
+		{
+			name: "wrong token at the responder",
+			checks: []probe.Result{iceResult("two-ended", probe.StatusFail, probe.ClassAuth, probe.ICEDetails{
+				Signalling: &probe.ICESignalling{URL: "http://192.0.2.7:8480/v1/ice/", Stage: "offer", StatusCode: 401}})},
+			want:  []Cause{CauseICESignalling},
+			words: []string{"refused the token", "not tested"},
+		},
+		{
+			name: "media beyond the limits: loss, latency, jitter with numbers",
+			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
+				LocalCandidates: []probe.ICECandidate{hostA}, Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
+				Media: &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 5, Sent: 250, Received: 235, LossPct: 6, RTTMeanMS: 140, RTTP95MS: 180, JitterMS: 35, MOS: 3.2, Grade: "fair"}})},
+			want:  []Cause{CausePacketLoss, CauseHighLatency, CauseHighJitter},
+			words: []string{"6.0 %", "1.0 %", "MOS 3.20 (fair)"},
+			sev:   SeverityWarning,
+		},
+		{
+			name: "Imagicle's 80 ms limit",
+			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
+				Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
+				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 250, RTTMeanMS: 90, JitterMS: 3, MOS: 4.3}})},
+			limits: profiles.Limits{RTTMS: 80, JitterMS: 30, LossPct: 1, Source: "002_c8e1890840900af9.txt"},
+			want:   []Cause{CauseHighLatency},
+			words:  []string{"90 ms", "80 ms", "002_c8e1890840900af9.txt"},
+		},
+		{
+			name: "connected, but no echo came back: 100 % loss",
+			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
+				Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
+				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 0, LossPct: 100, MOS: 1, Grade: "degraded"}})},
+			want:  []Cause{CausePacketLoss},
+			words: []string{"100.0 %"},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			lim := limits
+			if tc.limits != (profiles.Limits{}) {
+				lim = tc.limits
+			}
+			fs := Diagnose(Input{Checks: tc.checks, Limits: lim}, nil)
+			if got := causes(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("causes %v, want %v", got, tc.want)
+			}
+			if len(fs) == 0 {
+				return
+			}
+			text := fs[0].Title + " " + fs[0].Detail + " " + strings.Join(fs[0].Refs, " ")
+			for _, w := range tc.words {
+				if !strings.Contains(text, w) {
+					t.Errorf("%q not in %q", w, text)
+				}
+			}
+			if tc.sev != "" && fs[0].Severity != tc.sev {
+				t.Errorf("severity %s, want %s", fs[0].Severity, tc.sev)
+			}
+			if !slices.Contains(fs[0].Evidence, "ice") {
+				t.Errorf("evidence %v lacks the ice check", fs[0].Evidence)
+			}
+		})
+	}
+}
+
+// The pair table: one line per pair, the selected one marked, in 80 columns.
+func TestICEText(t *testing.T) {
+	m := goodMedia()
+	m.Transport = "tcp"
+	res := iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/tcp", ConnectedMS: 312, GatheringMS: 40,
+		LocalCandidates: []probe.ICECandidate{hostA, relayT}, RemoteCandidates: []probe.ICECandidate{hostB},
+		Pairs: []probe.ICEPair{pair(relayT, hostB, "succeeded", true), pair(hostA, hostB, "failed", false)}, Media: m})
+	rep := &Report{Profile: "xphone", Started: time.Unix(0, 0), Checks: []probe.Result{res}}
+	var buf bytes.Buffer
+	if err := WriteText(&buf, rep, TextOptions{Verbose: true}); err != nil {
+		t.Fatal(err)
+	}
+	out := buf.String()
+	for _, w := range []string{
+		"* rly/t 203.0.113.10:49200    > host  10.2.0.2:30000        ok    21.5 3/20",
+		"  host  192.168.0.2:50000     > host  10.2.0.2:30000        fail     - 0/20",
+		"connected in 312 ms via relay/tcp",
+		"MOS 4.38 excellent, over TCP",
+	} {
+		if !strings.Contains(out, w) {
+			t.Errorf("%q not in\n%s", w, out)
+		}
+	}
+	for _, l := range strings.Split(out, "\n") {
+		if len(l) > 80 {
+			t.Errorf("line longer than 80: %q", l)
+		}
+	}
+	// Without --verbose a passing check shows the summary, not the table.
+	buf.Reset()
+	_ = WriteText(&buf, rep, TextOptions{})
+	if strings.Contains(buf.String(), "> host") || !strings.Contains(buf.String(), "MOS 4.38") {
+		t.Errorf("summary:\n%s", buf.String())
+	}
+	b, _ := json.Marshal(rep)
+	if !strings.Contains(string(b), `"selected_via":"relay/tcp"`) {
+		t.Error("JSON lacks the selected path")
+	}
+}
