@@ -14,6 +14,8 @@ import (
 	"github.com/pion/transport/v5/vnet"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/profiles"
+	"github.com/ucprobe/ucprobe/report"
 )
 
 // A virtual internet (pion vnet; no packet leaves the process): a TURN
@@ -177,6 +179,9 @@ func TestVNetNATs(t *testing.T) {
 		if direct == 0 {
 			t.Error("no direct pair was tried")
 		}
+		if got := diagnose(res); len(got) != 1 || got[0] != report.CauseRelayOnly {
+			t.Errorf("diagnosis %v, want [relay-only]", got)
+		}
 	})
 	t.Run("TURN unreachable and symmetric NAT: ICE fails within its bound", func(t *testing.T) {
 		topo := buildTopology(t, topoOpts{natA: apdNAT, natB: apdNAT, noTURN: true})
@@ -196,6 +201,9 @@ func TestVNetNATs(t *testing.T) {
 		}
 		if !d.RelayExpected || len(d.Pairs) == 0 {
 			t.Errorf("relay_expected %v, %d pairs", d.RelayExpected, len(d.Pairs))
+		}
+		if got := diagnose(res); len(got) == 0 || got[0] != report.CauseICEFailed {
+			t.Errorf("diagnosis %v, want ice-failed first", got)
 		}
 		t.Logf("failed after %v: %s", time.Since(start), res.Error)
 	})
@@ -228,5 +236,18 @@ func TestVNetMediaImpairments(t *testing.T) {
 	if m.MOS > 4.0 {
 		t.Errorf("MOS %.2f with 5 %% loss", m.MOS)
 	}
+	if got := diagnose(res); len(got) != 1 || got[0] != report.CausePacketLoss {
+		t.Errorf("diagnosis %v, want [packet-loss] (5 %% over the 1 %% default)", got)
+	}
 	t.Logf("media %+v", *m)
+}
+
+// diagnose runs the report's rules over one ice result with the default
+// limits and returns the causes in order.
+func diagnose(res probe.Result) []report.Cause {
+	var out []report.Cause
+	for _, f := range report.Diagnose(report.Input{Checks: []probe.Result{res}, Limits: profiles.DefaultLimits}, nil) {
+		out = append(out, f.Cause)
+	}
+	return out
 }
