@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -25,6 +26,12 @@ func startResponder(t *testing.T, cfg ResponderConfig) (*Responder, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return r, serve(t, r)
+}
+
+// serve mounts the handler under /v1/ice/ as `ucprobe serve` does, on
+// loopback, and returns host:port; both stop in Cleanup.
+func serve(t testing.TB, r *Responder) string {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/ice/", r)
 	srv := httptest.NewServer(mux)
@@ -32,8 +39,10 @@ func startResponder(t *testing.T, cfg ResponderConfig) (*Responder, string) {
 		srv.Close()
 		r.Close()
 	})
-	return r, strings.TrimPrefix(srv.URL, "http://")
+	return strings.TrimPrefix(srv.URL, "http://")
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestTwoEnded(t *testing.T) {
 	t.Cleanup(test.CheckRoutines(t))
