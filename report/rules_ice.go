@@ -138,7 +138,12 @@ func ruleICEFailed(in *Input) []Finding {
 		}
 		facts["local_candidates"], facts["remote_candidates"] = local, remote
 		facts["pairs"] = fmt.Sprint(len(d.Pairs))
+		remedy := ""
+		if d.RelayExpected && ln["relay"] == 0 && len(d.Pairs) == 0 {
+			remedy = "ICE could not even get a TURN relay: check the TURN server, the credentials (--turn-user/--turn-pass or --turn-secret) and UDP/TCP 3478 to it; the turn checks name the reason."
+		}
 		out = append(out, Finding{
+			Remedy:   remedy,
 			Severity: severityFor(c),
 			Title:    "ICE failed: no media path between the two ends",
 			Detail:   detail,
