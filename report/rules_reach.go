@@ -41,41 +41,62 @@ func ruleDNSFailure(in *Input) []Finding {
 	return out
 }
 
-// multi-homed-server (seed 003, cause 2 variant 2): a name with several
-// addresses where some answer and others do not.
+// multi-homed-server (seed 003, cause 2 variant 2: "Server has several IP
+// addresses which are not routed among each other"): a name with several
+// addresses where the same check gets through to some and not to others
+// (the runner probes each address separately), or where the server
+// answers from another address than the one asked.
 func ruleMultiHomed(in *Input) []Finding {
 	var out []Finding
 	hosts, byHost := groupBy(filter(ran(in.Checks), func(c probe.Result) bool {
 		return c.Kind != probe.KindDNS && c.Address != "" && c.Host != c.Address
 	}), func(c probe.Result) string { return c.Host })
 	for _, h := range hosts {
-		addrs, byAddr := groupBy(byHost[h], func(c probe.Result) string { return c.Address })
+		addrs := distinct(byHost[h], func(c probe.Result) string { return c.Address })
 		if len(addrs) < 2 {
 			continue
 		}
-		var good, bad []string
-		for _, a := range addrs {
-			if slices.ContainsFunc(byAddr[a], answered) {
-				good = append(good, a)
-			} else {
-				bad = append(bad, a)
+		// Per check: which addresses answered, which stayed silent.
+		bases, byBase := groupBy(byHost[h], baseID)
+		var good, bad, splitChecks []string
+		var ev []probe.Result
+		for _, b := range bases {
+			cs := byBase[b]
+			ok := filter(cs, answered)
+			silent := filter(cs, func(c probe.Result) bool { return c.Status == probe.StatusFail && !answered(c) })
+			if len(ok) == 0 || len(silent) == 0 {
+				continue
+			}
+			splitChecks = append(splitChecks, b)
+			ev = append(ev, silent...)
+			for _, c := range ok {
+				if !slices.Contains(good, c.Address) {
+					good = append(good, c.Address)
+				}
+			}
+			for _, c := range silent {
+				if !slices.Contains(bad, c.Address) {
+					bad = append(bad, c.Address)
+				}
 			}
 		}
-		if len(good) == 0 || len(bad) == 0 {
+		if len(splitChecks) == 0 {
 			continue
 		}
-		var ev []probe.Result
-		for _, a := range bad {
-			ev = append(ev, byAddr[a]...)
+		detail := fmt.Sprintf("%s has the addresses %s. %s gets through to %s but not to %s. A client that picks the unreachable address fails; "+
+			"media negotiated on it fails even when signalling works.", h, strings.Join(addrs, ", "), strings.Join(splitChecks, ", "),
+			strings.Join(good, ", "), strings.Join(bad, ", "))
+		if !in.Env.VPN.Up && slices.ContainsFunc(bad, probe.IsInternal) && !slices.ContainsFunc(good, probe.IsInternal) {
+			detail += " The unreachable address is internal (private) and no VPN is up: the name mixes company-network and public addresses."
 		}
 		out = append(out, Finding{
 			Severity: severityFor(ev...),
-			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are")),
-			Detail: fmt.Sprintf("%s answers on %s but nothing gets through to %s. A client that picks the unreachable address fails; "+
-				"media negotiated on it fails even when signalling works.", h, strings.Join(good, ", "), strings.Join(bad, ", ")),
+			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable for %s", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are"), strings.Join(splitChecks, ", ")),
+			Detail:   detail,
 			Evidence: ids(ev),
-			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPPortRangeBlocked, CausePortClosed},
-			Facts:    map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ",")},
+			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPPortRangeBlocked,
+				CausePortClosed, CauseTURNUnreachable},
+			Facts: map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ","), "checks": strings.Join(splitChecks, ",")},
 		})
 	}
 	// An answer from another address than the one asked (asymmetric reply).
@@ -92,6 +113,9 @@ func ruleMultiHomed(in *Input) []Finding {
 	}
 	return out
 }
+
+// baseID is a check's id without the runner's per-address "@ADDR" suffix.
+func baseID(c probe.Result) string { return strings.TrimSuffix(c.ID, "@"+c.Address) }
 
 // answered: the address showed it is there (a pass, or an answer that
 // proves the packet reached the host: RST / port unreachable).

@@ -1,0 +1,272 @@
+package report
+
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"strings"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// Rules driven by the client's own network (environment): which interface
+// a packet leaves by, whether a VPN is up, what kind of address a name
+// has. They read Input.Env next to the checks.
+
+// routeOf is the route the OS uses to a check's address, if known.
+func routeOf(in *Input, c probe.Result) (probe.Route, bool) {
+	k := endpoint(c)
+	for _, r := range in.Env.Routes {
+		if r.Destination == k {
+			return r, true
+		}
+	}
+	return probe.Route{}, false
+}
+
+func ifaceOf(env probe.Environment, name string) (probe.Interface, bool) {
+	i := slices.IndexFunc(env.Interfaces, func(it probe.Interface) bool { return it.Name == name })
+	if i < 0 {
+		return probe.Interface{}, false
+	}
+	return env.Interfaces[i], true
+}
+
+// udpSilent: a UDP check that got nothing back through the path (silence,
+// a firewall's reject, or no route). A port-unreachable (refused) proves
+// the datagram arrived, so it is not a UDP block.
+func udpSilent(c probe.Result) bool {
+	if !udpLike(c) || c.Status != probe.StatusFail {
+		return false
+	}
+	if r := c.Details.UDPRange; r != nil {
+		return r.Open == 0 && r.Closed == 0
+	}
+	return c.Class == probe.ClassTimeout || c.Class == probe.ClassProhibited || c.Class == probe.ClassUnreachable
+}
+
+// udpThrough: a UDP check that got an answer (or a port unreachable).
+func udpThrough(c probe.Result) bool {
+	if !udpLike(c) || c.Status == probe.StatusSkip {
+		return false
+	}
+	if r := c.Details.UDPRange; r != nil {
+		return r.Open > 0 || r.Closed > 0
+	}
+	return answered(c)
+}
+
+// iceUDPFailure: an ICE check that failed, or connected only by falling
+// back to a relay over TCP/TLS: what a path without UDP produces.
+func iceUDPFailure(c probe.Result) bool {
+	if c.Kind != probe.KindICE || c.Status == probe.StatusSkip {
+		return false
+	}
+	if c.Status == probe.StatusFail {
+		return true
+	}
+	if d := c.Details.ICE; d != nil && d.Selected != nil {
+		l := d.Selected.Local
+		return l.Type == "relay" && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
+	}
+	return false
+}
+
+// vpn-no-udp (seed 003, cause 2 variant 1: "Client uses a VPN tunnel over
+// which the UDP packets are generally not routed"): the route to the
+// target goes through a VPN interface, TCP through that interface gets
+// answers, UDP through it gets none. Grouped per tunnel, because the
+// tunnel, not the server, is what drops UDP.
+func ruleVPNNoUDP(in *Input) []Finding {
+	byIface := map[string][]probe.Result{}
+	var order []string
+	for _, c := range ran(in.Checks) {
+		r, ok := routeOf(in, c)
+		if !ok || !r.ViaVPN || r.NoRoute {
+			continue
+		}
+		if _, seen := byIface[r.Interface]; !seen {
+			order = append(order, r.Interface)
+		}
+		byIface[r.Interface] = append(byIface[r.Interface], c)
+	}
+	var out []Finding
+	for _, name := range order {
+		cs := byIface[name]
+		udpBad := filter(cs, udpSilent)
+		tcpOK := filter(cs, func(c probe.Result) bool { return tcpLike(c) && answered(c) })
+		if len(udpBad) == 0 || len(tcpOK) == 0 || slices.ContainsFunc(cs, udpThrough) {
+			continue
+		}
+		ice := filter(cs, iceUDPFailure)
+		it, _ := ifaceOf(in.Env, name)
+		how := it.VPNHow
+		if how == "" {
+			how = "a VPN interface"
+		}
+		addrs := distinct(udpBad, endpoint)
+		detail := fmt.Sprintf("The route to %s goes through the VPN interface %s (%s, MTU %d). TCP through the tunnel works (%s), "+
+			"but no UDP gets back through it (%s). Calls can be set up over TCP, but their audio, which is UDP, does not flow.",
+			strings.Join(addrs, ", "), name, how, it.MTU, strings.Join(ids(tcpOK), ", "), outcomes(udpBad))
+		if len(ice) > 0 {
+			detail += fmt.Sprintf(" The media connection check (%s) failed or fell back to a relay over TCP for the same reason.", strings.Join(ids(ice), ", "))
+		}
+		ev := append(append(ids(udpBad), ids(ice)...), ids(tcpOK)...)
+		out = append(out, Finding{
+			Severity: severityFor(append(udpBad, ice...)...),
+			Title:    fmt.Sprintf("The VPN tunnel %s carries TCP but not UDP", name),
+			Detail:   detail,
+			Evidence: ev,
+			Explains: []Cause{CauseUDPBlocked, CauseUDPPortRangeBlocked, CauseTURNUnreachable, CauseICEFailed, CauseRelayOnly,
+				CauseMultiHomedServer, CauseHostUnreachable},
+			Facts: map[string]string{"interface": name, "addresses": strings.Join(addrs, ","), "vpn_how": it.VPNHow, "mtu": fmt.Sprint(it.MTU)},
+		})
+	}
+	return out
+}
+
+// vpn-required (seed 003, cause 4: "The XPhone Connect Client is not
+// connected to the XPhone Server via a VPN"): a target that resolves to a
+// private (RFC 1918 / RFC 4193) or CGNAT address, nothing on it answers,
+// there is no route to it or the route leaves by the default gateway
+// rather than a network of this client's own, and no VPN is up.
+func ruleVPNRequired(in *Input) []Finding {
+	if in.Env.VPN.Up {
+		return nil
+	}
+	hosts, byHost := groupBy(filter(ran(in.Checks), func(c probe.Result) bool {
+		return c.Kind != probe.KindDNS && endpoint(c) != ""
+	}), func(c probe.Result) string { return c.Host })
+	var out []Finding
+	for _, h := range hosts {
+		cs := byHost[h]
+		internal := filter(cs, func(c probe.Result) bool { return probe.IsInternal(endpoint(c)) })
+		if len(internal) == 0 || slices.ContainsFunc(internal, answered) {
+			continue
+		}
+		if !slices.ContainsFunc(internal, func(c probe.Result) bool { return c.Status == probe.StatusFail }) {
+			continue
+		}
+		// A server on this client's own LAN (an on-link route) that does
+		// not answer is down, not behind a VPN.
+		var routes []string
+		local := false
+		for _, a := range distinct(internal, endpoint) {
+			r, ok := routeOf(in, probe.Result{Address: a})
+			switch {
+			case !ok:
+				routes = append(routes, a+": route not known")
+			case r.NoRoute:
+				routes = append(routes, a+": no route")
+			case onLink(in.Env, a) || (r.How == "netlink" && r.Gateway == "" && !r.ViaVPN):
+				local = true
+			default:
+				routes = append(routes, fmt.Sprintf("%s: via the gateway %s on %s", a, r.Gateway, r.Interface))
+			}
+		}
+		if local {
+			continue
+		}
+		addrs := distinct(internal, endpoint)
+		public := filter(cs, func(c probe.Result) bool { return probe.AddrScope(endpoint(c)) == probe.ScopePublic })
+		sev := severityFor(internal...)
+		detail := fmt.Sprintf("%s resolves to the internal address %s, which only the company network or its VPN can reach. "+
+			"No VPN is up on this client and nothing answered (%s; %s).", h, strings.Join(addrs, ", "), outcomes(internal), strings.Join(routes, "; "))
+		if len(public) > 0 {
+			if slices.ContainsFunc(public, answered) {
+				continue // the public address works: the multi-homed rule tells that story
+			}
+			sev = SeverityWarning
+			detail += fmt.Sprintf(" %s also resolves to the public address %s, which did not answer either: "+
+				"whether this client must use the VPN or the public address cannot be determined from here.",
+				h, strings.Join(distinct(public, endpoint), ", "))
+		}
+		out = append(out, Finding{
+			Severity: sev,
+			Title:    fmt.Sprintf("%s is on the company network, and this client is not connected to the VPN", h),
+			Detail:   detail,
+			Evidence: ids(internal),
+			Explains: []Cause{CauseNoRoute, CauseHostUnreachable, CauseTCPBlocked, CauseUDPBlocked, CauseUDPPortRangeBlocked,
+				CauseTURNUnreachable, CauseICEFailed},
+			Facts: map[string]string{"host": h, "addresses": strings.Join(addrs, ",")},
+		})
+	}
+	return out
+}
+
+// small-mtu: the route to a target leaves by an interface whose MTU is
+// below IPv6's minimum of 1280. Large datagrams (TLS certificates, video,
+// DTLS handshakes) then need fragmentation or path-MTU discovery; when
+// ICMP is filtered they vanish. A TLS/WebSocket handshake that timed out
+// where plain TCP connects work makes it a warning; otherwise it is a
+// fact (info). It explains nothing: the TCP/TLS rules still report.
+func ruleSmallMTU(in *Input) []Finding {
+	var out []Finding
+	for _, r := range in.Env.Routes {
+		if r.NoRoute || r.MTU == 0 || r.MTU >= 1280 {
+			continue
+		}
+		cs := filter(ran(in.Checks), func(c probe.Result) bool { return endpoint(c) == r.Destination })
+		connects := slices.ContainsFunc(cs, func(c probe.Result) bool { return c.Kind == probe.KindTCP && answered(c) })
+		stalled := filter(cs, func(c probe.Result) bool {
+			return connects && (c.Kind == probe.KindTLS || c.Kind == probe.KindWebSocket) && c.Status == probe.StatusFail && c.Class == probe.ClassTimeout
+		})
+		sev := SeverityInfo
+		detail := fmt.Sprintf("The route to %s leaves by %s with an MTU of %d bytes, below the 1280 that IPv6 and many media stacks assume.", r.Destination, r.Interface, r.MTU)
+		if len(stalled) > 0 {
+			sev = SeverityWarning
+			detail += fmt.Sprintf(" TCP connects to it work, yet the TLS handshake (%s) timed out: the typical sign of large packets lost on a small-MTU path.", strings.Join(ids(stalled), ", "))
+			cs = stalled
+		}
+		out = append(out, Finding{
+			Severity: sev,
+			Title:    fmt.Sprintf("Small MTU (%d) on the way to %s", r.MTU, r.Destination),
+			Detail:   detail,
+			Evidence: ids(cs),
+			Facts:    map[string]string{"interface": r.Interface, "mtu": fmt.Sprint(r.MTU), "address": r.Destination},
+		})
+	}
+	return out
+}
+
+// onLink reports whether an address lies in a subnet of one of this
+// client's own (non-loopback) interfaces.
+func onLink(env probe.Environment, addr string) bool {
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		return false
+	}
+	for _, it := range env.Interfaces {
+		if it.Kind == probe.IfLoopback {
+			continue
+		}
+		for _, s := range it.Addrs {
+			if p, err := netip.ParsePrefix(s); err == nil && p.Masked().Contains(a.Unmap()) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// distinct are the distinct keys of checks, in order.
+func distinct(cs []probe.Result, key func(probe.Result) string) []string {
+	keys, _ := groupBy(cs, key)
+	return keys
+}
+
+// outcomes summarises failed checks as "id: class" pairs.
+func outcomes(cs []probe.Result) string {
+	parts := make([]string, 0, len(cs))
+	for _, c := range cs {
+		what := string(c.Class)
+		if r := c.Details.UDPRange; r != nil {
+			what = fmt.Sprintf("%d of %d ports answered", r.Open, r.Ports)
+		}
+		if what == "" {
+			what = string(c.Status)
+		}
+		parts = append(parts, c.ID+": "+what)
+	}
+	return strings.Join(parts, ", ")
+}
