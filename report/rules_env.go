@@ -98,7 +98,12 @@ func ruleVPNNoUDP(in *Input) []Finding {
 		if len(udpBad) == 0 || len(tcpOK) == 0 || slices.ContainsFunc(cs, udpThrough) {
 			continue
 		}
-		ice := filter(cs, iceUDPFailure)
+		// ICE checks name a host, not one address: they count when the
+		// host is one whose UDP dies in this tunnel.
+		badHosts := distinct(udpBad, func(c probe.Result) string { return c.Host })
+		ice := filter(in.Checks, func(c probe.Result) bool {
+			return iceUDPFailure(c) && (slices.Contains(badHosts, c.Host) || slices.ContainsFunc(cs, func(v probe.Result) bool { return v.ID == c.ID }))
+		})
 		it, _ := ifaceOf(in.Env, name)
 		how := it.VPNHow
 		if how == "" {
@@ -237,8 +242,8 @@ func onLink(env probe.Environment, addr string) bool {
 		return false
 	}
 	for _, it := range env.Interfaces {
-		if it.Kind == probe.IfLoopback {
-			continue
+		if it.Kind == probe.IfLoopback || it.VPN {
+			continue // a tunnel's subnet is the far side's network, not this client's LAN
 		}
 		for _, s := range it.Addrs {
 			if p, err := netip.ParsePrefix(s); err == nil && p.Masked().Contains(a.Unmap()) {
