@@ -135,6 +135,10 @@ func ruleNoRoute(in *Input) []Finding {
 		for _, r := range in.Env.Routes {
 			if r.Destination == k && r.NoRoute {
 				detail = fmt.Sprintf("This client has no route to %s.", k)
+				if in.Env.VPN.Up && probe.IsInternal(k) {
+					detail += fmt.Sprintf(" A VPN is up (%s) but does not route this internal address: its routes (split tunnel) may lack the server's network.",
+						strings.Join(in.Env.VPN.Interfaces, ", "))
+				}
 			}
 		}
 		out = append(out, Finding{
