@@ -131,66 +131,73 @@ func ruleVPNNoUDP(in *Input) []Finding {
 }
 
 // vpn-required (seed 003, cause 4: "The XPhone Connect Client is not
-// connected to the XPhone Server via a VPN"): a target that resolves to a
-// private (RFC 1918 / RFC 4193) or CGNAT address, nothing on it answers,
-// there is no route to it or the route leaves by the default gateway
-// rather than a network of this client's own, and no VPN is up.
+// connected to the XPhone Server via a VPN"): nothing on a target answers
+// and either
+//   - it has a private (RFC 1918 / RFC 4193) or CGNAT address, there is no
+//     route to it or the route leaves by the default gateway rather than a
+//     network of this client's own, and no VPN is up; or
+//   - the route to it goes through a VPN interface that is not connected
+//     (the tunnel device is there, its client is not running).
 func ruleVPNRequired(in *Input) []Finding {
-	if in.Env.VPN.Up {
-		return nil
-	}
 	hosts, byHost := groupBy(filter(ran(in.Checks), func(c probe.Result) bool {
 		return c.Kind != probe.KindDNS && endpoint(c) != ""
 	}), func(c probe.Result) string { return c.Host })
 	var out []Finding
 	for _, h := range hosts {
 		cs := byHost[h]
-		internal := filter(cs, func(c probe.Result) bool { return probe.IsInternal(endpoint(c)) })
-		if len(internal) == 0 || slices.ContainsFunc(internal, answered) {
-			continue
-		}
-		if !slices.ContainsFunc(internal, func(c probe.Result) bool { return c.Status == probe.StatusFail }) {
-			continue
-		}
-		// A server on this client's own LAN (an on-link route) that does
-		// not answer is down, not behind a VPN.
-		var routes []string
-		local := false
-		for _, a := range distinct(internal, endpoint) {
-			r, ok := routeOf(in, probe.Result{Address: a})
+		// Why each address needs the VPN, or "" when it does not.
+		why := map[string]string{}
+		for _, a := range distinct(cs, endpoint) {
+			r, known := routeOf(in, probe.Result{Address: a})
+			if known && r.ViaVPN && !r.NoRoute {
+				if it, ok := ifaceOf(in.Env, r.Interface); ok && !(it.Up && it.Running) {
+					why[a] = fmt.Sprintf("%s: routed into the VPN interface %s, which is not connected", a, r.Interface)
+				}
+				continue
+			}
+			if in.Env.VPN.Up || !probe.IsInternal(a) {
+				continue
+			}
 			switch {
-			case !ok:
-				routes = append(routes, a+": route not known")
+			case !known:
+				why[a] = a + ": internal address, route not known"
 			case r.NoRoute:
-				routes = append(routes, a+": no route")
+				why[a] = a + ": internal address, no route"
 			case onLink(in.Env, a) || (r.How == "netlink" && r.Gateway == "" && !r.ViaVPN):
-				local = true
+				// On this client's own LAN: a silent server there is
+				// down, not behind a VPN.
 			default:
-				routes = append(routes, fmt.Sprintf("%s: via the gateway %s on %s", a, r.Gateway, r.Interface))
+				why[a] = fmt.Sprintf("%s: internal address, sent to the gateway %s on %s", a, r.Gateway, r.Interface)
 			}
 		}
-		if local {
+		need := filter(cs, func(c probe.Result) bool { return why[endpoint(c)] != "" })
+		if len(need) == 0 || slices.ContainsFunc(need, answered) ||
+			!slices.ContainsFunc(need, func(c probe.Result) bool { return c.Status == probe.StatusFail }) {
 			continue
 		}
-		addrs := distinct(internal, endpoint)
-		public := filter(cs, func(c probe.Result) bool { return probe.AddrScope(endpoint(c)) == probe.ScopePublic })
-		sev := severityFor(internal...)
-		detail := fmt.Sprintf("%s resolves to the internal address %s, which only the company network or its VPN can reach. "+
-			"No VPN is up on this client and nothing answered (%s; %s).", h, strings.Join(addrs, ", "), outcomes(internal), strings.Join(routes, "; "))
-		if len(public) > 0 {
-			if slices.ContainsFunc(public, answered) {
-				continue // the public address works: the multi-homed rule tells that story
+		addrs := distinct(need, endpoint)
+		var reasons []string
+		for _, a := range addrs {
+			reasons = append(reasons, why[a])
+		}
+		others := filter(cs, func(c probe.Result) bool { return why[endpoint(c)] == "" })
+		sev := severityFor(need...)
+		detail := fmt.Sprintf("%s (%s) is only reachable through the company VPN, and this client is not connected to it: %s. Nothing answered (%s).",
+			h, strings.Join(addrs, ", "), strings.Join(reasons, "; "), outcomes(need))
+		if len(others) > 0 {
+			if slices.ContainsFunc(others, answered) {
+				continue // another address works: the multi-homed rule tells that story
 			}
 			sev = SeverityWarning
-			detail += fmt.Sprintf(" %s also resolves to the public address %s, which did not answer either: "+
-				"whether this client must use the VPN or the public address cannot be determined from here.",
-				h, strings.Join(distinct(public, endpoint), ", "))
+			detail += fmt.Sprintf(" %s also has the address %s, which did not answer either: "+
+				"whether this client must use the VPN or that address cannot be determined from here.",
+				h, strings.Join(distinct(others, endpoint), ", "))
 		}
 		out = append(out, Finding{
 			Severity: sev,
 			Title:    fmt.Sprintf("%s is on the company network, and this client is not connected to the VPN", h),
 			Detail:   detail,
-			Evidence: ids(internal),
+			Evidence: ids(need),
 			Explains: []Cause{CauseNoRoute, CauseHostUnreachable, CauseTCPBlocked, CauseUDPBlocked, CauseUDPPortRangeBlocked,
 				CauseTURNUnreachable, CauseICEFailed},
 			Facts: map[string]string{"host": h, "addresses": strings.Join(addrs, ",")},

@@ -172,6 +172,9 @@ func TestRuleVPNRequired(t *testing.T) {
 		{"the tunnel exists but its client is not running", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
 		}, env([]probe.Interface{ifLAN, ifVPNDn}, viaVPN("172.16.5.9")), 1, SeverityCritical},
+		{"public address routed into a dead tunnel", []probe.Result{
+			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "192.0.2.10", probe.ClassTimeout),
+		}, env([]probe.Interface{ifLAN, ifVPNDn}, viaVPN("192.0.2.10")), 1, SeverityCritical},
 		{"VPN is up: not vpn-required", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9")), 0, ""},
