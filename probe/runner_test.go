@@ -198,4 +198,3 @@ func keys(m map[string]Result) []string {
 	}
 	return out
 }
-
