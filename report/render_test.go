@@ -68,8 +68,8 @@ func TestJSONContract(t *testing.T) {
 		t.Errorf("skipped check %v", s)
 	}
 	fs := doc["findings"].([]any)
-	if len(fs) != 1 {
-		t.Fatalf("findings %v", fs)
+	if len(fs) != 2 || fs[1].(map[string]any)["cause"] != "untested" {
+		t.Fatalf("findings %v, want port-closed and untested", fs)
 	}
 	f := fs[0].(map[string]any)
 	for _, key := range []string{"cause", "severity", "title", "detail", "evidence", "remedy", "refs"} {
@@ -103,7 +103,7 @@ func TestTextReport(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := buf.String()
-	for _, want := range []string{"Verdict: FAILED (1 critical)", "Cause: CRITICAL port-closed", "Nothing listens on TCP 2230 at 127.0.0.1",
+	for _, want := range []string{"Verdict: FAILED (1 critical, 1 info)", "Cause: CRITICAL port-closed", "Nothing listens on TCP 2230 at 127.0.0.1",
 		"What to do:", "003_c8a66ec544dd7c4b.txt", "FAIL signalling", "skip media-range", "Environment", "lo: loopback"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text report lacks %q:\n%s", want, out)

@@ -65,6 +65,15 @@ func TestDiagnoseReachability(t *testing.T) {
 			checks: []probe.Result{tcp("sig", "x.example", "192.0.2.1", 2230, ok, "")},
 		},
 		{
+			name: "no responder: the media range is named as untested (info), verdict unchanged",
+			checks: []probe.Result{
+				tcp("sig", "x.example", "192.0.2.1", 2230, ok, ""),
+				{ID: "media", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end"},
+				{ID: "opt", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Optional: true, Error: "needs a ucprobe responder at the far end"},
+			},
+			want: []want{{CauseUntested, SeverityInfo, []string{"media"}}},
+		},
+		{
 			name:   "closed port is port-closed, not tcp-blocked",
 			checks: []probe.Result{tcp("sig", "127.0.0.1", "", 2230, fail, probe.ClassRefused)},
 			want:   []want{{CausePortClosed, SeverityCritical, []string{"sig"}}},
