@@ -40,6 +40,9 @@ const (
 	// CauseCheckFailed: a failed check that no rule explains (a safety net:
 	// a red check never ends in an "ok" verdict).
 	CauseCheckFailed Cause = "check-failed"
+	// CauseUntested: required checks could not run (no responder, no
+	// credentials), so the verdict says nothing about what they cover.
+	CauseUntested Cause = "untested"
 )
 
 // CauseInfo is the built-in text for a cause: its title and a remedy used
@@ -75,4 +78,5 @@ var Catalog = map[Cause]CauseInfo{
 	CauseTLSExpiring:         {"the certificate expires within 14 days", "Renew the certificate."},
 	CauseSmallMTU:            {"the route to a target leaves by an interface with an MTU below 1280", "Raise the tunnel's MTU, or let ICMP \"fragmentation needed\" through so path-MTU discovery works."},
 	CauseCheckFailed:         {"a check failed and no rule names why", "See the check's error."},
+	CauseUntested:            {"required checks could not run, so part of the path is unverified", "Start a responder at the far end (ucprobe serve) and pass --responder HOST."},
 }

@@ -40,6 +40,7 @@ var Rules = []Rule{
 	{CauseWebSocketBlocked, ruleWebSocketBlocked},
 	{CauseTLSExpiring, ruleTLSExpiring},
 	{CauseSmallMTU, ruleSmallMTU},
+	{CauseUntested, ruleUntested},
 }
 
 // Diagnose runs every rule, folds symptoms into the root causes that

@@ -79,14 +79,6 @@ func env(ifs []probe.Interface, routes ...probe.Route) probe.Environment {
 	return e
 }
 
-func causes(fs []Finding) []Cause {
-	out := make([]Cause, len(fs))
-	for i, f := range fs {
-		out[i] = f.Cause
-	}
-	return out
-}
-
 // The lab's VPN scenario: pbx.corp (172.16.5.9) through tun0; TCP 2230
 // works, STUN/TURN-UDP/media range get nothing back.
 func vpnNoUDPChecks() []probe.Result {
