@@ -142,6 +142,17 @@ func fold(fs []Finding) []Finding {
 			out[p].Folded = append(out[p].Folded, Folded{Cause: f.Cause, Title: f.Title})
 		}
 	}
+	// In the report, explains names the causes actually folded under a
+	// finding (the JSON contract), not every cause its rule could fold.
+	for i := range out {
+		var folded []Cause
+		for _, fo := range out[i].Folded {
+			if !slices.Contains(folded, fo.Cause) {
+				folded = append(folded, fo.Cause)
+			}
+		}
+		out[i].Explains = folded
+	}
 	return out
 }
 

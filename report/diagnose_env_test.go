@@ -111,7 +111,8 @@ func TestFold(t *testing.T) {
 	sym := Finding{Cause: CauseUDPBlocked, Severity: SeverityCritical, Title: "UDP blocked", Evidence: []string{"a", "b"}}
 	other := Finding{Cause: CauseUDPBlocked, Severity: SeverityCritical, Evidence: []string{"a", "z"}}
 	out := fold([]Finding{root, sym, other})
-	if len(out) != 2 || out[0].Cause != CauseVPNNoUDP || len(out[0].Folded) != 1 || out[0].Folded[0].Title != "UDP blocked" {
+	if len(out) != 2 || out[0].Cause != CauseVPNNoUDP || len(out[0].Folded) != 1 || out[0].Folded[0].Title != "UDP blocked" ||
+		!slices.Equal(out[0].Explains, []Cause{CauseUDPBlocked}) || out[1].Explains != nil {
 		t.Errorf("fold = %+v", out)
 	}
 	warnRoot := root

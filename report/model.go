@@ -44,9 +44,10 @@ type Finding struct {
 	// Quote is the vendor's own words behind the remedy.
 	Quote string   `json:"quote,omitempty"`
 	Refs  []string `json:"refs"`
-	// Explains are the symptom causes this root cause accounts for when
-	// their evidence lies within its own; Folded are the findings that
-	// were actually folded into it in this report.
+	// Explains: a rule lists the symptom causes its finding accounts for
+	// when their evidence lies within its own; after the diagnosis folded
+	// them, it holds the causes actually folded under this finding, and
+	// Folded their titles.
 	Explains []Cause  `json:"explains,omitempty"`
 	Folded   []Folded `json:"folded,omitempty"`
 	// Facts are key figures for scripts (e.g. "blocked": "31000-33000").
