@@ -206,8 +206,8 @@ func ruleVPNRequired(in *Input) []Finding {
 	return out
 }
 
-// small-mtu: the route to a target leaves by an interface whose MTU is
-// below IPv6's minimum of 1280. Large datagrams (TLS certificates, video,
+// small-mtu (no vendor seed; RFC 8200 section 5, IPv6 minimum link MTU):
+// the route to a target leaves by an interface whose MTU is below 1280. Large datagrams (TLS certificates, video,
 // DTLS handshakes) then need fragmentation or path-MTU discovery; when
 // ICMP is filtered they vanish. A TLS/WebSocket handshake that timed out
 // where plain TCP connects work makes it a warning; otherwise it is a
@@ -235,6 +235,7 @@ func ruleSmallMTU(in *Input) []Finding {
 			Title:    fmt.Sprintf("Small MTU (%d) on the way to %s", r.MTU, r.Destination),
 			Detail:   detail,
 			Evidence: ids(cs),
+			Refs:     []string{"RFC 8200"},
 			Facts:    map[string]string{"interface": r.Interface, "mtu": fmt.Sprint(r.MTU), "address": r.Destination},
 		})
 	}

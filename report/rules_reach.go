@@ -124,7 +124,8 @@ func answered(c probe.Result) bool {
 		c.Class == probe.ClassTLS || c.Class == probe.ClassProtocol || c.Class == probe.ClassAuth
 }
 
-// no-route: ICMP net/host unreachable or no local route.
+// no-route (seed 003, cause 2 "Routing is not correct"): ICMP net/host
+// unreachable or no local route.
 func ruleNoRoute(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool { return c.Status == probe.StatusFail && c.Class == probe.ClassUnreachable })
 	keys, by := groupBy(bad, endpoint)
@@ -152,7 +153,8 @@ func ruleNoRoute(in *Input) []Finding {
 	return out
 }
 
-// host-unreachable: every check to an address went unanswered (timeouts
+// host-unreachable (no seed; added by the diagnosis): every check to an
+// address went unanswered (timeouts
 // only), TCP included: the host is down or filtered entirely.
 func ruleHostUnreachable(in *Input) []Finding {
 	keys, by := groupBy(filter(ran(in.Checks), func(c probe.Result) bool { return c.Kind != probe.KindDNS }), endpoint)
@@ -175,8 +177,9 @@ func ruleHostUnreachable(in *Input) []Finding {
 	return out
 }
 
-// tcp-blocked: a TCP connect to a required port times out (filtered) or is
-// rejected by a firewall.
+// tcp-blocked (seed 003 "An incoming call is signaled via port 2230";
+// seed 000 firewall rules, TCP 443/7222): a TCP connect to a required port
+// times out (filtered) or is rejected by a firewall.
 func ruleTCPBlocked(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool {
 		return tcpLike(c) && c.Status == probe.StatusFail && (c.Class == probe.ClassTimeout || c.Class == probe.ClassProhibited)
@@ -200,7 +203,9 @@ func ruleTCPBlocked(in *Input) []Finding {
 	return out
 }
 
-// port-closed: the host answers with a reset: reachable, nothing listening.
+// port-closed (seed 003: the call is signalled on 2230 only when the
+// XPhone services listen): the host answers with a reset: reachable,
+// nothing listening.
 func rulePortClosed(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool {
 		return tcpLike(c) && c.Status == probe.StatusFail && c.Class == probe.ClassRefused
