@@ -95,7 +95,13 @@ func ruleVPNNoUDP(in *Input) []Finding {
 		cs := byIface[name]
 		udpBad := filter(cs, udpSilent)
 		tcpOK := filter(cs, func(c probe.Result) bool { return tcpLike(c) && answered(c) })
-		if len(udpBad) == 0 || len(tcpOK) == 0 || slices.ContainsFunc(cs, udpThrough) {
+		tcpBad := filter(cs, func(c probe.Result) bool { return tcpLike(c) && c.Status == probe.StatusFail && !answered(c) })
+		if len(udpBad) == 0 || slices.ContainsFunc(cs, udpThrough) {
+			continue
+		}
+		// TCP through the tunnel failing as well is a dead tunnel or a
+		// silent host (host-unreachable, tcp-blocked), not a UDP problem.
+		if len(tcpOK) == 0 && len(tcpBad) > 0 {
 			continue
 		}
 		// ICE checks name a host, not one address: they count when the
@@ -110,21 +116,30 @@ func ruleVPNNoUDP(in *Input) []Finding {
 			how = "a VPN interface"
 		}
 		addrs := distinct(udpBad, endpoint)
-		detail := fmt.Sprintf("The route to %s goes through the VPN interface %s (%s, MTU %d). TCP through the tunnel works (%s), "+
+		tcpSays, title, tcpFact := fmt.Sprintf("TCP through the tunnel works (%s)", strings.Join(ids(tcpOK), ", ")),
+			fmt.Sprintf("The VPN tunnel %s carries TCP but not UDP", name), "works"
+		if len(tcpOK) == 0 {
+			// The tunnel's other protocols were not tested: say so
+			// rather than claim TCP works.
+			tcpSays, title, tcpFact = "no TCP check went through the tunnel, so whether it carries TCP could not be determined",
+				fmt.Sprintf("No UDP gets through the VPN tunnel %s", name), "untested"
+		}
+		detail := fmt.Sprintf("The route to %s goes through the VPN interface %s (%s, MTU %d). %s, "+
 			"but no UDP gets back through it (%s). Calls can be set up over TCP, but their audio, which is UDP, does not flow.",
-			strings.Join(addrs, ", "), name, how, it.MTU, strings.Join(ids(tcpOK), ", "), outcomes(udpBad))
+			strings.Join(addrs, ", "), name, how, it.MTU, upperFirst(tcpSays), outcomes(udpBad))
 		if len(ice) > 0 {
 			detail += fmt.Sprintf(" The media connection check (%s) failed or fell back to a relay over TCP for the same reason.", strings.Join(ids(ice), ", "))
 		}
 		ev := append(append(ids(udpBad), ids(ice)...), ids(tcpOK)...)
 		out = append(out, Finding{
 			Severity: severityFor(append(udpBad, ice...)...),
-			Title:    fmt.Sprintf("The VPN tunnel %s carries TCP but not UDP", name),
+			Title:    title,
 			Detail:   detail,
 			Evidence: ev,
 			Explains: []Cause{CauseUDPBlocked, CauseUDPPortRangeBlocked, CauseTURNUnreachable, CauseICEFailed, CauseRelayOnly,
 				CauseMultiHomedServer, CauseHostUnreachable},
-			Facts: map[string]string{"interface": name, "addresses": strings.Join(addrs, ","), "vpn_how": it.VPNHow, "mtu": fmt.Sprint(it.MTU)},
+			Facts: map[string]string{"interface": name, "addresses": strings.Join(addrs, ","), "vpn_how": it.VPNHow,
+				"mtu": fmt.Sprint(it.MTU), "tcp_through_tunnel": tcpFact},
 		})
 	}
 	return out
@@ -260,6 +275,13 @@ func onLink(env probe.Environment, addr string) bool {
 		}
 	}
 	return false
+}
+
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // distinct are the distinct keys of checks, in order.

@@ -115,6 +115,10 @@ func TestRuleVPNNoUDP(t *testing.T) {
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
 			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9")), 0, nil},
+		{"only UDP went through the tunnel: named, TCP untested", []probe.Result{
+			pass("web", probe.KindTCP, probe.TransportTCP, "www.example", "198.51.100.80"),
+			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaLAN("198.51.100.80")), 1, []string{"stun"}},
 		{"tcp to another address through the same tunnel counts", []probe.Result{
 			pass("ldap", probe.KindTCP, probe.TransportTCP, "dc.corp", "172.16.5.2"),
 			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
@@ -287,5 +291,16 @@ func TestRuleSmallMTU(t *testing.T) {
 				t.Errorf("severity %s, want %s", fs[0].Severity, c.sev)
 			}
 		})
+	}
+}
+
+func TestRuleVPNNoUDPSaysWhatIsUntested(t *testing.T) {
+	fs := ruleVPNNoUDP(&Input{Checks: []probe.Result{
+		pass("web", probe.KindTCP, probe.TransportTCP, "www.example", "198.51.100.80"),
+		fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+	}, Env: env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaLAN("198.51.100.80"))})
+	if len(fs) != 1 || fs[0].Facts["tcp_through_tunnel"] != "untested" || slices.Contains(fs[0].Evidence, "web") ||
+		!strings.Contains(fs[0].Detail, "could not be determined") || strings.Contains(fs[0].Title, "carries TCP") {
+		t.Errorf("finding = %+v", fs)
 	}
 }
