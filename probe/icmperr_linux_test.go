@@ -204,3 +204,40 @@ func TestParseExtendedErrShort(t *testing.T) {
 		t.Error("origin none parsed as ICMP")
 	}
 }
+
+// TestICMPErrorsReadSideEffect pins down what callers of an unconnected
+// sweep socket see: with the error queue on, the next read returns the
+// error once (refused), the queue still holds the details, and the read
+// after that waits normally.
+func TestICMPErrorsReadSideEffect(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if !EnableICMPErrors(conn) {
+		t.Fatal("EnableICMPErrors = false")
+	}
+	dst := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(closedUDPPort(t, "udp4", "127.0.0.1")))
+	if _, err := conn.WriteToUDPAddrPort([]byte("x"), dst); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 64)
+	var readErr error
+	for range 100 { // until the ICMP has arrived
+		_ = conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		if _, _, readErr = conn.ReadFromUDP(buf); Classify(readErr) != ClassTimeout {
+			break
+		}
+	}
+	if Classify(readErr) != ClassRefused {
+		t.Fatalf("first read: %v (%s), want refused", readErr, Classify(readErr))
+	}
+	if errs := ReadICMPErrors(conn); len(errs) != 1 || errs[0].Dest != dst {
+		t.Fatalf("queue after the read = %+v, want one error for %s", errs, dst)
+	}
+	_ = conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+	if _, _, err := conn.ReadFromUDP(buf); Classify(err) != ClassTimeout {
+		t.Errorf("second read: %v, want a plain timeout", err)
+	}
+}
