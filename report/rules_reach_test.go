@@ -107,9 +107,13 @@ func TestDiagnoseReachability(t *testing.T) {
 			want:   []want{{CauseNoRoute, SeverityCritical, []string{"sig"}}},
 		},
 		{
-			name:   "optional check failing is a warning",
-			checks: []probe.Result{func() probe.Result { r := tcp("opt", "x.example", "", 80, fail, probe.ClassRefused); r.Optional = true; return r }()},
-			want:   []want{{CausePortClosed, SeverityWarning, []string{"opt"}}},
+			name: "optional check failing is a warning",
+			checks: []probe.Result{func() probe.Result {
+				r := tcp("opt", "x.example", "", 80, fail, probe.ClassRefused)
+				r.Optional = true
+				return r
+			}()},
+			want: []want{{CausePortClosed, SeverityWarning, []string{"opt"}}},
 		},
 		{
 			name: "one of two addresses unreachable is multi-homed-server, not tcp-blocked",
@@ -141,9 +145,13 @@ func TestDiagnoseReachability(t *testing.T) {
 			want:   []want{{CauseTLSUntrusted, SeverityCritical, []string{"tls"}}},
 		},
 		{
-			name:   "expiring certificate is a warning",
-			checks: []probe.Result{func() probe.Result { r := tlsResult("tls", "uc.example", true, "", probe.StatusWarn); r.Details.TLS.DaysLeft = 5; return r }()},
-			want:   []want{{CauseTLSExpiring, SeverityWarning, []string{"tls"}}},
+			name: "expiring certificate is a warning",
+			checks: []probe.Result{func() probe.Result {
+				r := tlsResult("tls", "uc.example", true, "", probe.StatusWarn)
+				r.Details.TLS.DaysLeft = 5
+				return r
+			}()},
+			want: []want{{CauseTLSExpiring, SeverityWarning, []string{"tls"}}},
 		},
 		{
 			name: "upgrade refused after good TLS is websocket-blocked",
