@@ -124,9 +124,12 @@ func ruleVPNNoUDP(in *Input) []Finding {
 			tcpSays, title, tcpFact = "no TCP check went through the tunnel, so whether it carries TCP could not be determined",
 				fmt.Sprintf("No UDP gets through the VPN tunnel %s", name), "untested"
 		}
-		detail := fmt.Sprintf("The route to %s goes through the VPN interface %s (%s, MTU %d). %s, "+
-			"but no UDP gets back through it (%s). Calls can be set up over TCP, but their audio, which is UDP, does not flow.",
-			strings.Join(addrs, ", "), name, how, it.MTU, upperFirst(tcpSays), outcomes(udpBad))
+		consequence := "Calls can be set up over TCP, but their audio, which is UDP, does not flow."
+		if len(tcpOK) == 0 {
+			consequence = "Call audio, which is UDP, does not flow through it."
+		}
+		detail := fmt.Sprintf("The route to %s goes through the VPN interface %s (%s, MTU %d). %s, but no UDP gets back through it (%s). %s",
+			strings.Join(addrs, ", "), name, how, it.MTU, upperFirst(tcpSays), outcomes(udpBad), consequence)
 		if len(ice) > 0 {
 			detail += fmt.Sprintf(" The media connection check (%s) failed or fell back to a relay over TCP for the same reason.", strings.Join(ids(ice), ", "))
 		}
