@@ -19,7 +19,7 @@ import (
 	"github.com/ucprobe/ucprobe/report"
 )
 
-const formatsHelp = "text, json"
+const formatsHelp = "text, json, prometheus"
 
 func runCommand() *cli.Command {
 	return &cli.Command{
@@ -177,6 +177,8 @@ func writeReport(cmd *cli.Command, rep *report.Report, format string) error {
 		switch format {
 		case "json":
 			return report.WriteJSON(w, rep)
+		case "prometheus":
+			return report.WritePrometheus(w, rep, report.MetricsOptions{ConstLabels: textfileLabels(rep)})
 		default:
 			return report.WriteText(w, rep, report.TextOptions{Color: color, Verbose: cmd.Bool("verbose")})
 		}
@@ -221,4 +223,16 @@ func useColor(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// textfileLabels tell apart several reports in one textfile collector
+// directory: the profile and the server variable (the site's target, as
+// the operator wrote it on the command line; Prometheus' instance label is
+// the node_exporter's own).
+func textfileLabels(rep *report.Report) map[string]string {
+	l := map[string]string{"profile": rep.Profile}
+	if s := rep.Variables["server"]; s != "" {
+		l["target"] = s
+	}
+	return l
 }
