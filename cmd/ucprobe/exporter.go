@@ -321,7 +321,7 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 	res.Code = code
 	e.recent.add(res)
 	e.log.Info("probe", "module", m.Name, "target", target, "status", code, "verdict", res.Verdict,
-		"headline", scrub(res.Headline, m.secrets), "duration", took.Round(time.Millisecond).String())
+		"headline", scrub(res.Headline, m.secrets), "duration_s", fmt.Sprintf("%.3f", took.Seconds()))
 	if debug {
 		e.writeDebug(w, code, m, target, budget, logBuf.String(), reg, rep, res)
 		return

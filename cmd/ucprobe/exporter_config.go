@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -126,6 +127,9 @@ func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("%w: %s: the file is empty (write modules: NAME: {profile: ...})", errExporterConfig, path)
+		}
 		return nil, configYAMLError(path, err)
 	}
 	var root yaml.Node
