@@ -148,3 +148,28 @@ func TestAllowlist(t *testing.T) {
 		}
 	}
 }
+
+// TestExporterConfigExample keeps scripts/monitoring/probes.example.yaml
+// valid (its secret file is replaced by a temporary one).
+func TestExporterConfigExample(t *testing.T) {
+	data, err := os.ReadFile("../../scripts/monitoring/probes.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pass := writeFile(t, dir, "turn.pass", "example-pass\n")
+	text := strings.ReplaceAll(string(data), "/etc/ucprobe/turn.pass", pass)
+	cfg, err := loadExporterConfig(writeFile(t, dir, "probes.yaml", text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Names(), ","); got != "generic_tcp,procall_ucconnect,xphone_site" {
+		t.Errorf("modules %s", got)
+	}
+	if m := cfg.Modules["procall_ucconnect"]; m.TargetVar != "ucconnect" || !m.Allow.allows("x.ucconnect.de") || m.Allow.allows("x.example.com") {
+		t.Errorf("procall_ucconnect: target_var %s, allowlist %s", m.TargetVar, m.Allow)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("the example has warnings: %q", cfg.Warnings)
+	}
+}
