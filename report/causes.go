@@ -38,6 +38,9 @@ const (
 	// CauseCheckFailed: a failed check that no rule explains (a safety net:
 	// a red check never ends in an "ok" verdict).
 	CauseCheckFailed Cause = "check-failed"
+	// CauseUntested: required checks could not run (no responder, no
+	// credentials), so the verdict says nothing about what they cover.
+	CauseUntested Cause = "untested"
 )
 
 // CauseInfo is the built-in text for a cause: its title and a remedy used
@@ -72,4 +75,5 @@ var Catalog = map[Cause]CauseInfo{
 	CauseTLSFailed:           {"the TLS handshake failed", "Check the server's TLS configuration and anything that intercepts TLS."},
 	CauseTLSExpiring:         {"the certificate expires within 14 days", "Renew the certificate."},
 	CauseCheckFailed:         {"a check failed and no rule names why", "See the check's error."},
+	CauseUntested:            {"required checks could not run, so part of the path is unverified", "Start a responder at the far end (ucprobe serve) and pass --responder HOST."},
 }

@@ -37,6 +37,7 @@ var Rules = []Rule{
 	{CauseTLSFailed, ruleTLSFailed},
 	{CauseWebSocketBlocked, ruleWebSocketBlocked},
 	{CauseTLSExpiring, ruleTLSExpiring},
+	{CauseUntested, ruleUntested},
 }
 
 // Diagnose runs every rule, folds symptoms into the root causes that

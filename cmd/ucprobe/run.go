@@ -21,6 +21,10 @@ import (
 
 const formatsHelp = "text, json, prometheus"
 
+// resolver is nil (the system's) except in tests, which must not send DNS
+// queries off the machine.
+var resolver probe.Resolver
+
 func runCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "run",
@@ -133,7 +137,8 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 			Password:     probe.Secret(cmd.String("turn-pass")),
 			SharedSecret: probe.Secret(cmd.String("turn-secret")),
 		},
-		Media: time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
+		Media:    time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
+		Resolver: resolver,
 	}
 	if m := cmd.Duration("media"); m >= 0 {
 		cfg.Media = m
