@@ -307,7 +307,7 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 		if h := rep.Headline(); h != nil {
 			res.Headline = string(h.Cause) + ": " + h.Title
 		}
-		if cut := cutShort(rep, m, vars, budget); len(cut) > 0 {
+		if cut := cutShort(rep); len(cut) > 0 {
 			code = http.StatusGatewayTimeout
 			res.Verdict = "timeout"
 			res.Headline = fmt.Sprintf("probe exceeded the scrape timeout (%.1fs): %s did not finish; raise scrape_timeout or lower the module's check timeouts", budget.Seconds(), strings.Join(cut, ", "))
@@ -378,34 +378,14 @@ func validTarget(t string) error {
 	return profiles.ValidHost(t)
 }
 
-// cutShort names the checks that the probe's deadline, not their own
-// timeout or the network, ended: the run was too short for the module.
-func cutShort(rep *report.Report, m *module, vars map[string]string, budget time.Duration) []string {
-	timeouts := map[string]time.Duration{}
-	if specs, err := m.Profile.Plan(vars); err == nil {
-		for _, s := range specs {
-			timeouts[s.ID] = s.Timeout
-		}
-	}
-	var dnsMS float64
-	for _, c := range rep.Checks {
-		if c.Kind == probe.KindDNS {
-			dnsMS = max(dnsMS, c.DurationMS)
-		}
-	}
-	// What was left for the checks after resolving names, less the
-	// runner's margin (probe.Runner default 100 ms).
-	left := budget - time.Duration(dnsMS*float64(time.Millisecond)) - 100*time.Millisecond
+// cutShort names the checks that the probe's deadline ended before they
+// finished (the runner reports them canceled): the scrape timeout is too
+// short for the module.
+func cutShort(rep *report.Report) []string {
 	var cut []string
 	for _, c := range rep.Checks {
 		id, _, _ := strings.Cut(c.ID, "@")
-		switch {
-		case c.Class == probe.ClassCanceled:
-		case c.Status == probe.StatusFail && c.Class == probe.ClassTimeout && timeouts[id] > left:
-		default:
-			continue
-		}
-		if !slices.Contains(cut, id) {
+		if c.Class == probe.ClassCanceled && !slices.Contains(cut, id) {
 			cut = append(cut, id)
 		}
 	}
