@@ -167,7 +167,7 @@ func (s *sampleSet) add(d *prometheus.Desc, f foldHow, v float64, labels ...stri
 
 func collectReport(s *sampleSet, r *Report) {
 	s.add(descProbeSuccess, foldMin, b2f(r.Verdict != VerdictFailed))
-	s.add(descProbeDuration, foldMax, r.DurationMS/1000)
+	s.add(descProbeDuration, foldMax, msToS(r.DurationMS))
 	for _, v := range []Verdict{VerdictOK, VerdictDegraded, VerdictFailed} {
 		s.add(descVerdict, foldMax, b2f(r.Verdict == v), string(v))
 	}
@@ -225,10 +225,10 @@ func collectCheck(s *sampleSet, c probe.Result, id string) {
 	}
 	phase := func(name string, ms float64) {
 		if ms > 0 {
-			s.add(descCheckDuration, foldMax, ms/1000, id, kind, name)
+			s.add(descCheckDuration, foldMax, msToS(ms), id, kind, name)
 		}
 	}
-	s.add(descCheckDuration, foldMax, c.DurationMS/1000, id, kind, "total")
+	s.add(descCheckDuration, foldMax, msToS(c.DurationMS), id, kind, "total")
 	d := c.Details
 	if x := d.DNS; x != nil {
 		phase("resolve_a", x.AMS)
@@ -253,11 +253,11 @@ func collectCheck(s *sampleSet, c probe.Result, id string) {
 		}
 	}
 	if x := d.STUN; x != nil && x.RTTMS > 0 {
-		s.add(descSTUNRTT, foldMax, x.RTTMS/1000, id)
+		s.add(descSTUNRTT, foldMax, msToS(x.RTTMS), id)
 	}
 	if x := d.SIP; x != nil {
 		if x.RTTMS > 0 {
-			s.add(descSIPRTT, foldMax, x.RTTMS/1000, id)
+			s.add(descSIPRTT, foldMax, msToS(x.RTTMS), id)
 		}
 		if x.StatusCode > 0 {
 			s.add(descSIPStatus, foldMax, float64(x.StatusCode), id)
@@ -290,9 +290,9 @@ func collectCheck(s *sampleSet, c probe.Result, id string) {
 		}
 		if m := x.Media; m != nil && (m.Sent > 0 || m.DurationS > 0) {
 			s.add(descMediaLoss, foldMax, m.LossPct/100, id)
-			s.add(descMediaJitter, foldMax, m.JitterMS/1000, id)
-			s.add(descMediaRTT, foldMax, m.RTTMeanMS/1000, id)
-			s.add(descMediaRTTP95, foldMax, m.RTTP95MS/1000, id)
+			s.add(descMediaJitter, foldMax, msToS(m.JitterMS), id)
+			s.add(descMediaRTT, foldMax, msToS(m.RTTMeanMS), id)
+			s.add(descMediaRTTP95, foldMax, msToS(m.RTTP95MS), id)
 			if m.MOS > 0 {
 				s.add(descMOS, foldMin, m.MOS, id)
 			}
@@ -308,6 +308,10 @@ func candType(t string) string {
 	}
 	return "unknown"
 }
+
+// msToS converts milliseconds to seconds, rounded to the microsecond the
+// evidence is measured in (no float noise in the exposition).
+func msToS(ms float64) float64 { return math.Round(ms*1000) / 1e6 }
 
 func b2f(b bool) float64 {
 	if b {

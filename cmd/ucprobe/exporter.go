@@ -275,8 +275,14 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 		vars[k] = v
 	}
 	budget = time.Until(deadline)
+	if pcfg.Logger != nil {
+		pcfg.Logger.Info("beginning probe", "profile", m.Profile.ID, "target_var", m.TargetVar, "budget_s", fmt.Sprintf("%.3f", budget.Seconds()))
+	}
 	rep, err := e.run(r.Context(), job{Profile: m.Profile, Vars: vars, Config: &pcfg, Timeout: budget})
 	took := time.Since(start)
+	if pcfg.Logger != nil {
+		logProbe(pcfg.Logger, rep, err, took)
+	}
 	e.m.probeDuration.WithLabelValues(m.Name).Observe(took.Seconds())
 	if e.log.Enabled(r.Context(), slog.LevelDebug) && logBuf.Len() > 0 {
 		e.log.Debug("probe log", "module", m.Name, "target", target, "log", scrub(logBuf.String(), m.secrets))
@@ -390,6 +396,29 @@ func cutShort(rep *report.Report) []string {
 		}
 	}
 	return cut
+}
+
+// logProbe writes what the probe saw into its own log (the debug output):
+// one line per check, then the findings and the verdict.
+func logProbe(l *slog.Logger, rep *report.Report, err error, took time.Duration) {
+	if err != nil {
+		l.Error("probe could not run", "err", err.Error())
+		return
+	}
+	for _, c := range rep.Checks {
+		attrs := []any{"check", c.ID, "kind", string(c.Kind), "status", string(c.Status), "duration_ms", c.DurationMS}
+		if c.Class != probe.ClassNone {
+			attrs = append(attrs, "class", string(c.Class))
+		}
+		if c.Error != "" {
+			attrs = append(attrs, "error", c.Error)
+		}
+		l.Info("check", attrs...)
+	}
+	for _, f := range rep.Findings {
+		l.Info("finding", "cause", string(f.Cause), "severity", string(f.Severity), "title", f.Title, "evidence", strings.Join(f.Evidence, ","))
+	}
+	l.Info("probe done", "verdict", string(rep.Verdict), "duration_s", fmt.Sprintf("%.3f", took.Seconds()))
 }
 
 // notFoundCollector answers a probe whose target does not exist.

@@ -293,9 +293,9 @@ modules:
 	if code != http.StatusOK {
 		t.Errorf("debug: HTTP %d", code)
 	}
-	for _, want := range []string{"Logs for the probe:", "Metrics that would have been returned:", "probe_success 1", `"schema": "ucprobe/report/v1"`, "credentials: turn_pass_file"} {
+	for _, want := range []string{"Logs for the probe:", "check=tcp kind=tcp status=pass", "verdict=ok duration_s=", "Metrics that would have been returned:", "probe_success 1", `"schema": "ucprobe/report/v1"`, "credentials: turn_pass_file"} {
 		if !strings.Contains(dbg, want) {
-			t.Errorf("debug output lacks %q:\n%s", want, dbg)
+			t.Errorf("debug output lacks %q:\n%.1500s", want, dbg)
 		}
 	}
 	for what, text := range map[string]string{"status page": page, "debug output": dbg, "metrics": body, "log": s.logs.String()} {
