@@ -1,8 +1,11 @@
 package report
 
 import (
+	"errors"
+	"fmt"
 	"io"
 	"math"
+	"regexp"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -67,8 +70,34 @@ var allDescs = []*prometheus.Desc{
 	descMediaRTTP95, descMOS, descUDPOpen, descUDPSwept, descUDPPorts, descNAT, descVPNUp,
 }
 
+// metricLabels are the label names the metrics use themselves; textfile
+// labels must not collide with them.
+var metricLabels = map[string]bool{}
+
 func newDesc(name, help string, labels ...string) *prometheus.Desc {
+	for _, l := range labels {
+		metricLabels[l] = true
+	}
 	return prometheus.NewDesc(name, help, labels, nil)
+}
+
+// ErrBadLabel is the class of an extra label that cannot be added.
+var ErrBadLabel = errors.New("bad metrics label")
+
+var labelName = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+
+// CheckConstLabel says whether name can be added to every metric: a valid
+// Prometheus label name, not reserved (__), and not one the metrics use.
+func CheckConstLabel(name string) error {
+	switch {
+	case !labelName.MatchString(name):
+		return fmt.Errorf("%w: %q is not a label name (letters, digits, _; not starting with a digit)", ErrBadLabel, name)
+	case strings.HasPrefix(name, "__"):
+		return fmt.Errorf("%w: %q: names starting with __ are reserved by Prometheus", ErrBadLabel, name)
+	case metricLabels[name]:
+		return fmt.Errorf("%w: %q is a label of ucprobe's own metrics", ErrBadLabel, name)
+	}
+	return nil
 }
 
 // NewCollector returns a collector that exposes the report's metrics. It

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -169,7 +170,9 @@ func closedPort(t *testing.T) int {
 
 func tlsServer(t *testing.T) (port int, caFile string, notAfter time.Time) {
 	t.Helper()
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the probe hangs up after the handshake
+	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	cert := srv.Certificate()
 	caFile = filepath.Join(t.TempDir(), "ca.pem")
@@ -455,7 +458,7 @@ func TestRunFormatPrometheus(t *testing.T) {
 	out := filepath.Join(dir, "ucprobe.prom")
 	var stdout, stderr bytes.Buffer
 	code := run(context.Background(), []string{"ucprobe", "run", "--profile", "generic", "--server", "127.0.0.1",
-		"--set", fmt.Sprintf("tcp=%d", closed), "--format", "prometheus", "--output", out, "--timeout", "5s"}, &stdout, &stderr)
+		"--set", fmt.Sprintf("tcp=%d", closed), "--format", "prometheus", "--output", out, "--timeout", "5s", "--label", "site=berlin"}, &stdout, &stderr)
 	if code != 2 {
 		t.Fatalf("exit %d, want 2 (failed); stderr %s", code, stderr.String())
 	}
@@ -464,7 +467,7 @@ func TestRunFormatPrometheus(t *testing.T) {
 		t.Fatal(err)
 	}
 	mfs := parseExposition(t, string(data))
-	l := map[string]string{"profile": "generic", "target": "127.0.0.1"}
+	l := map[string]string{"profile": "generic", "target": "127.0.0.1", "site": "berlin"}
 	if v, ok := sampleValue(mfs, "probe_success", l); !ok || v != 0 {
 		t.Errorf("probe_success%v = %v (%v), want 0\n%s", l, v, ok, data)
 	}
@@ -474,6 +477,25 @@ func TestRunFormatPrometheus(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
 		t.Errorf("temporary files left next to the output: %v", entries)
+	}
+}
+
+func TestRunBadLabel(t *testing.T) {
+	tests := []struct{ label, want string }{
+		{"site", "write NAME=VALUE"},
+		{"2x=y", "is not a label name"},
+		{"__x=y", "reserved"},
+		{"cause=y", "a label of ucprobe's own metrics"},
+		{"target=y", "target is set by ucprobe"},
+	}
+	for _, tc := range tests {
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), []string{"ucprobe", "run", "--profile", "generic", "--server", "127.0.0.1",
+			"--format", "prometheus", "--label", tc.label}, &stdout, &stderr)
+		msg := strings.TrimSpace(stderr.String())
+		if code != 3 || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") != 0 {
+			t.Errorf("--label %s: exit %d %q, want 3 and one line containing %q", tc.label, code, msg, tc.want)
+		}
 	}
 }
 
