@@ -212,7 +212,7 @@ func buildModule(name string, mf moduleFile, dir string, at func(keys ...string)
 	if m.Allow, err = parseAllowlist(mf.AllowedTargets); err != nil {
 		return nil, bad(at("allowed_targets"), "%v", err)
 	}
-	cfg := probe.Config{Responder: mf.Responder,
+	cfg := probe.Config{Responder: mf.Responder, Resolver: resolver,
 		Media: time.Duration(p.EffectiveLimits().MediaS * float64(time.Second))}
 	if mf.Media != nil {
 		cfg.Media = time.Duration(*mf.Media)

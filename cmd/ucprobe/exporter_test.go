@@ -507,3 +507,26 @@ func testutilCount(e *exporter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+// TestExporterTargetNotFound: a target name that does not exist is a
+// failed probe (HTTP 200, probe_success 0), not a refused scrape.
+func TestExporterTargetNotFound(t *testing.T) {
+	dir := t.TempDir()
+	cfgPath := writeFile(t, dir, "probes.yaml", "modules:\n  site:\n    profile: generic\n    allowed_targets: [\"*.corp.example\"]\n")
+	s := startExporter(t, cfgPath)
+	code, body := s.get(t, "/probe?module=site&target=gone.corp.example", "")
+	if code != http.StatusOK {
+		t.Fatalf("HTTP %d %q, want 200", code, body)
+	}
+	mfs := parseExposition(t, body)
+	if v, ok := sampleValue(mfs, "probe_success", nil); !ok || v != 0 {
+		t.Errorf("probe_success = %v (%v), want 0", v, ok)
+	}
+	if v, ok := sampleValue(mfs, "ucprobe_target_not_found", nil); !ok || v != 1 {
+		t.Errorf("ucprobe_target_not_found = %v (%v), want 1", v, ok)
+	}
+	_, metrics := s.get(t, "/metrics", "")
+	if v, _ := sampleValue(parseExposition(t, metrics), "ucprobe_exporter_probes_total", map[string]string{"module": "site", "result": "failure"}); v != 1 {
+		t.Errorf("probes_total{failure} = %v, want 1", v)
+	}
+}
