@@ -205,3 +205,14 @@ func TestWritePrometheusConstLabelsAndEmpty(t *testing.T) {
 		t.Errorf("a zero start time was exported")
 	}
 }
+
+func BenchmarkWritePrometheus(b *testing.B) {
+	r := syntheticReport()
+	var buf bytes.Buffer
+	for b.Loop() {
+		buf.Reset()
+		if err := WritePrometheus(&buf, r, MetricsOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -530,3 +530,48 @@ func TestExporterTargetNotFound(t *testing.T) {
 		t.Errorf("probes_total{failure} = %v, want 1", v)
 	}
 }
+
+// BenchmarkExporterProbe: one /probe round trip (HTTP, plan, a real TCP
+// connect on loopback, environment, diagnosis, metrics) per iteration.
+func BenchmarkExporterProbe(b *testing.B) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	dir := b.TempDir()
+	p := filepath.Join(dir, "probes.yaml")
+	yaml := fmt.Sprintf("modules:\n  m:\n    profile: generic\n    vars: {tcp: \"%d\"}\n    allowed_targets: [127.0.0.1]\n", ln.Addr().(*net.TCPAddr).Port)
+	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := loadExporterConfig(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e := newExporter(p, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	srv := httptest.NewServer(e.handler())
+	defer srv.Close()
+	url := srv.URL + "/probe?module=m&target=127.0.0.1"
+	b.ResetTimer()
+	for b.Loop() {
+		resp, err := http.Get(url)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatalf("HTTP %d", resp.StatusCode)
+		}
+	}
+}
