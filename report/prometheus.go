@@ -57,7 +57,7 @@ var (
 	descMediaRTTP95   = newDesc("ucprobe_media_rtt_p95_seconds", "95th percentile round-trip time of the media-like stream.", "check")
 	descMOS           = newDesc("ucprobe_mos", "Estimated mean opinion score (1-4.5) of the media-like stream (E-model).", "check")
 	descUDPOpen       = newDesc("ucprobe_udp_range_open_ports", "Ports of a declared UDP range that answered.", "check", "range")
-	descUDPSwept      = newDesc("ucprobe_udp_range_swept_ports", "Ports of a declared UDP range that were tested (a sample of a huge range).", "check", "range")
+	descUDPSwept      = newDesc("ucprobe_udp_range_swept_ports", "Ports of a declared UDP range that were tested (open, closed, prohibited or filtered; a sample of a huge range).", "check", "range")
 	descUDPPorts      = newDesc("ucprobe_udp_range_ports", "Ports of a declared UDP range by state (open, closed, prohibited, filtered).", "check", "range", "state")
 	descNAT           = newDesc("ucprobe_nat_info", "1 for the NAT behaviour STUN measured (RFC 4787 terms).", "mapping", "filtering")
 	descVPNUp         = newDesc("ucprobe_vpn_up", "1 when a VPN tunnel interface is up on the probing host.")
@@ -302,7 +302,9 @@ func collectCheck(s *sampleSet, c probe.Result, id string) {
 	if x := d.UDPRange; x != nil {
 		rng := x.Ranges
 		s.add(descUDPOpen, foldSum, float64(x.Open), id, rng)
-		s.add(descUDPSwept, foldSum, float64(x.Ports), id, rng)
+		// Tested ports are those with a state; ports the deadline left
+		// untested are not counted as closed.
+		s.add(descUDPSwept, foldSum, float64(x.Open+x.Closed+x.Prohibited+x.Filtered), id, rng)
 		for _, st := range []struct {
 			name string
 			n    int
