@@ -173,3 +173,27 @@ func TestExporterConfigExample(t *testing.T) {
 		t.Errorf("the example has warnings: %q", cfg.Warnings)
 	}
 }
+
+func TestExporterCommandCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.yaml", "modules:\n  site:\n    profile: generic\n")
+	bad := writeFile(t, dir, "bad.yaml", "modules:\n  site:\n    profile: generic\n    timeout: 5\n")
+	tests := []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"exporter", "--config", good, "--check"}, 0, "site: profile generic, target -> server, timeout 10s, allowed: any target", ""},
+		{[]string{"exporter", "--config", good, "--check"}, 0, "warning: module site has no allowed_targets", ""},
+		{[]string{"exporter", "--config", bad, "--check"}, 3, "", "bad.yaml:4: "},
+		{[]string{"exporter", "--config", filepath.Join(dir, "nosuch.yaml")}, 3, "", "nosuch.yaml: no such file or directory"},
+		{[]string{"exporter", "--config", good, "--listen", "127.0.0.1:99999"}, 3, "", "--listen 127.0.0.1:99999"},
+		{[]string{"exporter"}, 3, "", "config"},
+	}
+	for _, tc := range tests {
+		code, out, errOut := ucprobe(t, tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("%v: exit %d\nstdout %s\nstderr %s\nwant exit %d, stdout with %q, one stderr line with %q", tc.args, code, out, errOut, tc.code, tc.out, tc.err)
+		}
+	}
+}
