@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -256,6 +257,11 @@ modules:
 				t.Fatalf("HTTP %d: %s", code, body)
 			}
 			mfs := parseExposition(t, body)
+			// The linter behind `promtool check metrics`.
+			problems, err := promlint.New(strings.NewReader(body)).Lint()
+			if err != nil || len(problems) > 0 {
+				t.Errorf("promlint: %v %v", err, problems)
+			}
 			for _, w := range tc.wants {
 				got, ok := sampleValue(mfs, w.name, w.labels)
 				if !ok || got != w.value {
