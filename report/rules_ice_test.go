@@ -51,14 +51,6 @@ func goodMedia() *probe.MediaStats {
 
 var limits = profiles.Limits{RTTMS: 100, JitterMS: 30, LossPct: 1, MOSMin: 3.1}
 
-func causes(fs []Finding) []Cause {
-	var out []Cause
-	for _, f := range fs {
-		out = append(out, f.Cause)
-	}
-	return out
-}
-
 func TestICERules(t *testing.T) {
 	allFailed := []probe.ICEPair{pair(hostA, hostB, "failed", false), pair(srflxA, srflxB, "failed", false), pair(relayA, relayB, "failed", false)}
 	for _, tc := range []struct {

@@ -102,13 +102,13 @@ func pairRow(p probe.ICEPair) string {
 	if p.RTTMS > 0 {
 		rtt = fmt.Sprintf("%.1f", p.RTTMS)
 	}
-	return fmt.Sprintf("%s %-5s %-21s > %-5s %-21s %-4s %5s %s", mark, clip(candType(p.Local), 5), clip(hostPort(p.Local), 21),
-		clip(candType(p.Remote), 5), clip(hostPort(p.Remote), 21), shortState(p.State), rtt,
+	return fmt.Sprintf("%s %-5s %-21s > %-5s %-21s %-4s %5s %s", mark, clip(pairCandType(p.Local), 5), clip(hostPort(p.Local), 21),
+		clip(pairCandType(p.Remote), 5), clip(hostPort(p.Remote), 21), shortState(p.State), rtt,
 		clip(fmt.Sprintf("%d/%d", p.ResponsesReceived, p.RequestsSent), 5))
 }
 
-// candType is the type, with the relay's transport when it is not UDP.
-func candType(c probe.ICECandidate) string {
+// pairCandType is the type, with the relay's transport when it is not UDP.
+func pairCandType(c probe.ICECandidate) string {
 	if c.Type == "relay" && c.RelayProtocol != "" && c.RelayProtocol != "udp" {
 		return "rly/" + c.RelayProtocol[:1]
 	}
