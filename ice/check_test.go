@@ -138,3 +138,37 @@ func errorOf(r probe.Result) error {
 	}
 	return errors.New(r.Error)
 }
+
+// A TURN server that never answers (a UDP socket that swallows
+// everything): gathering is cut at its bound, the check ends with a
+// timeout well inside its deadline and leaves nothing running.
+func TestSilentTURN(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	pc, err := net.ListenPacket("udp4", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 1500)
+		for {
+			if _, _, err := pc.ReadFrom(buf); err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { pc.Close(); <-done })
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeOneEnded, Transport: probe.TransportUDP}
+	start := time.Now()
+	res := runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: creds(), Media: time.Second}, 15*time.Second)
+	took := time.Since(start)
+	d := res.Details.ICE
+	if res.Status != probe.StatusFail || res.Class != probe.ClassTimeout || !d.GatherTimedOut {
+		t.Fatalf("%s %s (gather cut %v): %s", res.Status, res.Class, d.GatherTimedOut, res.Error)
+	}
+	if took > 4*time.Second {
+		t.Errorf("took %v; gathering is bounded at %v", took, DefaultTiming.Gather)
+	}
+}

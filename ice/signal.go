@@ -104,9 +104,17 @@ type signaller struct {
 	base   string
 	token  probe.Secret
 	sig    *probe.ICESignalling
+	// bound caps one request: a responder that hangs costs this, not the
+	// whole check's deadline.
+	bound time.Duration
 }
 
 func (s *signaller) do(ctx context.Context, method, path string, in, out any) error {
+	if s.bound > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, s.bound)
+		defer cancel()
+	}
 	var body io.Reader
 	if in != nil {
 		b, err := json.Marshal(in)
@@ -194,7 +202,8 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 			DialContext: (&net.Dialer{}).DialContext, ResponseHeaderTimeout: 0}}
 	}
 	det.Signalling = &probe.ICESignalling{URL: base + "/", Stage: "offer"}
-	s := &signaller{client: client, base: base, token: cfg.ResponderToken, sig: det.Signalling}
+	// The responder gathers before it answers the offer: allow for that.
+	s := &signaller{client: client, base: base, token: cfg.ResponderToken, sig: det.Signalling, bound: 2*c.timing().Gather + time.Second}
 
 	var offer Offer
 	t0 := time.Now()
