@@ -172,3 +172,25 @@ func TestSilentTURN(t *testing.T) {
 		t.Errorf("took %v; gathering is bounded at %v", took, DefaultTiming.Gather)
 	}
 }
+
+// The media window is cut short, with what was measured so far, when the
+// check's deadline would not hold it.
+func TestMediaCutByDeadline(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	port := startTURN(t, "127.0.0.2")
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayRelay, Transport: probe.TransportUDP}
+	start := time.Now()
+	res := runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: creds(), Media: 5 * time.Second}, 3*time.Second)
+	took := time.Since(start)
+	m := res.Details.ICE.Media
+	if res.Status != probe.StatusPass || m == nil || !m.CutShort {
+		t.Fatalf("%s %s: %s media %+v", res.Status, res.Class, res.Error, m)
+	}
+	if took > 3*time.Second {
+		t.Errorf("took %v past the 3 s deadline", took)
+	}
+	// About 3 s - 1.2 s reserve = 1.8 s of packets.
+	if m.Sent < 60 || m.Sent > 100 || m.Received < m.Sent-2 {
+		t.Errorf("sent %d received %d", m.Sent, m.Received)
+	}
+}
