@@ -162,29 +162,47 @@ func measure(ctx context.Context, conn packetConn, window time.Duration, codec C
 	samples := uint32(rtpClockHz * codec.PacketMS / 1000)
 	sent := 0
 	buf := make([]byte, 1500)
-	ticker := time.NewTicker(interval)
-	end := time.NewTimer(window)
-	// A bounded count as well as a clock: the loop can never run away.
-	maxPackets := int(window/interval) + 1
+	// Packet i leaves at start + i x interval, as an RTP clock would send
+	// it; a sender the scheduler held back catches up at once, so the
+	// count is exact (window / interval) and the delay shows as jitter.
+	// The count bounds the loop as well as the clock.
+	total := int(window / interval)
+	timer := time.NewTimer(0)
+	<-timer.C
 send:
-	for sent < maxPackets {
+	for sent < total {
+		if wait := time.Until(start.Add(time.Duration(sent) * interval)); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+				timer.Stop()
+				st.CutShort = true
+				break send
+			}
+		} else if ctx.Err() != nil {
+			st.CutShort = true
+			break
+		}
 		p := mediaPacket{seq: uint16(sent), timestamp: uint32(sent) * samples, ssrc: 0x75637072, kind: kindProbe,
 			sentNS: time.Since(start).Nanoseconds()}
 		if _, err := conn.Write(p.marshal(buf)); err != nil {
 			break
 		}
 		sent++
-		select {
-		case <-ticker.C:
-		case <-end.C:
-			break send
-		case <-ctx.Done():
-			st.CutShort = true
-			break send
+	}
+	timer.Stop()
+	// The window lasts until the last packet's slot is over.
+	if !st.CutShort && sent == total {
+		if wait := time.Until(start.Add(window)); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-ctx.Done():
+			}
+			timer.Stop()
 		}
 	}
-	ticker.Stop()
-	end.Stop()
 	sentFor := time.Since(start)
 
 	// Grace for echoes in flight: three of the slowest round trips seen,
