@@ -84,6 +84,15 @@ func TestTwoEnded(t *testing.T) {
 			if hasRelay != tc.relay {
 				t.Errorf("local relay candidate %v, want %v", hasRelay, tc.relay)
 			}
+			// The offered TURN over UDP gets its TCP twin: the fallback
+			// where UDP is blocked.
+			tcpRelay := false
+			for _, c := range d.LocalCandidates {
+				tcpRelay = tcpRelay || (c.Type == "relay" && c.RelayProtocol == "tcp")
+			}
+			if tcpRelay != tc.relay {
+				t.Errorf("relay over TCP %v, want %v (%v)", tcpRelay, tc.relay, d.Servers)
+			}
 			if m := d.Media; m == nil || m.Received < 45 || m.LossPct > 2 || m.MOS < 4.2 {
 				t.Errorf("media %+v", m)
 			}

@@ -330,5 +330,29 @@ func (c *Checker) offeredServers(list []ICEServer, cfg *probe.Config) ([]server,
 			out = append(out, server{u})
 		}
 	}
-	return out, usedKind, secrets
+	return withTCPTwins(out), usedKind, secrets
+}
+
+// withTCPTwins adds TURN over TCP on the same host and port for every
+// TURN over UDP server that has no TCP entry (coturn and pion listen on
+// both by default): where UDP is blocked, the relay over TCP is the path
+// the softphone falls back to, and the evidence should show it.
+func withTCPTwins(ss []server) []server {
+	has := map[string]bool{}
+	for _, s := range ss {
+		if s.uri.Scheme == stun.SchemeTypeTURN && s.uri.Proto == stun.ProtoTypeTCP {
+			has[net.JoinHostPort(s.uri.Host, strconv.Itoa(s.uri.Port))] = true
+		}
+	}
+	out := ss
+	for _, s := range ss {
+		key := net.JoinHostPort(s.uri.Host, strconv.Itoa(s.uri.Port))
+		if s.uri.Scheme == stun.SchemeTypeTURN && s.uri.Proto == stun.ProtoTypeUDP && !has[key] {
+			twin := *s.uri
+			twin.Proto = stun.ProtoTypeTCP
+			out = append(out, server{&twin})
+			has[key] = true
+		}
+	}
+	return out
 }
