@@ -316,7 +316,9 @@ func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, d
 	buf := make([]byte, 1500)
 	first := time.Now()
 	for i := 0; i < TURNRelayCount && ctx.Err() == nil; i++ {
-		payload := []byte{'u', 'c', 'p', byte(i)}
+		// 20 bytes, not 4: pion's STUNConn holds a ChannelData frame
+		// shorter than 9 bytes back until more stream data arrives.
+		payload := relayPayload(i)
 		if _, err := peer.WriteTo(payload, relayAddr); err != nil {
 			return fmt.Errorf("%w: peer send: %w", ErrRelay, err)
 		}
@@ -329,11 +331,11 @@ func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, d
 			if err != nil {
 				break
 			}
-			if n == 4 && buf[0] == 'u' && !got[buf[3]] {
+			if n == len(payload) && string(buf[:n-1]) == string(payload[:n-1]) && !got[buf[n-1]] {
 				if len(got) == 0 {
 					det.Steps["first_relay"] = ms(time.Since(first))
 				}
-				got[buf[3]] = true
+				got[buf[n-1]] = true
 			}
 			if got[byte(i)] {
 				break
@@ -347,6 +349,8 @@ func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, d
 	det.Stage = TURNStageDone
 	return nil
 }
+
+func relayPayload(i int) []byte { return append([]byte("ucprobe-relay-check-"), byte(i)) }
 
 func minTime(a, b time.Time) time.Time {
 	if a.Before(b) {
