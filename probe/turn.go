@@ -124,7 +124,8 @@ func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *T
 	if err != nil {
 		return err
 	}
-	rec := &recConn{PacketConn: base, det: det, failed: make(chan struct{})}
+	rec := &recConn{PacketConn: base, failed: make(chan struct{})}
+	defer rec.flush(det)
 	defer rec.Close()
 	det.LocalAddr = base.LocalAddr().String()
 
@@ -160,13 +161,14 @@ func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *T
 
 	det.Stage = TURNStageAllocate
 	if det.Credentials == "none" {
-		return turnUnauthenticated(ctx, client, raddr, det)
+		return turnUnauthenticated(ctx, client, raddr, det, rec)
 	}
 	start = time.Now()
 	relay, err := client.AllocateWithContext(ctx)
 	det.Steps["allocate"] = ms(time.Since(start))
 	rec.fillFromLast(det)
 	if err != nil {
+		rec.flush(det)
 		return turnErr(ctx, err, det, tr)
 	}
 	defer relay.Close()
@@ -174,18 +176,19 @@ func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *T
 	if c := rec.challengeRTT(); c > 0 {
 		det.Steps["challenge"] = ms(c)
 	}
-	return turnRelay(ctx, client, relay, det, tr)
+	return turnRelay(ctx, client, relay, det, tr, rec)
 }
 
 // turnUnauthenticated sends one Allocate without credentials: a 401 with
 // a realm proves a TURN server answers, nothing more can be tested.
-func turnUnauthenticated(ctx context.Context, client *turn.Client, raddr netip.AddrPort, det *TURNDetails) error {
+func turnUnauthenticated(ctx context.Context, client *turn.Client, raddr netip.AddrPort, det *TURNDetails, rec *recConn) error {
 	msg := stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodAllocate, stun.ClassRequest),
 		turnRequestedUDP{}, stun.Fingerprint)
 	start := time.Now()
 	r, err := client.PerformTransactionWithContext(msg, net.UDPAddrFromAddrPort(raddr), false, ctx)
 	det.Steps["challenge"] = ms(time.Since(start))
 	if err != nil {
+		rec.flush(det)
 		return turnErr(ctx, err, det, "")
 	}
 	var realm stun.Realm
@@ -253,7 +256,7 @@ func orUDP(t Transport) Transport {
 
 // turnRelay creates a permission for our own public address and echoes
 // datagrams from a second local socket through the relay.
-func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, det *TURNDetails, tr Transport) error {
+func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, det *TURNDetails, tr Transport, rec *recConn) error {
 	mapped, err := netip.ParseAddrPort(det.MappedAddr)
 	if err != nil {
 		// Without the server's view of us we do not know which address the
@@ -281,6 +284,7 @@ func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, d
 	permAddr := &net.UDPAddr{IP: peerIP.AsSlice(), Port: int(peer.LocalAddr().(*net.UDPAddr).Port)}
 	if err := client.CreatePermission(permAddr); err != nil {
 		det.Steps["permission"] = ms(time.Since(start))
+		rec.flush(det)
 		return turnErr(ctx, err, det, tr)
 	}
 	det.Steps["permission"] = ms(time.Since(start))
@@ -410,13 +414,14 @@ func (c connectedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 // datagrams that are not STUN at all.
 type recConn struct {
 	net.PacketConn
-	det *TURNDetails
 
 	mu        sync.Mutex
 	firstSent time.Time
 	firstRecv time.Time
 	last      *stun.Message // last Allocate response
 	err       error
+	answers   int
+	notSTUN   int
 	failed    chan struct{}
 	closeOnce sync.Once
 	failOnce  sync.Once
@@ -435,23 +440,32 @@ func (r *recConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	for {
 		n, from, err := r.PacketConn.ReadFrom(b)
 		if err != nil {
-			r.mu.Lock()
-			r.err = err
-			r.mu.Unlock()
-			r.failOnce.Do(func() { close(r.failed) })
+			r.fail(err)
 			return n, from, err
 		}
-		if !stun.IsMessage(b[:n]) && !isChannelData(b[:n]) {
-			r.mu.Lock()
-			r.det.NotSTUN++
-			r.mu.Unlock()
-			continue // pion would stop its read loop on it
-		}
+		var m *stun.Message
 		if stun.IsMessage(b[:n]) {
-			m := &stun.Message{Raw: append([]byte(nil), b[:n]...)}
-			if m.Decode() == nil {
+			m = &stun.Message{Raw: append([]byte(nil), b[:n]...)}
+			if m.Decode() != nil {
+				m = nil
+			}
+		}
+		if m == nil && !isChannelData(b[:n]) {
+			// pion stops its read loop on what it cannot parse; a server
+			// that never spoke STUN is the wrong service: fail now.
+			r.mu.Lock()
+			r.notSTUN++
+			wrong := r.answers == 0
+			r.mu.Unlock()
+			if wrong {
+				r.fail(fmt.Errorf("%w (%d bytes from %s)", ErrNotSTUN, n, from))
+			}
+			continue
+		}
+		if m != nil {
+			{
 				r.mu.Lock()
-				r.det.Answers++
+				r.answers++
 				if r.firstRecv.IsZero() {
 					r.firstRecv = time.Now()
 				}
@@ -465,8 +479,31 @@ func (r *recConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
-// isChannelData: TURN ChannelData starts with a channel number 0x4000-0x7FFF.
-func isChannelData(b []byte) bool { return len(b) >= 4 && b[0]&0xC0 == 0x40 }
+// isChannelData: TURN ChannelData starts with a channel number
+// 0x4000-0x7FFF and a length that fits the datagram (padded over streams).
+func isChannelData(b []byte) bool {
+	if len(b) < 4 || b[0]&0xC0 != 0x40 {
+		return false
+	}
+	l := int(b[2])<<8 | int(b[3])
+	return len(b) >= 4+l && len(b) <= 4+l+3
+}
+
+func (r *recConn) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+	r.failOnce.Do(func() { close(r.failed) })
+}
+
+// flush copies the counters into det once the check is over.
+func (r *recConn) flush(det *TURNDetails) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	det.Answers, det.NotSTUN = r.answers, r.notSTUN
+}
 
 func (r *recConn) readErr() error {
 	r.mu.Lock()
