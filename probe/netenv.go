@@ -28,6 +28,11 @@ func GatherEnvironment(ctx context.Context, checks []Result, cfg *Config) Enviro
 		env.Interfaces = append(env.Interfaces, it)
 	}
 	env.Proxy = proxyFromEnv()
+	for _, c := range checks {
+		if s := c.Details.STUN; s != nil && s.NAT != nil && env.NAT == nil {
+			env.NAT = s.NAT
+		}
+	}
 	return env
 }
 

@@ -167,15 +167,15 @@ func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *T
 	relay, err := client.AllocateWithContext(ctx)
 	det.Steps["allocate"] = ms(time.Since(start))
 	rec.fillFromLast(det)
+	if c := rec.challengeRTT(); c > 0 {
+		det.Steps["challenge"] = ms(c)
+	}
 	if err != nil {
 		rec.flush(det)
 		return turnErr(ctx, err, det, tr)
 	}
 	defer relay.Close()
 	det.RelayedAddr = relay.LocalAddr().String()
-	if c := rec.challengeRTT(); c > 0 {
-		det.Steps["challenge"] = ms(c)
-	}
 	return turnRelay(ctx, client, relay, det, tr, rec)
 }
 

@@ -186,6 +186,11 @@ func ruleTURNUnreachable(in *Input) []Finding {
 		for _, c := range cs {
 			how = append(how, fmt.Sprintf("%s %d: %s", strings.ToUpper(string(c.Transport)), c.Port, c.Class))
 		}
+		// STUN to the same server failing the same way is the same fact.
+		stuns := filter(in.Checks, func(c probe.Result) bool {
+			return c.Kind == probe.KindSTUN && c.Host == k && c.Status == probe.StatusFail && noAnswer(c.Class)
+		})
+		cs = append(cs, stuns...)
 		out = append(out, Finding{
 			Severity: severityFor(cs...),
 			Title:    "TURN server " + k + " answers on no transport",
