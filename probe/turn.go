@@ -78,8 +78,15 @@ func TURN(ctx context.Context, spec Spec, cfg *Config) Result {
 	}
 	dst := net.JoinHostPort(spec.DialHost(), strconv.Itoa(spec.Port))
 	det := &TURNDetails{Server: dst, Steps: map[string]float64{}, Stage: TURNStageConnect}
+	err := turnCheck(ctx, spec, cfg, res.Transport, det)
+	if det.ErrorCode == int(stun.CodeAllocMismatch) && ctx.Err() == nil {
+		// 437: the server still holds an allocation for this 5-tuple (a
+		// reused local port). RFC 5766 section 6.4: retry from another one.
+		det = &TURNDetails{Server: dst, Steps: map[string]float64{}, Stage: TURNStageConnect}
+		err = turnCheck(ctx, spec, cfg, res.Transport, det)
+	}
 	res.Details.TURN = det
-	if err := turnCheck(ctx, spec, cfg, res.Transport, det); err != nil {
+	if err != nil {
 		res.Fail(turnClass(err, det), err)
 		if det.Credentials == "none" && res.Class == ClassAuth {
 			// The server answered (a 401 challenge): it is reachable, but
