@@ -193,11 +193,11 @@ func turnUnauthenticated(ctx context.Context, client *turn.Client, raddr netip.A
 		turnRequestedUDP{}, stun.Fingerprint)
 	start := time.Now()
 	r, err := client.PerformTransactionWithContext(msg, net.UDPAddrFromAddrPort(raddr), false, ctx)
-	det.Steps["challenge"] = ms(time.Since(start))
 	if err != nil {
 		rec.flush(det)
 		return turnErr(ctx, err, det, "")
 	}
+	det.Steps["challenge"] = ms(time.Since(start))
 	var realm stun.Realm
 	if realm.GetFrom(r.Msg) == nil {
 		det.Realm = realm.String()
