@@ -71,7 +71,9 @@ func natLab(t *testing.T, mapping vnet.EndpointDependencyType) (net.PacketConn, 
 	return conn, servers
 }
 
-func itoa(i int) string { return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(i)).String()[len("0.0.0.0:"):] }
+func itoa(i int) string {
+	return netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(i)).String()[len("0.0.0.0:"):]
+}
 
 func TestDetectNATMapping(t *testing.T) {
 	for _, tc := range []struct {

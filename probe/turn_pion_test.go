@@ -61,7 +61,6 @@ func TestTURNPionServer(t *testing.T) {
 	}
 }
 
-
 // Benchmarks (not timed tests): go test -bench . ./probe/
 func BenchmarkTURNPionUDP(b *testing.B) {
 	port := startPionTURN(b, "bob", "pion-pass-1")
