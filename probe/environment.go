@@ -11,6 +11,13 @@ type Environment struct {
 	VPN           VPNInfo   `json:"vpn"`
 	NAT           *NATInfo  `json:"nat,omitempty"`
 	Proxy         ProxyInfo `json:"proxy"`
+	// Names are the addresses each probed name resolved to, with their
+	// scope, so "resolves to a private address" is visible.
+	Names []NameInfo `json:"names,omitempty"`
+	// IPv4 and IPv6 say whether this client has a usable (non-loopback,
+	// non-link-local) address of each family.
+	IPv4 bool `json:"ipv4"`
+	IPv6 bool `json:"ipv6"`
 	// Unknown lists what could not be determined, in words, instead of a guess.
 	Unknown []string `json:"unknown,omitempty"`
 }
@@ -31,10 +38,17 @@ const (
 // Interface is one local network interface.
 type Interface struct {
 	Name  string        `json:"name"`
+	Index int           `json:"index,omitempty"`
 	Kind  InterfaceKind `json:"kind"`
 	Addrs []string      `json:"addrs"` // CIDR notation
 	MTU   int           `json:"mtu"`
-	Up    bool          `json:"up"`
+	// Up is the administrative state; Running is the operational one
+	// (carrier: a tun whose VPN client has exited is up but not running).
+	Up      bool `json:"up"`
+	Running bool `json:"running"`
+	// OSType is what the OS calls the device ("tun", "wireguard",
+	// "veth", "ARPHRD 512", "IfType 131", ...), for the reader.
+	OSType string `json:"os_type,omitempty"`
 	// VPN is true when the interface is a VPN tunnel; VPNHow says how that
 	// was learned ("linux type tun", "windows adapter description", "name").
 	VPN    bool   `json:"vpn"`
@@ -47,10 +61,41 @@ type Route struct {
 	Interface   string `json:"interface"`
 	Source      string `json:"source,omitempty"`
 	Gateway     string `json:"gateway,omitempty"`
-	ViaVPN      bool   `json:"via_vpn"`
+	// Family is "ipv4" or "ipv6" (set on default routes).
+	Family string `json:"family,omitempty"`
+	// Table is the Linux routing table the route came from (default routes).
+	Table  int  `json:"table,omitempty"`
+	ViaVPN bool `json:"via_vpn"`
+	// MTU is the route's interface MTU: a small tunnel MTU breaks media and TLS.
+	MTU int `json:"mtu,omitempty"`
 	// NoRoute is true when the OS has no route to the destination.
 	NoRoute bool   `json:"no_route,omitempty"`
 	How     string `json:"how,omitempty"` // "netlink", "udp-connect"
+}
+
+// Address scopes (AddrScope).
+const (
+	ScopePublic    = "public"
+	ScopePrivate   = "private" // RFC 1918, RFC 4193 (fc00::/7)
+	ScopeCGNAT     = "cgnat"   // 100.64.0.0/10 (RFC 6598)
+	ScopeLoopback  = "loopback"
+	ScopeLinkLocal = "link-local"
+	ScopeOther     = "other" // unspecified, multicast, invalid
+)
+
+// NameInfo is one probed name and its addresses.
+type NameInfo struct {
+	Name  string     `json:"name"`
+	Addrs []AddrInfo `json:"addrs"`
+	// Mixed is true when the name has both private and public addresses:
+	// which one a client should use depends on where it is (split DNS).
+	Mixed bool `json:"mixed,omitempty"`
+}
+
+// AddrInfo is one address with its scope.
+type AddrInfo struct {
+	Addr  string `json:"addr"`
+	Scope string `json:"scope"`
 }
 
 // VPNInfo summarises the tunnels that are up.

@@ -145,8 +145,9 @@ func (r *Runner) runOne(ctx context.Context, s Spec, cfg *Config) (res Result) {
 	if margin <= 0 {
 		margin = 100 * time.Millisecond
 	}
+	capped := false
 	if runDeadline, ok := ctx.Deadline(); ok && runDeadline.Add(-margin).Before(deadline) {
-		deadline = runDeadline.Add(-margin)
+		deadline, capped = runDeadline.Add(-margin), true
 	}
 	cctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -162,9 +163,9 @@ func (r *Runner) runOne(ctx context.Context, s Spec, cfg *Config) (res Result) {
 		if res.DurationMS == 0 {
 			res.DurationMS = ms(time.Since(start))
 		}
-		// The run itself ended (Ctrl-C, or its deadline cut the check
-		// short): what the check saw is not evidence about the network.
-		if ctx.Err() != nil && res.Status == StatusFail && (res.Class == ClassTimeout || res.Class == ClassCanceled) {
+		// The run itself ended (Ctrl-C), or the run's deadline came before
+		// the check's own timeout: silence cut short is not evidence.
+		if (ctx.Err() != nil || capped) && res.Status == StatusFail && (res.Class == ClassTimeout || res.Class == ClassCanceled) {
 			res = Canceled(s, "the run ended before this check finished")
 			res.DurationMS = ms(time.Since(start))
 		}

@@ -92,7 +92,6 @@ func (p *Profile) planCheck(c Check, vars map[string]string) ([]probe.Spec, erro
 	base.Path = expand(c.Path, vars)
 	base.SNI = expand(c.SNI, vars)
 	if base.Skip != "" && host == "" {
-		base.Target = c.Target
 		return []probe.Spec{base}, nil
 	}
 	if c.LocalPorts != "" {

@@ -35,9 +35,14 @@ const (
 	CauseTLSFailed Cause = "tls-failed"
 	// CauseTLSExpiring: the certificate expires within 14 days.
 	CauseTLSExpiring Cause = "tls-expiring"
+	// CauseSmallMTU: the route to a target has an MTU below 1280.
+	CauseSmallMTU Cause = "small-mtu"
 	// CauseCheckFailed: a failed check that no rule explains (a safety net:
 	// a red check never ends in an "ok" verdict).
 	CauseCheckFailed Cause = "check-failed"
+	// CauseUntested: required checks could not run (no responder, no
+	// credentials), so the verdict says nothing about what they cover.
+	CauseUntested Cause = "untested"
 )
 
 // CauseInfo is the built-in text for a cause: its title and a remedy used
@@ -71,5 +76,7 @@ var Catalog = map[Cause]CauseInfo{
 	CauseHostUnreachable:     {"nothing on the host answers: it is down, or filtered entirely", "Check that the server is up and that any firewall on the way lets this client reach it."},
 	CauseTLSFailed:           {"the TLS handshake failed", "Check the server's TLS configuration and anything that intercepts TLS."},
 	CauseTLSExpiring:         {"the certificate expires within 14 days", "Renew the certificate."},
+	CauseSmallMTU:            {"the route to a target leaves by an interface with an MTU below 1280", "Raise the tunnel's MTU, or let ICMP \"fragmentation needed\" through so path-MTU discovery works."},
 	CauseCheckFailed:         {"a check failed and no rule names why", "See the check's error."},
+	CauseUntested:            {"required checks could not run, so part of the path is unverified", "Start a responder at the far end (ucprobe serve) and pass --responder HOST."},
 }

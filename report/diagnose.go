@@ -28,6 +28,8 @@ type Rule struct {
 // explain others come before their symptoms.
 var Rules = []Rule{
 	{CauseDNSFailure, ruleDNSFailure},
+	{CauseVPNRequired, ruleVPNRequired},
+	{CauseVPNNoUDP, ruleVPNNoUDP},
 	{CauseMultiHomedServer, ruleMultiHomed},
 	{CauseNoRoute, ruleNoRoute},
 	{CauseHostUnreachable, ruleHostUnreachable},
@@ -43,6 +45,8 @@ var Rules = []Rule{
 	{CauseTLSFailed, ruleTLSFailed},
 	{CauseWebSocketBlocked, ruleWebSocketBlocked},
 	{CauseTLSExpiring, ruleTLSExpiring},
+	{CauseSmallMTU, ruleSmallMTU},
+	{CauseUntested, ruleUntested},
 }
 
 // Diagnose runs every rule, folds symptoms into the root causes that
@@ -93,25 +97,67 @@ func prioOf(prio map[Cause]int, c Cause) int {
 	return len(prio)
 }
 
-// fold removes a finding whose evidence is wholly contained in a root
-// finding that lists its cause in Explains, merging nothing but the cause
-// name: the root finding already carries the evidence.
+// fold merges a finding into a root finding that lists its cause in
+// Explains when the symptom's evidence lies wholly within the root's: the
+// root already carries that evidence, and the report names causes, not
+// symptoms. A finding is never folded into a less severe one (a critical
+// must not hide under a warning), and when two findings explain each
+// other only the earlier rule (higher priority) absorbs the later. fs is
+// in rule order.
 func fold(fs []Finding) []Finding {
-	out := make([]Finding, 0, len(fs))
+	into := make([]int, len(fs))
 	for i, f := range fs {
-		folded := false
-		for j := range fs {
-			if i == j || !slices.Contains(fs[j].Explains, f.Cause) || len(f.Evidence) == 0 {
+		into[i] = -1
+		if len(f.Evidence) == 0 {
+			continue
+		}
+		for j, root := range fs {
+			if i == j || !slices.Contains(root.Explains, f.Cause) || !subset(f.Evidence, root.Evidence) {
 				continue
 			}
-			if subset(f.Evidence, fs[j].Evidence) {
-				folded = true
-				break
+			if sevRank(root.Severity) > sevRank(f.Severity) {
+				continue
+			}
+			if slices.Contains(f.Explains, root.Cause) && subset(root.Evidence, f.Evidence) && j > i {
+				continue // mutual: the earlier rule wins
+			}
+			into[i] = j
+			break
+		}
+	}
+	// Follow chains (a folded into b folded into c) to the final root.
+	root := func(i int) int {
+		for n := 0; into[i] >= 0 && n < len(fs); n++ {
+			i = into[i]
+		}
+		return i
+	}
+	out := make([]Finding, 0, len(fs))
+	pos := map[int]int{}
+	for i := range fs {
+		if into[i] < 0 {
+			pos[i] = len(out)
+			out = append(out, fs[i])
+		}
+	}
+	for i, f := range fs {
+		if into[i] < 0 {
+			continue
+		}
+		if p, ok := pos[root(i)]; ok {
+			out[p].Folded = append(out[p].Folded, Folded{Cause: f.Cause, Title: f.Title})
+		}
+	}
+	// In the report, explains names the causes actually folded under a
+	// finding (the JSON contract), not every cause its rule could fold.
+	for i := range out {
+		var folded []Cause
+		for _, fo := range out[i].Folded {
+			if !slices.Contains(folded, fo.Cause) {
+				folded = append(folded, fo.Cause)
 			}
 		}
-		if !folded {
-			out = append(out, f)
-		}
+		out[i].Explains = folded
 	}
 	return out
 }

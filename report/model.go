@@ -44,10 +44,20 @@ type Finding struct {
 	// Quote is the vendor's own words behind the remedy.
 	Quote string   `json:"quote,omitempty"`
 	Refs  []string `json:"refs"`
-	// Explains are the symptom causes folded into this root cause.
-	Explains []Cause `json:"explains,omitempty"`
+	// Explains: a rule lists the symptom causes its finding accounts for
+	// when their evidence lies within its own; after the diagnosis folded
+	// them, it holds the causes actually folded under this finding, and
+	// Folded their titles.
+	Explains []Cause  `json:"explains,omitempty"`
+	Folded   []Folded `json:"folded,omitempty"`
 	// Facts are key figures for scripts (e.g. "blocked": "31000-33000").
 	Facts map[string]string `json:"facts,omitempty"`
+}
+
+// Folded is a symptom finding merged into the root cause that explains it.
+type Folded struct {
+	Cause Cause  `json:"cause"`
+	Title string `json:"title"`
 }
 
 // Report is the whole result of a run: the JSON contract ucprobe/report/v1.

@@ -41,41 +41,62 @@ func ruleDNSFailure(in *Input) []Finding {
 	return out
 }
 
-// multi-homed-server (seed 003, cause 2 variant 2): a name with several
-// addresses where some answer and others do not.
+// multi-homed-server (seed 003, cause 2 variant 2: "Server has several IP
+// addresses which are not routed among each other"): a name with several
+// addresses where the same check gets through to some and not to others
+// (the runner probes each address separately), or where the server
+// answers from another address than the one asked.
 func ruleMultiHomed(in *Input) []Finding {
 	var out []Finding
 	hosts, byHost := groupBy(filter(ran(in.Checks), func(c probe.Result) bool {
 		return c.Kind != probe.KindDNS && c.Address != "" && c.Host != c.Address
 	}), func(c probe.Result) string { return c.Host })
 	for _, h := range hosts {
-		addrs, byAddr := groupBy(byHost[h], func(c probe.Result) string { return c.Address })
+		addrs := distinct(byHost[h], func(c probe.Result) string { return c.Address })
 		if len(addrs) < 2 {
 			continue
 		}
-		var good, bad []string
-		for _, a := range addrs {
-			if slices.ContainsFunc(byAddr[a], answered) {
-				good = append(good, a)
-			} else {
-				bad = append(bad, a)
+		// Per check: which addresses answered, which stayed silent.
+		bases, byBase := groupBy(byHost[h], baseID)
+		var good, bad, splitChecks []string
+		var ev []probe.Result
+		for _, b := range bases {
+			cs := byBase[b]
+			ok := filter(cs, answered)
+			silent := filter(cs, func(c probe.Result) bool { return c.Status == probe.StatusFail && !answered(c) })
+			if len(ok) == 0 || len(silent) == 0 {
+				continue
+			}
+			splitChecks = append(splitChecks, b)
+			ev = append(ev, silent...)
+			for _, c := range ok {
+				if !slices.Contains(good, c.Address) {
+					good = append(good, c.Address)
+				}
+			}
+			for _, c := range silent {
+				if !slices.Contains(bad, c.Address) {
+					bad = append(bad, c.Address)
+				}
 			}
 		}
-		if len(good) == 0 || len(bad) == 0 {
+		if len(splitChecks) == 0 {
 			continue
 		}
-		var ev []probe.Result
-		for _, a := range bad {
-			ev = append(ev, byAddr[a]...)
+		detail := fmt.Sprintf("%s has the addresses %s. %s gets through to %s but not to %s. A client that picks the unreachable address fails; "+
+			"media negotiated on it fails even when signalling works.", h, strings.Join(addrs, ", "), strings.Join(splitChecks, ", "),
+			strings.Join(good, ", "), strings.Join(bad, ", "))
+		if !in.Env.VPN.Up && slices.ContainsFunc(bad, probe.IsInternal) && !slices.ContainsFunc(good, probe.IsInternal) {
+			detail += " The unreachable address is internal (private) and no VPN is up: the name mixes company-network and public addresses."
 		}
 		out = append(out, Finding{
 			Severity: severityFor(ev...),
-			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are")),
-			Detail: fmt.Sprintf("%s answers on %s but nothing gets through to %s. A client that picks the unreachable address fails; "+
-				"media negotiated on it fails even when signalling works.", h, strings.Join(good, ", "), strings.Join(bad, ", ")),
+			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable for %s", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are"), strings.Join(splitChecks, ", ")),
+			Detail:   detail,
 			Evidence: ids(ev),
-			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPPortRangeBlocked, CausePortClosed},
-			Facts:    map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ",")},
+			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPPortRangeBlocked,
+				CausePortClosed, CauseTURNUnreachable},
+			Facts: map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ","), "checks": strings.Join(splitChecks, ",")},
 		})
 	}
 	// An answer from another address than the one asked (asymmetric reply).
@@ -93,6 +114,9 @@ func ruleMultiHomed(in *Input) []Finding {
 	return out
 }
 
+// baseID is a check's id without the runner's per-address "@ADDR" suffix.
+func baseID(c probe.Result) string { return strings.TrimSuffix(c.ID, "@"+c.Address) }
+
 // answered: the address showed it is there (a pass, or an answer that
 // proves the packet reached the host: RST / port unreachable).
 func answered(c probe.Result) bool {
@@ -100,7 +124,8 @@ func answered(c probe.Result) bool {
 		c.Class == probe.ClassTLS || c.Class == probe.ClassProtocol || c.Class == probe.ClassAuth
 }
 
-// no-route: ICMP net/host unreachable or no local route.
+// no-route (seed 003, cause 2 "Routing is not correct"): ICMP net/host
+// unreachable or no local route.
 func ruleNoRoute(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool { return c.Status == probe.StatusFail && c.Class == probe.ClassUnreachable })
 	keys, by := groupBy(bad, endpoint)
@@ -111,6 +136,10 @@ func ruleNoRoute(in *Input) []Finding {
 		for _, r := range in.Env.Routes {
 			if r.Destination == k && r.NoRoute {
 				detail = fmt.Sprintf("This client has no route to %s.", k)
+				if in.Env.VPN.Up && probe.IsInternal(k) {
+					detail += fmt.Sprintf(" A VPN is up (%s) but does not route this internal address: its routes (split tunnel) may lack the server's network.",
+						strings.Join(in.Env.VPN.Interfaces, ", "))
+				}
 			}
 		}
 		out = append(out, Finding{
@@ -124,7 +153,8 @@ func ruleNoRoute(in *Input) []Finding {
 	return out
 }
 
-// host-unreachable: every check to an address went unanswered (timeouts
+// host-unreachable (no seed; added by the diagnosis): every check to an
+// address went unanswered (timeouts
 // only), TCP included: the host is down or filtered entirely.
 func ruleHostUnreachable(in *Input) []Finding {
 	keys, by := groupBy(filter(ran(in.Checks), func(c probe.Result) bool { return c.Kind != probe.KindDNS }), endpoint)
@@ -147,8 +177,9 @@ func ruleHostUnreachable(in *Input) []Finding {
 	return out
 }
 
-// tcp-blocked: a TCP connect to a required port times out (filtered) or is
-// rejected by a firewall.
+// tcp-blocked (seed 003 "An incoming call is signaled via port 2230";
+// seed 000 firewall rules, TCP 443/7222): a TCP connect to a required port
+// times out (filtered) or is rejected by a firewall.
 func ruleTCPBlocked(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool {
 		return tcpLike(c) && c.Status == probe.StatusFail && (c.Class == probe.ClassTimeout || c.Class == probe.ClassProhibited)
@@ -172,7 +203,9 @@ func ruleTCPBlocked(in *Input) []Finding {
 	return out
 }
 
-// port-closed: the host answers with a reset: reachable, nothing listening.
+// port-closed (seed 003: the call is signalled on 2230 only when the
+// XPhone services listen): the host answers with a reset: reachable,
+// nothing listening.
 func rulePortClosed(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool {
 		return tcpLike(c) && c.Status == probe.StatusFail && c.Class == probe.ClassRefused

@@ -63,6 +63,14 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 	t.printf("ucprobe %s%s\n", r.Profile, product)
 	t.printf("%s, %s\n\n", r.Started.Format("2006-01-02 15:04:05 MST"), fmtDuration(r.DurationMS))
 	t.printf("Verdict: %s%s\n", t.verdict(r.Verdict), t.counts(r.Findings))
+	if h := r.Headline(); h != nil && h.Severity != SeverityInfo {
+		say := plainWords[h.Cause]
+		if say == "" {
+			say = h.Title + "."
+		}
+		t.printf("\n")
+		t.wrap("In plain words: ", say)
+	}
 	for i, f := range r.Findings {
 		t.printf("\n")
 		t.finding(f, i == 0)
@@ -126,12 +134,8 @@ func (t *textWriter) finding(f Finding, headline bool) {
 	t.printf("%s%s %s\n", label, sev, t.paint(ansiBold, string(f.Cause)))
 	t.wrap("  ", f.Title)
 	t.wrap("  ", f.Detail)
-	if len(f.Explains) > 0 {
-		var names []string
-		for _, c := range f.Explains {
-			names = append(names, string(c))
-		}
-		t.wrap("  ", "This also explains any "+strings.Join(names, ", ")+" among the checks.")
+	for _, fo := range f.Folded {
+		t.wrap("  Also explains: ", fo.Title+" ("+string(fo.Cause)+")")
 	}
 	if f.Remedy != "" {
 		t.wrap("  What to do: ", f.Remedy)
@@ -231,35 +235,87 @@ func fmtDuration(ms float64) string {
 
 func (t *textWriter) environment(env probe.Environment) {
 	t.printf("\nEnvironment\n")
+	vpn := "no VPN is up"
+	if env.VPN.Up {
+		vpn = "VPN up: " + strings.Join(env.VPN.Interfaces, ", ")
+	}
+	fams := map[bool]string{true: "yes", false: "no"}
+	t.wrap("  ", fmt.Sprintf("%s; IPv4 %s, IPv6 %s", vpn, fams[env.IPv4], fams[env.IPv6]))
 	for _, i := range env.Interfaces {
-		vpn := ""
-		if i.VPN {
-			vpn = " VPN (" + i.VPNHow + ")"
-		}
 		state := "down"
-		if i.Up {
+		switch {
+		case i.Up && i.Running:
 			state = "up"
+		case i.Up:
+			state = "up, no carrier"
 		}
-		t.wrap("  ", fmt.Sprintf("%s: %s, %s, mtu %d%s %s", i.Name, i.Kind, state, i.MTU, vpn, strings.Join(i.Addrs, " ")))
+		kind := string(i.Kind)
+		if i.VPN {
+			kind += ", VPN (" + i.VPNHow + ")"
+		}
+		addrs := strings.Join(i.Addrs, " ")
+		if addrs == "" {
+			addrs = "no addresses"
+		}
+		t.wrap("  ", fmt.Sprintf("%s: %s, %s, mtu %d, %s", i.Name, kind, state, i.MTU, addrs))
+	}
+	for _, r := range env.DefaultRoutes {
+		t.wrap("  ", "default route "+r.Family+": "+routeText(r))
 	}
 	for _, r := range env.Routes {
-		via := ""
-		if r.ViaVPN {
-			via = " (through the VPN)"
+		t.wrap("  ", "route to "+r.Destination+": "+routeText(r))
+	}
+	for _, n := range env.Names {
+		var parts []string
+		for _, a := range n.Addrs {
+			parts = append(parts, a.Addr+" ("+a.Scope+")")
 		}
-		if r.NoRoute {
-			t.wrap("  ", "route to "+r.Destination+": none")
-			continue
+		line := n.Name + " resolves to " + strings.Join(parts, ", ")
+		if n.Mixed {
+			line += "; private and public addresses mixed"
 		}
-		t.wrap("  ", fmt.Sprintf("route to %s: dev %s src %s gw %s%s", r.Destination, r.Interface, r.Source, r.Gateway, via))
+		t.wrap("  ", line)
 	}
 	if n := env.NAT; n != nil {
-		t.wrap("  ", fmt.Sprintf("NAT: mapping %s, filtering %s, public %s", n.Mapping, n.Filtering, n.PublicAddr))
+		line := "NAT: mapping " + n.Mapping
+		if n.Filtering != "" {
+			line += ", filtering " + n.Filtering
+		}
+		if n.PublicAddr != "" {
+			line += ", public address " + n.PublicAddr
+		}
+		t.wrap("  ", line)
 	}
 	if env.Proxy.HTTPSProxy != "" {
 		t.wrap("  ", "HTTPS proxy: "+env.Proxy.HTTPSProxy+" (no_proxy: "+env.Proxy.NoProxy+")")
 	}
 	for _, u := range env.Unknown {
-		t.wrap("  unknown: ", u)
+		t.wrap("  Not determined: ", u)
 	}
+}
+
+// routeText is one route in words.
+func routeText(r probe.Route) string {
+	if r.NoRoute {
+		return "none (this client has no route)"
+	}
+	s := "dev " + r.Interface
+	if r.Interface == "" {
+		s = "interface unknown"
+	}
+	if r.Source != "" {
+		s += " src " + r.Source
+	}
+	if r.Gateway != "" {
+		s += " via " + r.Gateway
+	} else if r.Destination != "default" && r.How == "netlink" {
+		s += " (directly connected)"
+	}
+	if r.MTU != 0 {
+		s += fmt.Sprintf(", mtu %d", r.MTU)
+	}
+	if r.ViaVPN {
+		s += ", through the VPN"
+	}
+	return s
 }

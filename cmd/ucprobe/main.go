@@ -89,6 +89,7 @@ Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 		Commands: []*cli.Command{
 			runCommand(),
 			profilesCommand(),
+			exporterCommand(),
 			versionCommand(),
 		},
 		Action: func(_ context.Context, cmd *cli.Command) error {

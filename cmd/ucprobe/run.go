@@ -19,7 +19,11 @@ import (
 	"github.com/ucprobe/ucprobe/report"
 )
 
-const formatsHelp = "text, json"
+const formatsHelp = "text, json, prometheus"
+
+// resolver is nil (the system's) except in tests, which must not send DNS
+// queries off the machine.
+var resolver probe.Resolver
 
 func runCommand() *cli.Command {
 	return &cli.Command{
@@ -53,6 +57,7 @@ UCPROBE_TURN_PASS; they are never printed. Exit codes: 0 ok, 1 degraded,
 			&cli.DurationFlag{Name: "media", Usage: "length of the media-like measurement on the ICE path (0 skips it; default: the profile's)", Value: -1},
 			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "deadline for the whole run", Value: 10 * time.Second},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: " + formatsHelp, Value: "text"},
+			&cli.StringSliceFlag{Name: "label", Usage: "prometheus format: add `NAME=VALUE` to every metric (repeatable), e.g. --label site=berlin; profile and target are always set"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of stdout"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text: add the environment and every check's details"},
 			&cli.BoolFlag{Name: "debug", Usage: "log what the probes do to stderr (never secrets)"},
@@ -72,6 +77,10 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Duration("timeout") <= 0 {
 		return usagef("--timeout %s: must be positive", cmd.Duration("timeout"))
 	}
+	labels, err := parseLabels(cmd.StringSlice("label"))
+	if err != nil {
+		return err
+	}
 	p, err := profiles.Load(cmd.String("profile"))
 	if err != nil {
 		return usageError{err}
@@ -88,7 +97,7 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if err := writeReport(cmd, rep, format); err != nil {
+	if err := writeReport(cmd, rep, format, labels); err != nil {
 		return err
 	}
 	return exitStatus(rep.Verdict.ExitCode())
@@ -133,7 +142,8 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 			Password:     probe.Secret(cmd.String("turn-pass")),
 			SharedSecret: probe.Secret(cmd.String("turn-secret")),
 		},
-		Media: time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
+		Media:    time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
+		Resolver: resolver,
 	}
 	if m := cmd.Duration("media"); m >= 0 {
 		cfg.Media = m
@@ -171,12 +181,14 @@ func loadCAFile(path string) (*x509.CertPool, error) {
 	return pool, nil
 }
 
-func writeReport(cmd *cli.Command, rep *report.Report, format string) error {
+func writeReport(cmd *cli.Command, rep *report.Report, format string, labels map[string]string) error {
 	out := cmd.String("output")
 	render := func(w io.Writer, color bool) error {
 		switch format {
 		case "json":
 			return report.WriteJSON(w, rep)
+		case "prometheus":
+			return report.WritePrometheus(w, rep, report.MetricsOptions{ConstLabels: textfileLabels(rep, labels)})
 		default:
 			return report.WriteText(w, rep, report.TextOptions{Color: color, Verbose: cmd.Bool("verbose")})
 		}
@@ -221,4 +233,39 @@ func useColor(w io.Writer) bool {
 	}
 	st, err := f.Stat()
 	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// textfileLabels tell apart several reports in one textfile collector
+// directory: the profile, the server variable (the site's target as the
+// operator wrote it; Prometheus' instance label is the node_exporter's own)
+// and the --label values.
+func textfileLabels(rep *report.Report, extra map[string]string) map[string]string {
+	l := map[string]string{"profile": rep.Profile}
+	if s := rep.Variables["server"]; s != "" {
+		l["target"] = s
+	}
+	for k, v := range extra {
+		l[k] = v
+	}
+	return l
+}
+
+// parseLabels reads --label NAME=VALUE.
+func parseLabels(list []string) (map[string]string, error) {
+	out := map[string]string{}
+	for _, s := range list {
+		k, v, ok := strings.Cut(s, "=")
+		k = strings.TrimSpace(k)
+		if !ok || v == "" {
+			return nil, usagef("--label %q: write NAME=VALUE, e.g. --label site=berlin", s)
+		}
+		if k == "profile" || k == "target" {
+			return nil, usagef("--label %q: %s is set by ucprobe", s, k)
+		}
+		if err := report.CheckConstLabel(k); err != nil {
+			return nil, usagef("--label %q: %v", s, err)
+		}
+		out[k] = v
+	}
+	return out, nil
 }

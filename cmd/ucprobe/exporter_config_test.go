@@ -1,0 +1,199 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestExporterConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "empty.pass", "\n")
+	t.Setenv("UCPROBE_TEST_UNSET_VAR", "")
+	tests := []struct {
+		name, yaml string
+		want       string // substring, with file:line
+	}{
+		{"unknown key", "modules:\n  a:\n    profile: generic\n    allowed: [x]\n", "probes.yaml:4: field allowed not found in a module"},
+		{"literal secret", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass: hunter22\n", "probes.yaml:5: field turn_pass not found in credentials (secrets are referenced"},
+		{"no modules", "max_concurrent: 2\n", "probes.yaml:1: no modules"},
+		{"unknown profile", "modules:\n  a:\n    profile: nosuch\n", `probes.yaml:3: module a: unknown profile "nosuch"`},
+		{"bad target_var", "modules:\n  a:\n    profile: generic\n    target_var: host\n", `probes.yaml:4: module a: profile generic has no variable "host"`},
+		{"vars sets target", "modules:\n  a:\n    profile: generic\n    vars:\n      server: x\n", "probes.yaml:5: module a: vars sets server"},
+		{"unknown var", "modules:\n  a:\n    profile: generic\n    vars:\n      nosuch: x\n", `probes.yaml:4: module a: bad variable: --set nosuch`},
+		{"missing required var", "modules:\n  a:\n    profile: estos-procall\n    target_var: server\n", "probes.yaml:2: module a: bad variable: profile estos-procall needs ucconnect"},
+		{"bad port var", "modules:\n  a:\n    profile: generic\n    vars:\n      tcp: \"99999\"\n", "probes.yaml:4: module a: bad variable: tcp=\"99999\""},
+		{"bad timeout", "modules:\n  a:\n    profile: generic\n    timeout: soon\n", `probes.yaml:4: "soon" is not a duration`},
+		{"timeout too long", "modules:\n  a:\n    profile: generic\n    timeout: 1h\n", "probes.yaml:4: module a: timeout 1h0m0s: must be positive"},
+		{"bad allowlist", "modules:\n  a:\n    profile: generic\n    allowed_targets:\n      - http://x/\n", `probes.yaml:4: module a: "http://x/": not a host name`},
+		{"bad wildcard", "modules:\n  a:\n    profile: generic\n    allowed_targets: [\"*.com\"]\n", `probes.yaml:4: module a: "*.com": a wildcard is *.DOMAIN`},
+		{"max_concurrent", "max_concurrent: 100\nmodules:\n  a:\n    profile: generic\n", "probes.yaml:1: max_concurrent 100: must be 1-64"},
+		{"bad module name", "modules:\n  \"a b\":\n    profile: generic\n", "module a b: the name may hold"},
+		{"missing pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: nosuch.pass\n", "probes.yaml:5: module a: turn_pass_file nosuch.pass: no such file or directory"},
+		{"empty pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: empty.pass\n", "turn_pass_file empty.pass is empty"},
+		{"unset env", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_env: UCPROBE_TEST_UNSET_VAR\n", "probes.yaml:5: module a: turn_pass_env: environment variable UCPROBE_TEST_UNSET_VAR is not set"},
+		{"file and env", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_env: X\n      turn_pass_file: y\n", "give turn_pass_file or turn_pass_env, not both"},
+		{"not yaml", "modules: [\n", "probes.yaml:"},
+		{"empty file", "", "probes.yaml: the file is empty"},
+		{"bad ca file", "modules:\n  a:\n    profile: generic\n    ca_file: empty.pass\n", "probes.yaml:4: module a: ca_file"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := writeFile(t, dir, "probes.yaml", tc.yaml)
+			_, err := loadExporterConfig(p)
+			if err == nil {
+				t.Fatalf("no error for\n%s", tc.yaml)
+			}
+			if !errors.Is(err, errExporterConfig) {
+				t.Errorf("error is not errExporterConfig: %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error\n  %v\nwant it to contain\n  %s", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter22") {
+				t.Errorf("error leaks a secret: %v", err)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestExporterConfigValid(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "turn.pass", "s3cret-pass\n")
+	t.Setenv("UCPROBE_TEST_TOKEN", "tok-123456")
+	p := writeFile(t, dir, "probes.yaml", `
+max_concurrent: 3
+modules:
+  site:
+    profile: xphone
+    vars: {turn: turn.example.com}
+    timeout: 20s
+    allowed_targets: [xphone.corp.example, "*.sites.example", 10.1.0.0/16, "2001:db8::1"]
+    credentials:
+      turn_user: alice
+      turn_pass_file: turn.pass
+      responder_token_env: UCPROBE_TEST_TOKEN
+  open:
+    profile: generic
+`)
+	cfg, err := loadExporterConfig(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.MaxConcurrent != 3 || cap(cfg.sem) != 3 {
+		t.Errorf("max_concurrent %d (sem %d), want 3", cfg.MaxConcurrent, cap(cfg.sem))
+	}
+	m := cfg.Modules["site"]
+	if m.TargetVar != "server" || m.Timeout.Seconds() != 20 || m.Vars["turn"] != "turn.example.com" {
+		t.Errorf("module site = %+v", m)
+	}
+	if m.Config.TURN.Username != "alice" || m.Config.TURN.Password.Reveal() != "s3cret-pass" || m.Config.ResponderToken.Reveal() != "tok-123456" {
+		t.Errorf("credentials not loaded: user %q", m.Config.TURN.Username)
+	}
+	if got := strings.Join(m.CredentialRefs, ","); got != "turn_pass_file,responder_token_env" {
+		t.Errorf("credential refs %q", got)
+	}
+	if open := cfg.Modules["open"]; open.Timeout != defaultModuleTimeout || !open.Allow.any {
+		t.Errorf("module open: timeout %s, any %v", open.Timeout, open.Allow.any)
+	}
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "module open has no allowed_targets") {
+		t.Errorf("warnings %q", cfg.Warnings)
+	}
+}
+
+func TestAllowlist(t *testing.T) {
+	a, err := parseAllowlist([]string{"xphone.corp.example", "*.sites.example", "10.1.0.0/16", "2001:db8::1", "192.0.2.7"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"xphone.corp.example", true},
+		{"XPHONE.corp.example.", true},
+		{"other.corp.example", false},
+		{"a.sites.example", true},
+		{"a.b.sites.example", true},
+		{"sites.example", false},
+		{"evilsites.example", false},
+		{"10.1.200.3", true},
+		{"10.2.0.1", false},
+		{"::ffff:10.1.0.9", true},
+		{"2001:db8::1", true},
+		{"[2001:db8::1]", true},
+		{"2001:db8::2", false},
+		{"192.0.2.7", true},
+		{"192.0.2.8", false},
+		{"127.0.0.1", false},
+		{"localhost", false},
+	}
+	for _, tc := range tests {
+		if got := a.allows(tc.host); got != tc.want {
+			t.Errorf("allows(%q) = %v, want %v", tc.host, got, tc.want)
+		}
+	}
+}
+
+// TestExporterConfigExample keeps scripts/monitoring/probes.example.yaml
+// valid (its secret file is replaced by a temporary one).
+func TestExporterConfigExample(t *testing.T) {
+	data, err := os.ReadFile("../../scripts/monitoring/probes.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pass := writeFile(t, dir, "turn.pass", "example-pass\n")
+	text := strings.ReplaceAll(string(data), "/etc/ucprobe/turn.pass", pass)
+	cfg, err := loadExporterConfig(writeFile(t, dir, "probes.yaml", text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(cfg.Names(), ","); got != "generic_tcp,procall_ucconnect,xphone_site" {
+		t.Errorf("modules %s", got)
+	}
+	if m := cfg.Modules["procall_ucconnect"]; m.TargetVar != "ucconnect" || !m.Allow.allows("x.ucconnect.de") || m.Allow.allows("x.example.com") {
+		t.Errorf("procall_ucconnect: target_var %s, allowlist %s", m.TargetVar, m.Allow)
+	}
+	if len(cfg.Warnings) != 0 {
+		t.Errorf("the example has warnings: %q", cfg.Warnings)
+	}
+}
+
+func TestExporterCommandCheck(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "good.yaml", "modules:\n  site:\n    profile: generic\n")
+	bad := writeFile(t, dir, "bad.yaml", "modules:\n  site:\n    profile: generic\n    timeout: 5\n")
+	tests := []struct {
+		args     []string
+		code     int
+		out, err string
+	}{
+		{[]string{"exporter", "--config", good, "--check"}, 0, "site: profile generic, target -> server, timeout 10s, allowed: any target", ""},
+		{[]string{"exporter", "--config", good, "--check"}, 0, "warning: module site has no allowed_targets", ""},
+		{[]string{"exporter", "--config", bad, "--check"}, 3, "", "bad.yaml:4: "},
+		{[]string{"exporter", "--config", filepath.Join(dir, "nosuch.yaml")}, 3, "", "nosuch.yaml: no such file or directory"},
+		{[]string{"exporter", "--config", good, "--listen", "127.0.0.1:99999"}, 3, "", "--listen 127.0.0.1:99999"},
+		{[]string{"exporter"}, 3, "", "config"},
+	}
+	for _, tc := range tests {
+		code, out, errOut := ucprobe(t, tc.args...)
+		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
+			t.Errorf("%v: exit %d\nstdout %s\nstderr %s\nwant exit %d, stdout with %q, one stderr line with %q", tc.args, code, out, errOut, tc.code, tc.out, tc.err)
+		}
+	}
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The one test command (README, CI): formatting, vet, race tests (with the
+# real servers they need), cross-compiles for the helpdesk platforms, and
+# the namespace lab when run as root.
+#
+#   scripts/test.sh            # everything
+#   scripts/test.sh -short     # quick: no lab, no Prometheus (passes -short to go test)
+#
+# Tests that need coturn, sipp, Prometheus or root skip on a developer
+# machine without them, but CI (CI=true) installs them and sets
+# UCPROBE_CI=1, which turns every such skip into a failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin:$(go env GOPATH 2>/dev/null || echo /root/go)/bin"
+
+short=""
+[ "${1:-}" = "-short" ] && short="-short"
+
+step() { printf '\n=== %s\n' "$*"; }
+
+# Debian packages the real-server tests use.
+need_pkgs=()
+command -v turnserver >/dev/null || need_pkgs+=(coturn)
+command -v sipp >/dev/null || need_pkgs+=(sip-tester)
+command -v dnsmasq >/dev/null || need_pkgs+=(dnsmasq-base)
+command -v iptables >/dev/null || need_pkgs+=(iptables)
+command -v nft >/dev/null || need_pkgs+=(nftables)
+command -v ip >/dev/null || need_pkgs+=(iproute2)
+command -v openssl >/dev/null || need_pkgs+=(openssl)
+command -v promtool >/dev/null || need_pkgs+=(prometheus)
+if [ ${#need_pkgs[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    step "installing ${need_pkgs[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  else
+    echo "note: missing ${need_pkgs[*]}; tests that need them will skip (not root, or no apt-get)"
+  fi
+fi
+# coturn's package starts a system service on install; tests start their own.
+if command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/null; then
+  systemctl stop coturn || true
+fi
+
+if [ "${CI:-}" = "true" ]; then
+  export UCPROBE_CI=1
+fi
+
+step "gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "not gofmt'ed:"; echo "$unformatted"; exit 1
+fi
+
+step "go vet"
+go vet ./...
+
+step "cross-compile (windows, darwin; amd64, arm64)"
+for os in windows darwin linux; do
+  for arch in amd64 arm64; do
+    CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -o /dev/null ./cmd/ucprobe
+    echo "ok $os/$arch"
+  done
+done
+
+step "go test -race ./..."
+go test -race $short -timeout 15m ./...
+
+if [ -z "$short" ] && [ -x scripts/monitoring/test-prometheus.sh ]; then
+  step "Prometheus scraping the exporter"
+  scripts/monitoring/test-prometheus.sh
+fi
+echo
+echo "scripts/test.sh: all green"
