@@ -61,7 +61,7 @@ func tcpWorks(c probe.Result) bool {
 
 // viaVPN reports whether the route to the check's address goes through a
 // VPN interface (the vpn-no-udp rule owns that case).
-func viaVPN(env probe.Environment, c probe.Result) bool {
+func routeViaVPN(env probe.Environment, c probe.Result) bool {
 	for _, r := range env.Routes {
 		if r.Destination == endpoint(c) && r.ViaVPN {
 			return true
@@ -81,7 +81,7 @@ func ruleUDPBlocked(in *Input) []Finding {
 	if len(tcpOK) == 0 {
 		return nil
 	}
-	if !slices.ContainsFunc(failed, func(c probe.Result) bool { return !viaVPN(in.Env, c) }) {
+	if !slices.ContainsFunc(failed, func(c probe.Result) bool { return !routeViaVPN(in.Env, c) }) {
 		return nil // every failing UDP path is a VPN tunnel: vpn-no-udp
 	}
 	var dests []string

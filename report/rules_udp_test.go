@@ -8,34 +8,34 @@ import (
 )
 
 // Synthetic evidence builders.
-func chk(id string, kind probe.Kind, tr probe.Transport, st probe.Status, class probe.ErrorClass) probe.Result {
+func udpChk(id string, kind probe.Kind, tr probe.Transport, st probe.Status, class probe.ErrorClass) probe.Result {
 	return probe.Result{ID: id, Kind: kind, Transport: tr, Status: st, Class: class, Host: "turn.example", Address: "198.51.100.7", Target: "turn.example:3478", Port: 3478}
 }
 
 func turnChk(id string, tr probe.Transport, st probe.Status, class probe.ErrorClass, creds string, code int) probe.Result {
-	c := chk(id, probe.KindTURN, tr, st, class)
+	c := udpChk(id, probe.KindTURN, tr, st, class)
 	c.Details.TURN = &probe.TURNDetails{Credentials: creds, ErrorCode: code, Username: "alice"}
 	return c
 }
 
 func rangeChk(id string, st probe.Status, ports, open, closed int) probe.Result {
-	c := chk(id, probe.KindUDPRange, "", st, "")
+	c := udpChk(id, probe.KindUDPRange, "", st, "")
 	c.Details.UDPRange = &probe.UDPRangeDetails{Ports: ports, Open: open, Closed: closed, Filtered: ports - open - closed}
 	return c
 }
 
 func stunNAT(id, mapping string) probe.Result {
-	c := chk(id, probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
+	c := udpChk(id, probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
 	c.Details.STUN = &probe.STUNDetails{NAT: &probe.NATInfo{Mapping: mapping, Mapped: map[string]string{"a:3478": "203.0.113.5:1000", "b:3478": "203.0.113.5:1001"}}}
 	return c
 }
 
 var (
-	tlsOK       = chk("tls", probe.KindTLS, "", probe.StatusPass, "")
-	tlsDown     = chk("tls", probe.KindTLS, "", probe.StatusFail, probe.ClassTimeout)
-	stunSilent  = chk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
-	stunOK      = chk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
-	stunRefused = chk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassRefused)
+	tlsOK       = udpChk("tls", probe.KindTLS, "", probe.StatusPass, "")
+	tlsDown     = udpChk("tls", probe.KindTLS, "", probe.StatusFail, probe.ClassTimeout)
+	stunSilent  = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
+	stunOK      = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
+	stunRefused = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassRefused)
 	turnUDPSil  = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
 	turnUDPRef  = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
 	turnTCPOK   = turnChk("turn-tcp", probe.TransportTCP, probe.StatusPass, "", "long-term", 0)
@@ -45,7 +45,7 @@ var (
 	turnUDP401  = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "long-term", 401)
 	turnREST441 = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "rest", 441)
 	turnNoCreds = turnChk("turn-udp", probe.TransportUDP, probe.StatusWarn, probe.ClassAuth, "none", 401)
-	sipSilent   = chk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
+	sipSilent   = udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
 )
 
 func causesOf(fs []Finding) []Cause {
@@ -70,7 +70,7 @@ func TestRulesUDP(t *testing.T) {
 		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{CauseCheckFailed, CauseCheckFailed}, SeverityCritical},
 		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{CauseCheckFailed}, SeverityCritical},
 		{"not udp-blocked: TCP does not work either", []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}, probe.Environment{}, []Cause{CauseHostUnreachable, CauseTURNUnreachable}, SeverityCritical},
-		{"not udp-blocked: every failing UDP path is a VPN tunnel", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, vpnRoute, []Cause{CauseCheckFailed, CauseCheckFailed}, SeverityCritical},
+		{"not udp-blocked: every failing UDP path is a VPN tunnel", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, vpnRoute, []Cause{CauseVPNNoUDP}, SeverityCritical},
 		{"not udp-blocked: STUN answers", []probe.Result{tlsOK, stunOK, turnUDPOK}, probe.Environment{}, nil, ""},
 		{"turn-auth-failed long-term", []probe.Result{tlsOK, stunOK, turnUDP401}, probe.Environment{}, []Cause{CauseTURNAuthFailed}, SeverityCritical},
 		{"turn-auth-failed REST", []probe.Result{turnREST441}, probe.Environment{}, []Cause{CauseTURNAuthFailed}, SeverityCritical},
@@ -102,17 +102,26 @@ func TestUDPBlockedSaysTCPRelay(t *testing.T) {
 	if len(fs) != 1 || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp"}) {
 		t.Fatalf("%+v", fs)
 	}
-	if !slices.Contains(fs[0].Explains, CauseTURNUnreachable) {
-		t.Errorf("explains %v", fs[0].Explains)
+}
+
+// TURN tried over UDP only and silent: turn-unreachable is a symptom of
+// blocked UDP and is folded under it.
+func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil}}, nil)
+	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseUDPBlocked}) {
+		t.Fatalf("causes %v: %+v", got, fs)
+	}
+	if !slices.Equal(fs[0].Explains, []Cause{CauseTURNUnreachable}) || fs[0].Facts["media_over"] != "" {
+		t.Errorf("explains %v facts %v", fs[0].Explains, fs[0].Facts)
 	}
 }
 
 func TestSIPRewrite(t *testing.T) {
-	nat := chk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	nat := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
 	nat.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", Received: "203.0.113.5", RPort: 40000, Rewritten: true}
-	alg := chk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	alg := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
 	alg.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", ViaSent: "10.0.0.5:5060", ViaEchoed: "203.0.113.5:5060", ALG: true, Rewritten: true}
-	plain := chk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	plain := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
 	plain.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060"}
 	for _, tc := range []struct {
 		c    probe.Result
