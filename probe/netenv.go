@@ -70,11 +70,6 @@ func GatherEnvironment(ctx context.Context, checks []Result, cfg *Config) Enviro
 	env.Names = namesOf(checks)
 	env.NAT = natOf(checks, ifs)
 	env.Proxy = proxyFromEnv()
-	for _, c := range checks {
-		if s := c.Details.STUN; s != nil && s.NAT != nil && env.NAT == nil {
-			env.NAT = s.NAT
-		}
-	}
 	return env
 }
 
