@@ -32,6 +32,11 @@ type CoturnOptions struct {
 	TLS bool
 	// Single listens on one address only (no RFC 5780).
 	Single bool
+	// Port fixes the UDP/TCP port (0: a free one).
+	Port int
+	// Netns runs coturn inside this network namespace (ip netns exec);
+	// the test's own traffic must then come from inside it too.
+	Netns string
 }
 
 // Coturn is a coturn started on loopback for one test. It listens on
@@ -69,10 +74,13 @@ func StartCoturn(t testing.TB, opt CoturnOptions) *Coturn {
 		c.AltIP = ""
 	}
 	var err error
-	for try := 0; try < 10; try++ {
+	for try := 0; try < 10 && opt.Port == 0; try++ {
 		if c.Port, err = freePorts(c.IP, 2); err == nil {
 			break
 		}
+	}
+	if opt.Port != 0 {
+		c.Port = opt.Port
 	}
 	if err != nil {
 		t.Fatalf("coturn: no free port pair: %v", err)
@@ -111,11 +119,22 @@ func StartCoturn(t testing.TB, opt CoturnOptions) *Coturn {
 		args = append(args, "--no-tls")
 	}
 	c.cmd = exec.Command(bin, args...)
+	if opt.Netns != "" {
+		// ip execs turnserver after entering the namespace: same pid.
+		c.cmd = exec.Command("ip", append([]string{"netns", "exec", opt.Netns, bin}, args...)...)
+	}
 	c.cmd.Stdout, c.cmd.Stderr = c.log, c.log
 	if err := c.cmd.Start(); err != nil {
 		t.Fatalf("coturn: %v", err)
 	}
 	t.Cleanup(c.Stop)
+	if opt.Netns != "" {
+		if err := waitNetns(opt.Netns, c.IP, c.Port, 5*time.Second); err != nil {
+			c.Stop()
+			t.Fatalf("coturn in %s: %v\n%s", opt.Netns, err, c.log.String())
+		}
+		return c
+	}
 	if err := waitSTUN(c.Addr(), 5*time.Second); err != nil {
 		c.Stop()
 		t.Fatalf("coturn did not answer STUN on %s: %v\n%s", c.Addr(), err, c.log.String())
@@ -185,6 +204,20 @@ func waitSTUN(addr string, limit time.Duration) error {
 		time.Sleep(20 * time.Millisecond)
 	}
 	return fmt.Errorf("no answer within %s", limit)
+}
+
+// waitNetns waits until coturn's TCP listener shows inside the namespace.
+func waitNetns(ns, ip string, port int, limit time.Duration) error {
+	end := time.Now().Add(limit)
+	want := net.JoinHostPort(ip, strconv.Itoa(port))
+	for time.Now().Before(end) {
+		out, _ := exec.Command("ip", "netns", "exec", ns, "ss", "-Hltn").Output()
+		if bytes.Contains(out, []byte(want)) {
+			return nil
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return fmt.Errorf("no TCP listener on %s within %s", want, limit)
 }
 
 func waitTCP(addr string, limit time.Duration) error {
