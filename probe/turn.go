@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/pion/dtls/v3"
 	"github.com/pion/logging"
 	"github.com/pion/stun/v4"
 	"github.com/pion/turn/v5"
@@ -390,6 +391,27 @@ func turnDial(ctx context.Context, spec Spec, cfg *Config, tr Transport) (net.Pa
 		}
 		EnableICMPErrors(c)
 		return connectedPacketConn{c}, raddr, nil
+	case TransportDTLS:
+		local, err := localIPFor(raddr)
+		if err != nil {
+			return nil, raddr, err
+		}
+		c, err := net.DialUDP(udpNet(raddr), &net.UDPAddr{IP: local.AsSlice()}, net.UDPAddrFromAddrPort(raddr))
+		if err != nil {
+			return nil, raddr, err
+		}
+		dc, err := dtls.Client(connectedPacketConn{c}, c.RemoteAddr(), &dtls.Config{
+			ServerName: spec.ServerName(), RootCAs: cfg.RootCAs, LoggerFactory: quietLogger{},
+		})
+		if err != nil {
+			_ = c.Close()
+			return nil, raddr, err
+		}
+		if err := dc.HandshakeContext(ctx); err != nil {
+			_ = dc.Close()
+			return nil, raddr, err
+		}
+		return dtlsPacketConn{dc}, raddr, nil
 	case TransportTCP, TransportTLS:
 		c, err := dialStream(ctx, spec, cfg, tr)
 		if err != nil {
@@ -397,7 +419,17 @@ func turnDial(ctx context.Context, spec Spec, cfg *Config, tr Transport) (net.Pa
 		}
 		return turn.NewSTUNConn(c), raddr, nil
 	}
-	return nil, raddr, fmt.Errorf("%w %q for turn (use udp, tcp or tls)", ErrTransport, tr)
+	return nil, raddr, fmt.Errorf("%w %q for turn (use udp, tcp, tls or dtls)", ErrTransport, tr)
+}
+
+// dtlsPacketConn carries one STUN message or ChannelData per DTLS record.
+type dtlsPacketConn struct{ *dtls.Conn }
+
+func (c dtlsPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) { return c.Write(b) }
+
+func (c dtlsPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, err := c.Read(b)
+	return n, c.RemoteAddr(), err
 }
 
 // connectedPacketConn lets pion's WriteTo use a connected UDP socket.

@@ -42,10 +42,13 @@ func TestTURNCoturn(t *testing.T) {
 		{"udp", probe.TransportUDP, ct.Port, good, probe.StatusPass, "", 0, true},
 		{"tcp", probe.TransportTCP, ct.Port, good, probe.StatusPass, "", 0, true},
 		{"tls", probe.TransportTLS, ct.TLSPort, good, probe.StatusPass, "", 0, true},
+		{"dtls", probe.TransportDTLS, ct.TLSPort, good, probe.StatusPass, "", 0, true},
+		{"dtls wrong password", probe.TransportDTLS, ct.TLSPort, bad, probe.StatusFail, probe.ClassAuth, 401, false},
 		{"udp wrong password", probe.TransportUDP, ct.Port, bad, probe.StatusFail, probe.ClassAuth, 401, false},
 		{"tcp wrong password", probe.TransportTCP, ct.Port, bad, probe.StatusFail, probe.ClassAuth, 401, false},
 		{"no credentials", probe.TransportUDP, ct.Port, none, probe.StatusWarn, probe.ClassAuth, 401, false},
 		{"tls without trust", probe.TransportTLS, ct.TLSPort, &probe.Config{TURN: good.TURN}, probe.StatusFail, probe.ClassTLS, 0, false},
+		{"dtls without trust", probe.TransportDTLS, ct.TLSPort, &probe.Config{TURN: good.TURN}, probe.StatusFail, probe.ClassTLS, 0, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

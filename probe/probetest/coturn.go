@@ -27,8 +27,8 @@ type CoturnOptions struct {
 	// AuthSecret starts coturn with use-auth-secret (TURN REST) instead
 	// of a long-term user.
 	AuthSecret bool
-	// TLS adds a TLS listener with a certificate from a generated test CA
-	// that has IP SANs for the listening addresses.
+	// TLS adds TLS and DTLS listeners (TLSPort) with a certificate from a
+	// generated test CA that has IP SANs for the listening addresses.
 	TLS bool
 	// Single listens on one address only (no RFC 5780).
 	Single bool
@@ -88,7 +88,7 @@ func StartCoturn(t testing.TB, opt CoturnOptions) *Coturn {
 	args := []string{"-n", "--no-cli", "--listening-ip=" + c.IP, "--listening-port=" + strconv.Itoa(c.Port),
 		"--alt-listening-port=" + strconv.Itoa(c.Port+1),
 		"--relay-ip=" + c.IP, "--realm=" + c.Realm, "--fingerprint", "--allow-loopback-peers",
-		"--min-port=40000", "--max-port=60000", "--no-dtls", "--log-file=stdout", "--simple-log",
+		"--min-port=40000", "--max-port=60000", "--log-file=stdout", "--simple-log",
 		"--pidfile=" + filepath.Join(dir, "turn.pid"), "--userdb=" + filepath.Join(dir, "turn.db"),
 		"--no-multicast-peers", "--no-tcp-relay"}
 	if c.AltIP != "" {
@@ -116,7 +116,7 @@ func StartCoturn(t testing.TB, opt CoturnOptions) *Coturn {
 		args = append(args, "--tls-listening-port="+strconv.Itoa(c.TLSPort), "--alt-tls-listening-port="+strconv.Itoa(c.TLSPort+1),
 			"--cert="+certFile, "--pkey="+keyFile)
 	} else {
-		args = append(args, "--no-tls")
+		args = append(args, "--no-tls", "--no-dtls")
 	}
 	c.cmd = exec.Command(bin, args...)
 	if opt.Netns != "" {
