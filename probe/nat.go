@@ -3,9 +3,12 @@ package probe
 import (
 	"context"
 	"encoding/binary"
+	"errors"
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pion/stun/v4"
@@ -75,6 +78,25 @@ func MeasureNAT(ctx context.Context, spec Spec, cfg *Config, det *STUNDetails) *
 	info := DetectNAT(bctx, conn, primary, other, extras)
 	info.Checks = []string{spec.ID}
 	return info
+}
+
+// ErrBadSTUNServer is the class of malformed --stun values.
+var ErrBadSTUNServer = errors.New("bad STUN server")
+
+// ValidSTUNServer checks a --stun value: HOST or HOST:PORT (port 1-65535,
+// 3478 when left out; IPv6 literals in brackets when a port is given).
+func ValidSTUNServer(s string) error {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil {
+		host, port = s, "3478"
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 1 || p > 65535 {
+		return fmt.Errorf("%w %q: port %q is not 1-65535", ErrBadSTUNServer, s, port)
+	}
+	if host == "" || strings.ContainsAny(host, " /:") && !isIP(host) {
+		return fmt.Errorf("%w %q: give HOST or HOST:PORT, e.g. stun.example.com:3478", ErrBadSTUNServer, s)
+	}
+	return nil
 }
 
 // resolveExtra turns a --stun HOST[:PORT] into an address (port 3478 by default).

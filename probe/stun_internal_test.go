@@ -61,3 +61,17 @@ func TestRetransmitSchedule(t *testing.T) {
 		}
 	}
 }
+
+func TestValidSTUNServer(t *testing.T) {
+	for _, tc := range []struct {
+		in string
+		ok bool
+	}{
+		{"stun.example.com", true}, {"stun.example.com:3478", true}, {"192.0.2.1:19302", true}, {"[2001:db8::1]:3478", true}, {"2001:db8::1", true},
+		{"stun.example.com:0", false}, {"stun.example.com:x", false}, {"", false}, {"a b:3478", false}, {"stun://x:3478", false}, {"host:3478:1", false},
+	} {
+		if err := ValidSTUNServer(tc.in); (err == nil) != tc.ok {
+			t.Errorf("%q: %v", tc.in, err)
+		}
+	}
+}

@@ -43,7 +43,7 @@ median_ms() {
 # row WHAT OURS_MS PEER PEER_MS
 row() {
 	local ratio
-	ratio=$(awk -v a="$2" -v b="$4" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+	ratio=$(awk -v a="$2" -v b="$4" 'BEGIN { if (b > 0) printf "%.3g", a / b; else print "-" }')
 	printf '| %s | %s | %s | %s | %s |\n' "$1" "$2" "$3" "$4" "$ratio"
 }
 
