@@ -38,6 +38,7 @@ var Rules = []Rule{
 	{CauseUDPBlocked, ruleUDPBlocked},
 	{CauseTURNAuthFailed, ruleTURNAuthFailed},
 	{CauseTURNUnreachable, ruleTURNUnreachable},
+	{CauseTURNRelayFailed, ruleTURNRelayFailed},
 	{CauseSymmetricNAT, ruleSymmetricNAT},
 	{CauseTURNUntested, ruleTURNUntested},
 	{CauseSIPRewrite, ruleSIPRewrite},

@@ -13,6 +13,9 @@ const (
 	// CauseTURNUntested: no TURN credentials were given; the server
 	// answered its challenge but the relay was not tested.
 	CauseTURNUntested Cause = "turn-untested"
+	// CauseTURNRelayFailed: allocation and permission work, but no
+	// datagram comes back through the relay.
+	CauseTURNRelayFailed Cause = "turn-relay-failed"
 	// CauseSIPRewrite: the SIP server saw another address than ours (NAT)
 	// or echoed a rewritten Via (a SIP ALG).
 	CauseSIPRewrite Cause = "sip-rewrite"
@@ -20,6 +23,8 @@ const (
 
 func init() {
 	Catalog[CauseTURNUntested] = CauseInfo{"no TURN credentials were given, so the relay was not tested", "Run again with --turn-user/--turn-pass or --turn-secret."}
+	Catalog[CauseTURNRelayFailed] = CauseInfo{"the TURN server allocates a relay, but no datagram passes through it",
+		"Open the TURN server's relay port range (coturn min-port..max-port, often 49152-65535 UDP) in the server's firewall."}
 	Catalog[CauseSIPRewrite] = CauseInfo{"the SIP server saw another address or Via than the client sent: NAT or a SIP ALG rewrites SIP",
 		"If calls have one-way audio or drop after 30 s, turn off the SIP ALG (SIP helper) in the router or firewall."}
 }
@@ -211,6 +216,33 @@ func noAnswer(c probe.ErrorClass) bool {
 		return true
 	}
 	return false
+}
+
+// turn-relay-failed: the allocation worked (the server answers, the
+// credentials are good) but none of the datagrams sent through the relay
+// came back.
+func ruleTURNRelayFailed(in *Input) []Finding {
+	bad := filter(in.Checks, func(c probe.Result) bool {
+		t := c.Details.TURN
+		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && t != nil && t.RelayedAddr != "" && t.RelaySent > 0 && t.RelayReceived == 0
+	})
+	keys, by := groupBy(bad, func(c probe.Result) string { return c.Host })
+	var out []Finding
+	for _, k := range keys {
+		cs := by[k]
+		t := cs[0].Details.TURN
+		out = append(out, Finding{
+			Severity: severityFor(cs...),
+			Title:    "TURN server " + k + " allocates relays, but nothing passes through them",
+			Detail: fmt.Sprintf("The allocation worked (relayed address %s) and the permission was granted, but none of %d datagrams sent to the relayed address came back. "+
+				"Usually the server's firewall blocks its relay port range; it can also be a NAT here that gives a second socket another public address than %s.",
+				t.RelayedAddr, t.RelaySent, orDash(t.MappedAddr)),
+			Evidence: ids(cs),
+			Explains: []Cause{CauseICEFailed},
+			Facts:    map[string]string{"relayed": t.RelayedAddr, "sent": fmt.Sprint(t.RelaySent)},
+		})
+	}
+	return out
 }
 
 // turn-untested: no credentials, so only the 401 challenge was seen.

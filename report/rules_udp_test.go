@@ -31,21 +31,26 @@ func stunNAT(id, mapping string) probe.Result {
 }
 
 var (
-	tlsOK       = udpChk("tls", probe.KindTLS, "", probe.StatusPass, "")
-	tlsDown     = udpChk("tls", probe.KindTLS, "", probe.StatusFail, probe.ClassTimeout)
-	stunSilent  = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
-	stunOK      = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
-	stunRefused = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassRefused)
-	turnUDPSil  = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
-	turnUDPRef  = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	turnTCPOK   = turnChk("turn-tcp", probe.TransportTCP, probe.StatusPass, "", "long-term", 0)
-	turnTCPSil  = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
-	turnTCPRef  = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	turnUDPOK   = turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", "long-term", 0)
-	turnUDP401  = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "long-term", 401)
-	turnREST441 = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "rest", 441)
-	turnNoCreds = turnChk("turn-udp", probe.TransportUDP, probe.StatusWarn, probe.ClassAuth, "none", 401)
-	sipSilent   = udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
+	tlsOK           = udpChk("tls", probe.KindTLS, "", probe.StatusPass, "")
+	tlsDown         = udpChk("tls", probe.KindTLS, "", probe.StatusFail, probe.ClassTimeout)
+	stunSilent      = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
+	stunOK          = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
+	stunRefused     = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassRefused)
+	turnUDPSil      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
+	turnUDPRef      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
+	turnTCPOK       = turnChk("turn-tcp", probe.TransportTCP, probe.StatusPass, "", "long-term", 0)
+	turnTCPSil      = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
+	turnTCPRef      = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
+	turnUDPOK       = turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", "long-term", 0)
+	turnUDP401      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "long-term", 401)
+	turnREST441     = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "rest", 441)
+	turnNoCreds     = turnChk("turn-udp", probe.TransportUDP, probe.StatusWarn, probe.ClassAuth, "none", 401)
+	turnRelaySilent = func() probe.Result {
+		c := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassProtocol, "long-term", 0)
+		c.Details.TURN.RelayedAddr, c.Details.TURN.RelaySent = "198.51.100.7:50000", 5
+		return c
+	}()
+	sipSilent = udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
 )
 
 func causesOf(fs []Finding) []Cause {
@@ -77,6 +82,7 @@ func TestRulesUDP(t *testing.T) {
 		{"no credentials is not auth-failed", []probe.Result{tlsOK, turnNoCreds}, probe.Environment{}, []Cause{CauseTURNUntested}, SeverityWarning},
 		{"turn-unreachable: refused on every transport", []probe.Result{turnUDPRef, turnTCPRef}, probe.Environment{}, []Cause{CauseTURNUnreachable}, SeverityCritical},
 		{"not turn-unreachable: TCP works", []probe.Result{tlsOK, stunRefused, turnUDPRef, turnTCPOK}, probe.Environment{}, []Cause{CauseCheckFailed, CauseCheckFailed}, SeverityCritical},
+		{"turn-relay-failed: allocation works, relay silent", []probe.Result{tlsOK, stunOK, turnRelaySilent}, probe.Environment{}, []Cause{CauseTURNRelayFailed}, SeverityCritical},
 		{"symmetric NAT, no TURN", []probe.Result{stunNAT("stun", probe.NATAddressAndPortDependent)}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityWarning},
 		{"symmetric NAT with a working TURN is info", []probe.Result{stunNAT("stun", probe.NATAddressDependent), turnUDPOK}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityInfo},
 		{"endpoint-independent NAT is fine", []probe.Result{stunNAT("stun", probe.NATEndpointIndependent)}, probe.Environment{}, nil, ""},

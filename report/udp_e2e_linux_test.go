@@ -54,7 +54,11 @@ func TestHelperUDPBlockedRun(t *testing.T) {
 	fmt.Printf("REPORT %s\n", b)
 }
 
-func TestUDPBlockedInNamespace(t *testing.T) {
+// runUDPNetns starts coturn (127.0.0.2:3478) in a fresh namespace, applies
+// the iptables rule, runs the estos-procall profile from inside and returns
+// the report (JSON) and the coturn password for the leak check.
+func runUDPNetns(t *testing.T, rule ...string) (*Report, string, string) {
+	t.Helper()
 	probetest.NeedRoot(t)
 	probetest.NeedBinary(t, "ip", "iproute2")
 	probetest.NeedBinary(t, "iptables", "iptables")
@@ -63,8 +67,7 @@ func TestUDPBlockedInNamespace(t *testing.T) {
 		t.Fatalf("%v %s", err, out)
 	}
 	ct := probetest.StartCoturn(t, probetest.CoturnOptions{Single: true, Port: 3478, Netns: ns})
-	// Drop UDP to the TURN server on input: the client hears silence.
-	if out, err := exec.Command("ip", "netns", "exec", ns, "iptables", "-A", "INPUT", "-p", "udp", "-d", ct.IP, "--dport", "3478", "-j", "DROP").CombinedOutput(); err != nil {
+	if out, err := exec.Command("ip", append([]string{"netns", "exec", ns, "iptables"}, rule...)...).CombinedOutput(); err != nil {
 		t.Fatalf("iptables: %v %s", err, out)
 	}
 	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestHelperUDPBlockedRun$", "-test.count=1")
@@ -82,12 +85,22 @@ func TestUDPBlockedInNamespace(t *testing.T) {
 	if err := json.Unmarshal([]byte(js), &rep); err != nil {
 		t.Fatal(err)
 	}
-	var udp *Finding
+	return &rep, js, ct.Pass
+}
+
+func findingOf(rep *Report, c Cause) *Finding {
 	for i := range rep.Findings {
-		if rep.Findings[i].Cause == CauseUDPBlocked {
-			udp = &rep.Findings[i]
+		if rep.Findings[i].Cause == c {
+			return &rep.Findings[i]
 		}
 	}
+	return nil
+}
+
+func TestUDPBlockedInNamespace(t *testing.T) {
+	// Drop UDP to the TURN server on input: the client hears silence.
+	rep, js, pass := runUDPNetns(t, "-A", "INPUT", "-p", "udp", "-d", "127.0.0.2", "--dport", "3478", "-j", "DROP")
+	udp := findingOf(rep, CauseUDPBlocked)
 	if udp == nil {
 		t.Fatalf("no udp-blocked finding: %+v", rep.Findings)
 	}
@@ -103,7 +116,26 @@ func TestUDPBlockedInNamespace(t *testing.T) {
 	if d := rep.Check("turn-tcp").Details.TURN; d.RelayReceived != probe.TURNRelayCount {
 		t.Errorf("turn-tcp relay %d/%d", d.RelayReceived, d.RelaySent)
 	}
-	if strings.Contains(js, ct.Pass) {
+	if strings.Contains(js, pass) {
 		t.Error("TURN password in the JSON report")
+	}
+}
+
+// The TURN server's firewall drops its relay port range: allocations
+// work on every transport, nothing passes through the relay.
+func TestTURNRelayBlockedInNamespace(t *testing.T) {
+	rep, _, _ := runUDPNetns(t, "-A", "INPUT", "-p", "udp", "-d", "127.0.0.2", "--dport", "40000:60000", "-j", "DROP")
+	f := findingOf(rep, CauseTURNRelayFailed)
+	if f == nil || f.Severity != SeverityCritical {
+		t.Fatalf("no critical turn-relay-failed: %+v", rep.Findings)
+	}
+	for _, id := range []string{"turn-udp", "turn-tcp"} {
+		c := rep.Check(id)
+		if c == nil || c.Status != probe.StatusFail || c.Details.TURN.RelayedAddr == "" || c.Details.TURN.RelayReceived != 0 {
+			t.Fatalf("check %s: %+v", id, c)
+		}
+	}
+	if findingOf(rep, CauseUDPBlocked) != nil || findingOf(rep, CauseTURNUnreachable) != nil {
+		t.Errorf("UDP reaches the server; findings %+v", rep.Findings)
 	}
 }
