@@ -111,8 +111,10 @@ func ruleUDPBlocked(in *Input) []Finding {
 			strings.Join(how, ", "))
 		facts["media_over"] = "tcp-relay"
 	}
+	// ICE that failed, or connected only through a relay reached over
+	// TCP/TLS, is the same blocked UDP seen by media.
 	ev := append(ids(failed), ids(filter(in.Checks, func(c probe.Result) bool {
-		return c.Kind == probe.KindICE && c.Status == probe.StatusFail
+		return c.Kind == probe.KindICE && (c.Status == probe.StatusFail || relayOverTCP(c))
 	}))...)
 	return []Finding{{
 		Severity: severityFor(failed...),
@@ -122,6 +124,17 @@ func ruleUDPBlocked(in *Input) []Finding {
 		Explains: []Cause{CauseTURNUnreachable, CauseUDPPortRangeBlocked, CauseICEFailed, CauseRelayOnly},
 		Facts:    facts,
 	}}
+}
+
+// relayOverTCP: the ICE check's selected pair uses a relay candidate that
+// reaches its TURN server over TCP or TLS.
+func relayOverTCP(c probe.Result) bool {
+	d := c.Details.ICE
+	if d == nil || d.Selected == nil {
+		return false
+	}
+	l := d.Selected.Local
+	return l.Type == "relay" && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
 }
 
 // targets lists checks as "kind target" once each.

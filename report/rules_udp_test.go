@@ -103,6 +103,21 @@ func TestRulesUDP(t *testing.T) {
 
 // A TURN that fails on UDP but works on TCP is udp-blocked, and the finding
 // tells the user media will relay over TCP.
+func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
+	ice := udpChk("ice", probe.KindICE, "", probe.StatusPass, "")
+	ice.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "tcp"}}}
+	iceUDP := ice
+	iceUDP.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, ice}}, nil)
+	if len(fs) != 1 || !slices.Contains(fs[0].Evidence, "ice") {
+		t.Fatalf("relay over TCP: %+v", fs)
+	}
+	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, iceUDP}}, nil)
+	if len(fs) == 1 && slices.Contains(fs[0].Evidence, "ice") {
+		t.Fatalf("relay over UDP is not blocked UDP: %+v", fs)
+	}
+}
+
 func TestUDPBlockedSaysTCPRelay(t *testing.T) {
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}}, nil)
 	if len(fs) != 1 || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp"}) {
