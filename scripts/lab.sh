@@ -36,6 +36,7 @@ UNTRUSTED_IP=203.0.113.21 # server: TLS 443, cert from a CA the client does not 
 WSPROXY_IP=203.0.113.22   # server: TLS 443 that refuses the WebSocket upgrade (403)
 TURN_IP=203.0.113.30      # turn: coturn primary
 TURN_IP2=203.0.113.31     # turn: coturn second address (RFC 5780 OTHER-ADDRESS)
+ECHO_IP=203.0.113.40      # inet br0: echo host (UDP/STUN and TCP reflector for the lab's own tests)
 SERVER_VPN_IP=192.0.2.10  # server int0: internal address, reachable only through the VPN
 SERVER_DMZ_IP=198.51.100.10 # server dmz0: second network the router has no route for
 VPN_CLIENT=172.16.99.2    # client tun0
@@ -160,6 +161,7 @@ $WSPROXY_IP wsproxy.lab.example
 $SERVER_IP multi.lab.example
 $SERVER_DMZ_IP multi.lab.example
 $SERVER_VPN_IP xphone-vpn.lab.example
+$ECHO_IP echo.lab.example
 $ROUTER_LAN router.lab.example
 $CLIENT_IP client.lab.example
 EOF
@@ -170,7 +172,7 @@ netns_add() {
 	n=$(ns "$role")
 	ip netns add "$n"
 	mkdir -p "/etc/netns/$n"
-	printf 'nameserver %s\noptions timeout:1 attempts:2\n' "$ROUTER_LAN" >"/etc/netns/$n/resolv.conf"
+	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$ROUTER_LAN" >"/etc/netns/$n/resolv.conf"
 	nsx "$role" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
 		net.ipv4.icmp_ratelimit=0 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	ip -n "$n" link set lo up
@@ -190,8 +192,9 @@ net_up() {
 	ip -n "$R" addr add "$ROUTER_LAN/24" dev lan0
 	ip -n "$R" link set lan0 up
 
-	# "internet": a bridge in the inet namespace, no addresses of its own
+	# "internet": a bridge in the inet namespace; its own address is the echo host
 	ip -n "$I" link add br0 type bridge
+	ip -n "$I" addr add "$ECHO_IP/24" dev br0
 	ip -n "$I" link set br0 up
 	ip -n "$R" link add wan0 type veth peer name p-router netns "$I"
 	ip -n "$S" link add eth0 type veth peer name p-server netns "$I"
@@ -292,7 +295,7 @@ EOF
 start() {
 	local name=$1 role=$2
 	shift 2
-	setsid ip netns exec "$(ns "$role")" "$@" >"$LAB_DIR/log/$name.log" 2>&1 </dev/null &
+	setsid ip netns exec "$(ns "$role")" "$@" >"$LAB_DIR/log/$name.log" 2>&1 </dev/null 9>&- &
 	echo $! >"$LAB_DIR/run/$name.pid"
 }
 
@@ -362,6 +365,8 @@ start_all() {
 		start responder server "$labd" standin --udp 30000-33000,3478 --tcp 2230,7222 --http :8480 --lifetime "$life"
 	fi
 
+	start echo inet "$labd" standin --bind "$ECHO_IP" --udp 30000-33000,3478 --tcp 2230,7222 --http "" --lifetime "$life"
+
 	start wss server "$labd" wss --listen "$WSS_IP:443" --cert "$pki/server.pem" --key "$pki/server.key" \
 		--name ucconnect --lifetime "$life"
 	start wss-untrusted server "$labd" wss --listen "$UNTRUSTED_IP:443" --cert "$pki/untrusted.pem" \
@@ -373,6 +378,7 @@ start_all() {
 	wait_listen turn -t "( sport = :5349 )" || die "turnserver TLS did not start (log/turnserver*.log)"
 	wait_listen server -t "( sport = :2230 )" || die "responder did not start (log/responder.log)"
 	wait_listen server -t "( sport = :443 )" || die "wss did not start (log/wss*.log)"
+	wait_listen inet -t "( sport = :7222 )" || die "echo host did not start (log/echo.log)"
 	local i
 	for ((i = 0; i < 100; i++)); do
 		[[ -n $(nsx client ss -Htn state established "( dport = :$VPN_PORT )" 2>/dev/null) ]] && break
@@ -382,12 +388,12 @@ start_all() {
 
 	if ((LAB_TTL > 0)); then
 		setsid bash -c 'sleep "$1" & wait; exec "$2" down' lab-ttl "$LAB_TTL" "$SELF" \
-			>"$LAB_DIR/log/watchdog.log" 2>&1 </dev/null &
+			>"$LAB_DIR/log/watchdog.log" 2>&1 </dev/null 9>&- &
 		echo $! >"$LAB_DIR/run/watchdog.pid"
 	fi
 }
 
-DAEMONS=(dnsmasq vpn-server vpn-client turnserver responder wss wss-untrusted wss-refuse)
+DAEMONS=(dnsmasq vpn-server vpn-client turnserver responder echo wss wss-untrusted wss-refuse)
 
 is_up() {
 	local r d
@@ -418,6 +424,7 @@ LAB_UNTRUSTED_IP=$UNTRUSTED_IP
 LAB_WSPROXY_IP=$WSPROXY_IP
 LAB_TURN_IP=$TURN_IP
 LAB_TURN_IP2=$TURN_IP2
+LAB_ECHO_IP=$ECHO_IP
 LAB_SERVER_VPN_IP=$SERVER_VPN_IP
 LAB_SERVER_DMZ_IP=$SERVER_DMZ_IP
 LAB_VPN_CLIENT=$VPN_CLIENT
@@ -632,6 +639,7 @@ wsproxy.lab.example      $WSPROXY_IP     server: TLS 443, refuses the WebSocket 
 multi.lab.example        $SERVER_IP     server (routed)
 multi.lab.example        $SERVER_DMZ_IP    server dmz0: not routed by the router (ICMP net unreachable)
 xphone-vpn.lab.example   $SERVER_VPN_IP       server int0: internal, only through the VPN (tun0)
+echo.lab.example         $ECHO_IP     inet: echo host, UDP 30000-33000,3478 (STUN answer/echo), TCP 2230,7222
 router.lab.example       $ROUTER_LAN        router LAN: gateway, DNS, VPN TCP $VPN_PORT
 client.lab.example       $CLIENT_IP       client eth0
 
@@ -656,7 +664,7 @@ main() {
 		deps
 		;;
 	*)
-		sed -n '2,20p' "$SELF" | sed 's/^# \{0,1\}//'
+		sed -n '2,/^set -euo/p' "$SELF" | sed '$d' | sed 's/^# \{0,1\}//'
 		[[ -z $cmd || $cmd == help || $cmd == -h || $cmd == --help ]] || exit 2
 		;;
 	esac

@@ -14,11 +14,18 @@ import (
 	"time"
 )
 
-// STAND-IN for `ucprobe serve`, to be dropped once the real responder
-// exists: lab.sh starts it only when "$UCPROBE_BIN serve --help" fails. It
-// takes the same flags. TCP ports accept and echo; UDP ports answer a STUN
-// Binding request with XOR-MAPPED-ADDRESS and echo anything else; --http
-// answers 200 on any path. It speaks no ucprobe responder protocol.
+// cmdStandin serves two purposes in the lab:
+//
+//   - STAND-IN for `ucprobe serve`, to be dropped once the real responder
+//     exists: lab.sh starts it on the server only when
+//     "$UCPROBE_BIN serve --help" fails. It takes the same flags.
+//   - the echo host (echo.lab.example, --bind 203.0.113.40): a reflector the
+//     lab's own tests probe, so their UDP assertions do not depend on what
+//     the real responder answers.
+//
+// TCP ports accept and echo; UDP ports answer a STUN Binding request with
+// XOR-MAPPED-ADDRESS and echo anything else; --http answers 200 on any
+// path. It speaks no ucprobe responder protocol.
 
 func parsePorts(s string) ([]int, error) {
 	var out []int
@@ -52,7 +59,8 @@ func cmdStandin(args []string) error {
 	fs := flag.NewFlagSet("standin", flag.ExitOnError)
 	udp := fs.String("udp", "30000-33000,3478", "UDP `PORTS` (ranges, comma separated)")
 	tcp := fs.String("tcp", "2230,7222", "TCP `PORTS`")
-	httpAddr := fs.String("http", ":8480", "HTTP `ADDR`")
+	httpAddr := fs.String("http", ":8480", "HTTP `ADDR` (empty: none)")
+	bind := fs.String("bind", "", "bind the UDP and TCP ports to this `IP` only (default: all addresses)")
 	life := fs.Duration("lifetime", 2*time.Hour, "exit after this long (0: never)")
 	_ = fs.Parse(args)
 	stopAfter(*life)
@@ -65,20 +73,23 @@ func cmdStandin(args []string) error {
 		return err
 	}
 	for _, p := range uports {
-		c, err := net.ListenUDP("udp", &net.UDPAddr{Port: p})
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.ParseIP(*bind), Port: p})
 		if err != nil {
 			return fmt.Errorf("udp %d: %w", p, err)
 		}
 		go udpAnswer(c)
 	}
 	for _, p := range tports {
-		ln, err := net.Listen("tcp", ":"+strconv.Itoa(p))
+		ln, err := net.Listen("tcp", net.JoinHostPort(*bind, strconv.Itoa(p)))
 		if err != nil {
 			return fmt.Errorf("tcp %d: %w", p, err)
 		}
 		go tcpEcho(ln)
 	}
-	log.Printf("STAND-IN for ucprobe serve: udp %s (%d ports) tcp %s http %s", *udp, len(uports), *tcp, *httpAddr)
+	log.Printf("udp %s (%d ports) tcp %s http %q bind %q", *udp, len(uports), *tcp, *httpAddr, *bind)
+	if *httpAddr == "" {
+		select {}
+	}
 	srv := &http.Server{Addr: *httpAddr, ReadHeaderTimeout: 5 * time.Second,
 		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.WriteString(w, "labd standin (stand-in for ucprobe serve)\n")
