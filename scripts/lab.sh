@@ -441,6 +441,9 @@ cmd_up() {
 		return 0
 	fi
 	local t0=$SECONDS
+	if [[ -d $LAB_DIR && ! -f $LAB_DIR/.ucprobe-lab ]] && [[ -n $(ls -A "$LAB_DIR") ]]; then
+		die "$LAB_DIR exists and is not a lab state dir (no .ucprobe-lab): choose another LAB_DIR"
+	fi
 	teardown quiet # a half-started lab: start over
 	deps
 	mkdir -p "$LAB_DIR"/{run,log,dns,bin}
