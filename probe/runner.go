@@ -22,6 +22,9 @@ func DefaultProbers() map[Kind]Prober {
 		KindTCP:       TCP,
 		KindTLS:       TLS,
 		KindWebSocket: WebSocket,
+		KindSTUN:      STUN,
+		KindTURN:      TURN,
+		KindSIP:       SIP,
 	}
 }
 

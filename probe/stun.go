@@ -1,5 +1,19 @@
 package probe
 
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/pion/stun/v4"
+	"github.com/pion/turn/v5"
+)
+
 // STUNDetails is the evidence of a STUN Binding check.
 type STUNDetails struct {
 	Server    string `json:"server"`     // the address asked
@@ -16,7 +30,404 @@ type STUNDetails struct {
 	Software       string  `json:"software,omitempty"`
 	RTTMS          float64 `json:"rtt_ms,omitempty"`
 	Attempts       int     `json:"attempts"`
+	// Connected says the request went out on a connected UDP socket (ICMP
+	// errors become errno, but an answer from another address is dropped
+	// by the kernel and looks like silence).
+	Connected bool `json:"connected,omitempty"`
+	// ICMP is the ICMP error the OS reported for the request, if any.
+	ICMP string `json:"icmp,omitempty"`
+	// ErrorCode and ErrorReason are a STUN error response's.
+	ErrorCode   int    `json:"error_code,omitempty"`
+	ErrorReason string `json:"error_reason,omitempty"`
 	// NAT is the mapping/filtering behaviour measured from this check's
 	// socket (the environment's "nat" is taken from the first one).
 	NAT *NATInfo `json:"nat,omitempty"`
+}
+
+// Retransmit is a RFC 5389 section 7.2.1 retransmission schedule: the
+// first wait is RTO, each next one doubles up to MaxRTO, and the last wait
+// ends at the check's deadline. RFC 5389's own defaults (500 ms, 39.5 s in
+// all) suit a phone; a diagnostic run has seconds, so ours are shorter.
+type Retransmit struct {
+	RTO    time.Duration
+	MaxRTO time.Duration
+}
+
+// STUNRetransmit is the schedule of STUN Binding requests over UDP.
+var STUNRetransmit = Retransmit{RTO: 100 * time.Millisecond, MaxRTO: 800 * time.Millisecond}
+
+// next is the wait after attempt n (0-based).
+func (r Retransmit) next(n int) time.Duration {
+	d := r.RTO
+	if d <= 0 {
+		d = 100 * time.Millisecond
+	}
+	for i := 0; i < n; i++ {
+		d *= 2
+		if r.MaxRTO > 0 && d >= r.MaxRTO {
+			return r.MaxRTO
+		}
+	}
+	return d
+}
+
+// Sentinel errors of the STUN and TURN checks.
+var (
+	ErrNoAnswer     = errors.New("no answer")
+	ErrNotSTUN      = errors.New("the answer is not a STUN message")
+	ErrSTUNError    = errors.New("STUN error response")
+	ErrNoMapped     = errors.New("the answer has no XOR-MAPPED-ADDRESS")
+	ErrTransport    = errors.New("unsupported transport")
+	ErrNoCredential = errors.New("no TURN credentials (give --turn-user/--turn-pass or --turn-secret)")
+)
+
+// STUN sends a Binding request over the spec's transport (udp when not
+// set) and records how the server saw us. Over UDP it also measures the
+// NAT's mapping and filtering behaviour from a second socket.
+func STUN(ctx context.Context, spec Spec, cfg *Config) Result {
+	res := NewResult(spec)
+	if res.Transport == "" {
+		res.Transport = TransportUDP
+	}
+	dst := net.JoinHostPort(spec.DialHost(), strconv.Itoa(spec.Port))
+	det := &STUNDetails{Server: dst}
+	res.Details.STUN = det
+	var err error
+	switch res.Transport {
+	case TransportUDP:
+		err = stunUDP(ctx, spec, det, stunUDPOptions{})
+		if err == nil {
+			det.NAT = MeasureNAT(ctx, spec, cfg, det)
+		}
+	case TransportTCP, TransportTLS:
+		err = stunStream(ctx, spec, cfg, res.Transport, det)
+	default:
+		err = fmt.Errorf("%w %q for stun (use udp, tcp or tls)", ErrTransport, res.Transport)
+	}
+	if err != nil {
+		res.Fail(stunClass(err), err)
+	}
+	return res
+}
+
+// stunClass maps a STUN/TURN check error to its class.
+func stunClass(err error) ErrorClass {
+	var ie *icmpErr
+	var te *stun.TurnError
+	switch {
+	case errors.As(err, &ie):
+		return ie.e.Class
+	case errors.As(err, &te) && (te.ErrorCodeAttr.Code == stun.CodeUnauthorized || te.ErrorCodeAttr.Code == stun.CodeWrongCredentials):
+		return ClassAuth
+	case errors.Is(err, ErrNoCredential):
+		return ClassAuth
+	case errors.As(err, &te), errors.Is(err, ErrNotSTUN), errors.Is(err, ErrSTUNError), errors.Is(err, ErrNoMapped), errors.Is(err, ErrTransport):
+		return ClassProtocol
+	case errors.Is(err, ErrNoAnswer):
+		return ClassTimeout
+	}
+	return Classify(err)
+}
+
+// icmpErr wraps an ICMP error from the OS's error queue.
+type icmpErr struct{ e ICMPError }
+
+func (i *icmpErr) Error() string {
+	what := map[ErrorClass]string{ClassRefused: "port unreachable", ClassProhibited: "administratively prohibited", ClassUnreachable: "host or network unreachable"}[i.e.Class]
+	return fmt.Sprintf("ICMP %s from %s (type %d code %d)", what, i.e.From, i.e.Type, i.e.Code)
+}
+
+type stunUDPOptions struct {
+	// unconnected forces an unconnected socket (tests: the asymmetric
+	// reply path on systems without an ICMP error queue).
+	unconnected bool
+}
+
+// stunUDP runs one Binding transaction over UDP. Where the OS queues ICMP
+// errors on an unconnected socket (Linux IP_RECVERR), it uses one, so an
+// answer from another address is seen; elsewhere it connects the socket,
+// so "port unreachable" shows as ECONNREFUSED instead of silence.
+func stunUDP(ctx context.Context, spec Spec, det *STUNDetails, opt stunUDPOptions) error {
+	raddr, err := resolveUDP(ctx, spec)
+	if err != nil {
+		return err
+	}
+	local, err := localIPFor(raddr)
+	if err != nil {
+		return err
+	}
+	conn, err := net.ListenUDP(udpNet(raddr), &net.UDPAddr{IP: local.AsSlice()})
+	if err != nil {
+		return err
+	}
+	connected := false
+	if !EnableICMPErrors(conn) && !opt.unconnected {
+		_ = conn.Close()
+		if conn, err = net.DialUDP(udpNet(raddr), &net.UDPAddr{IP: local.AsSlice()}, net.UDPAddrFromAddrPort(raddr)); err != nil {
+			return err
+		}
+		connected = true
+	}
+	defer conn.Close()
+	det.Connected = connected
+	det.LocalAddr = conn.LocalAddr().String()
+	det.Interface = interfaceOf(local)
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetReadDeadline(time.Now()) })
+	defer stop()
+
+	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
+	ex := udpExchange{conn: conn, connected: connected, to: raddr}
+	resp, from, rtt, attempts, err := ex.do(ctx, req, STUNRetransmit)
+	det.Attempts = attempts
+	if err != nil {
+		return err
+	}
+	det.RTTMS = ms(rtt)
+	det.ReplyFrom = from.String()
+	det.Asymmetric = from.Addr().Unmap() != raddr.Addr().Unmap() || from.Port() != raddr.Port()
+	return readBindingResponse(resp, det)
+}
+
+// readBindingResponse fills det from a Binding response.
+func readBindingResponse(resp *stun.Message, det *STUNDetails) error {
+	var sw stun.Software
+	if sw.GetFrom(resp) == nil {
+		det.Software = sw.String()
+	}
+	var other stun.OtherAddress
+	if other.GetFrom(resp) == nil {
+		det.OtherAddress = other.String()
+	}
+	var origin stun.ResponseOrigin
+	if origin.GetFrom(resp) == nil {
+		det.ResponseOrigin = origin.String()
+	}
+	if resp.Type.Class == stun.ClassErrorResponse {
+		var code stun.ErrorCodeAttribute
+		if code.GetFrom(resp) == nil {
+			det.ErrorCode, det.ErrorReason = int(code.Code), string(code.Reason)
+		}
+		return fmt.Errorf("%w %d %s", ErrSTUNError, det.ErrorCode, det.ErrorReason)
+	}
+	var mapped stun.XORMappedAddress
+	if err := mapped.GetFrom(resp); err != nil {
+		return ErrNoMapped
+	}
+	det.MappedAddr = mapped.String()
+	return nil
+}
+
+// udpExchange is one STUN transaction on a UDP socket with retransmissions.
+type udpExchange struct {
+	conn      net.PacketConn
+	connected bool
+	to        netip.AddrPort
+	// wait caps the whole transaction below the context's deadline (0: none).
+	wait time.Duration
+}
+
+// do sends req and waits for the response with its transaction id,
+// retransmitting per the schedule until ctx ends. It returns the source
+// of the answer, the RTT of the attempt that was answered (measured from
+// its last transmission) and how many requests went out.
+func (x udpExchange) do(ctx context.Context, req *stun.Message, sched Retransmit) (*stun.Message, netip.AddrPort, time.Duration, int, error) {
+	var end time.Time
+	if d, ok := ctx.Deadline(); ok {
+		end = d
+	}
+	if x.wait > 0 {
+		if e := time.Now().Add(x.wait); end.IsZero() || e.Before(end) {
+			end = e
+		}
+	}
+	if end.IsZero() {
+		end = time.Now().Add(3 * time.Second)
+	}
+	buf := make([]byte, 1500)
+	attempts := 0
+	var sent time.Time
+	for n := 0; ; n++ {
+		if ctx.Err() != nil || !time.Now().Before(end) {
+			return nil, netip.AddrPort{}, 0, attempts, fmt.Errorf("%w from %s after %d %s", ErrNoAnswer, x.to, attempts, plural(attempts, "request", "requests"))
+		}
+		var err error
+		if c, ok := x.conn.(net.Conn); ok && x.connected {
+			_, err = c.Write(req.Raw)
+		} else {
+			_, err = x.conn.WriteTo(req.Raw, net.UDPAddrFromAddrPort(x.to))
+		}
+		if err != nil {
+			return nil, netip.AddrPort{}, 0, attempts, x.icmpOr(err)
+		}
+		attempts++
+		sent = time.Now()
+		waitEnd := sent.Add(sched.next(n))
+		if waitEnd.After(end) {
+			waitEnd = end
+		}
+		for {
+			_ = x.conn.SetReadDeadline(waitEnd)
+			if ctx.Err() != nil {
+				_ = x.conn.SetReadDeadline(time.Now())
+			}
+			nr, fromAddr, err := x.conn.ReadFrom(buf)
+			from := addrPortOf(fromAddr)
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					break // retransmit
+				}
+				return nil, netip.AddrPort{}, 0, attempts, x.icmpOr(err)
+			}
+			if !stun.IsMessage(buf[:nr]) {
+				if from == x.to || x.connected {
+					return nil, from, 0, attempts, fmt.Errorf("%w (%d bytes from %s)", ErrNotSTUN, nr, from)
+				}
+				continue
+			}
+			m := &stun.Message{Raw: append([]byte(nil), buf[:nr]...)}
+			if m.Decode() != nil || m.TransactionID != req.TransactionID {
+				continue
+			}
+			return m, from, time.Since(sent), attempts, nil
+		}
+	}
+}
+
+// icmpOr prefers the detailed ICMP error from the OS's queue.
+func (x udpExchange) icmpOr(err error) error {
+	uc, ok := x.conn.(*net.UDPConn)
+	if !ok {
+		return err
+	}
+	for _, e := range ReadICMPErrors(uc) {
+		if !e.Dest.IsValid() || e.Dest == x.to {
+			return &icmpErr{e}
+		}
+	}
+	return err
+}
+
+// stunStream sends one Binding request over TCP or TLS (RFC 5389 section
+// 7.2.2: no retransmission; the stream is reliable).
+func stunStream(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *STUNDetails) error {
+	conn, err := dialStream(ctx, spec, cfg, tr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	det.LocalAddr = conn.LocalAddr().String()
+	if ap, err := netip.ParseAddrPort(det.LocalAddr); err == nil {
+		det.Interface = interfaceOf(ap.Addr())
+	}
+	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Now()) })
+	defer stop()
+	if d, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(d)
+	}
+	sc := turn.NewSTUNConn(conn)
+	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
+	start := time.Now()
+	if _, err := sc.WriteTo(req.Raw, nil); err != nil {
+		return err
+	}
+	det.Attempts = 1
+	buf := make([]byte, 1500)
+	n, _, err := sc.ReadFrom(buf)
+	if err != nil {
+		return err
+	}
+	det.RTTMS = ms(time.Since(start))
+	det.ReplyFrom = conn.RemoteAddr().String()
+	m := &stun.Message{Raw: buf[:n]}
+	if m.Decode() != nil {
+		return fmt.Errorf("%w (%d bytes)", ErrNotSTUN, n)
+	}
+	return readBindingResponse(m, det)
+}
+
+// dialStream connects over TCP, or TCP plus TLS (trusting cfg.RootCAs).
+func dialStream(ctx context.Context, spec Spec, cfg *Config, tr Transport) (net.Conn, error) {
+	conn, err := dialTCP(ctx, spec)
+	if err != nil || tr != TransportTLS {
+		return conn, err
+	}
+	tc := tls.Client(conn, &tls.Config{ServerName: spec.ServerName(), RootCAs: cfg.RootCAs, MinVersion: tls.VersionTLS12})
+	if err := tc.HandshakeContext(ctx); err != nil {
+		_ = conn.Close()
+		return nil, err
+	}
+	return tc, nil
+}
+
+// resolveUDP returns the address to probe (the runner resolved names
+// already; a name here is resolved by the configured resolver).
+func resolveUDP(ctx context.Context, spec Spec) (netip.AddrPort, error) {
+	host := spec.DialHost()
+	if a, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(a.Unmap(), uint16(spec.Port)), nil
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	if len(addrs) == 0 {
+		return netip.AddrPort{}, &net.DNSError{Err: "no addresses", Name: host, IsNotFound: true}
+	}
+	return netip.AddrPortFrom(addrs[0].Unmap(), uint16(spec.Port)), nil
+}
+
+// localIPFor is the source address the OS picks for dst (a UDP connect
+// sends nothing). It fails with ENETUNREACH when there is no route.
+func localIPFor(dst netip.AddrPort) (netip.Addr, error) {
+	c, err := net.DialUDP(udpNet(dst), nil, net.UDPAddrFromAddrPort(dst))
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap(), nil
+}
+
+// addrPortOf converts a UDP net.Addr (real or vnet) to an AddrPort.
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if u, ok := a.(*net.UDPAddr); ok {
+		ap := u.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	if a == nil {
+		return netip.AddrPort{}
+	}
+	ap, _ := netip.ParseAddrPort(a.String())
+	return ap
+}
+
+func udpNet(a netip.AddrPort) string {
+	if a.Addr().Is4() {
+		return "udp4"
+	}
+	return "udp6"
+}
+
+// interfaceOf names the local interface that holds ip.
+func interfaceOf(ip netip.Addr) string {
+	ifs, err := net.Interfaces()
+	if err != nil {
+		return ""
+	}
+	for _, i := range ifs {
+		addrs, _ := i.Addrs()
+		for _, a := range addrs {
+			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Addr().Unmap() == ip.Unmap() {
+				return i.Name
+			}
+		}
+	}
+	return ""
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -1,9 +1,30 @@
 package probe
 
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/pion/dtls/v3"
+	"github.com/pion/logging"
+	"github.com/pion/stun/v4"
+	"github.com/pion/turn/v5"
+)
+
 // TURNDetails is the evidence of a TURN allocation and its relayed data path.
 type TURNDetails struct {
 	Server      string `json:"server"`
 	Credentials string `json:"credentials"` // "long-term", "rest" or "none"; never the secret
+	// Username is the TURN user name sent (REST: "<expiry>:<user>"); it is
+	// not secret, and a wrong one is the usual auth failure.
+	Username    string `json:"username,omitempty"`
+	Realm       string `json:"realm,omitempty"`
+	LocalAddr   string `json:"local_addr,omitempty"`
 	RelayedAddr string `json:"relayed_addr,omitempty"`
 	MappedAddr  string `json:"mapped_addr,omitempty"`
 	LifetimeS   int    `json:"lifetime_s,omitempty"`
@@ -17,4 +38,582 @@ type TURNDetails struct {
 	RelayReceived int    `json:"relay_received"`
 	ErrorCode     int    `json:"error_code,omitempty"`
 	ErrorReason   string `json:"error_reason,omitempty"`
+	// Answers counts STUN messages from the server; NotSTUN datagrams or
+	// frames from it that were not STUN (a wrong service on the port).
+	Answers int `json:"answers"`
+	NotSTUN int `json:"not_stun,omitempty"`
+	// Stage is how far the check got: connect, allocate, permission, relay, done.
+	Stage string `json:"stage"`
 }
+
+// TURN stages.
+const (
+	TURNStageConnect    = "connect"
+	TURNStageAllocate   = "allocate"
+	TURNStagePermission = "permission"
+	TURNStageRelay      = "relay"
+	TURNStageDone       = "done"
+)
+
+// TURNRTO is pion's first retransmission timeout for TURN requests over
+// UDP (it doubles; the context bounds the whole).
+var TURNRTO = 100 * time.Millisecond
+
+// TURNRelayCount is how many datagrams are sent through the relay.
+const TURNRelayCount = 5
+
+// restTTL is the validity of TURN REST credentials we derive.
+const restTTL = 10 * time.Minute
+
+// ErrRelay is the class of data-path failures after a good allocation.
+var ErrRelay = errors.New("relay data path")
+
+// TURN allocates a relay over the spec's transport (udp when not set),
+// creates a permission and proves the data path: datagrams from a second
+// local socket go to the relayed address, come to us as Data, are sent
+// back through the relay, and are counted where they arrive.
+func TURN(ctx context.Context, spec Spec, cfg *Config) Result {
+	res := NewResult(spec)
+	if res.Transport == "" {
+		res.Transport = TransportUDP
+	}
+	dst := net.JoinHostPort(spec.DialHost(), strconv.Itoa(spec.Port))
+	det := &TURNDetails{Server: dst, Steps: map[string]float64{}, Stage: TURNStageConnect}
+	err := turnCheck(ctx, spec, cfg, res.Transport, det)
+	if det.ErrorCode == int(stun.CodeAllocMismatch) && ctx.Err() == nil {
+		// 437: the server still holds an allocation for this 5-tuple (a
+		// reused local port). RFC 5766 section 6.4: retry from another one.
+		det = &TURNDetails{Server: dst, Steps: map[string]float64{}, Stage: TURNStageConnect}
+		err = turnCheck(ctx, spec, cfg, res.Transport, det)
+	}
+	res.Details.TURN = det
+	if err != nil {
+		res.Fail(turnClass(err, det), err)
+		if det.Credentials == "none" && res.Class == ClassAuth {
+			// The server answered (a 401 challenge): it is reachable, but
+			// without credentials the relay could not be tested.
+			res.Status = StatusWarn
+		}
+	}
+	return res
+}
+
+func turnClass(err error, det *TURNDetails) ErrorClass {
+	if det.Answers == 0 && det.NotSTUN > 0 {
+		return ClassProtocol
+	}
+	return stunClass(err)
+}
+
+func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *TURNDetails) error {
+	user, pass := cfg.TURN.Username, cfg.TURN.Password.Reveal()
+	switch {
+	case cfg.TURN.SharedSecret != "":
+		det.Credentials = "rest"
+		u := user
+		if u == "" {
+			u = "ucprobe"
+		}
+		var err error
+		user, pass, err = turn.GenerateLongTermTURNRESTCredentials(cfg.TURN.SharedSecret.Reveal(), u, restTTL)
+		if err != nil {
+			return err
+		}
+	case user != "":
+		det.Credentials = "long-term"
+	default:
+		det.Credentials = "none"
+	}
+	det.Username = user
+
+	start := time.Now()
+	base, raddr, err := turnDial(ctx, spec, cfg, tr)
+	det.Steps["connect"] = ms(time.Since(start))
+	if err != nil {
+		return err
+	}
+	rec := &recConn{PacketConn: base, failed: make(chan struct{})}
+	defer rec.flush(det)
+	defer rec.Close()
+	det.LocalAddr = base.LocalAddr().String()
+
+	// Fail fast on a fatal read error (ICMP port unreachable on the
+	// connected socket, a closed stream): pion's read loop stops on it and
+	// its transactions would otherwise wait for their retransmissions.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
+		select {
+		case <-rec.failed:
+			cancel(rec.readErr())
+		case <-ctx.Done():
+		}
+	}()
+
+	client, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: raddr.String(), TURNServerAddr: raddr.String(),
+		Conn: rec, Username: user, Password: pass, RTO: TURNRTO,
+		Software: "ucprobe", LoggerFactory: quietLogger{},
+	})
+	if err != nil {
+		return err
+	}
+	// Closing the client ends every pending transaction: this is what
+	// bounds the calls of pion that take no context (CreatePermission).
+	stop := context.AfterFunc(ctx, func() { client.Close(); _ = rec.Close() })
+	defer stop()
+	defer client.Close()
+	if err := client.Listen(); err != nil {
+		return err
+	}
+
+	det.Stage = TURNStageAllocate
+	if det.Credentials == "none" {
+		return turnUnauthenticated(ctx, client, raddr, det, rec)
+	}
+	start = time.Now()
+	relay, err := client.AllocateWithContext(ctx)
+	det.Steps["allocate"] = ms(time.Since(start))
+	rec.fillFromLast(det)
+	if c := rec.challengeRTT(); c > 0 {
+		det.Steps["challenge"] = ms(c)
+	}
+	if err != nil {
+		rec.flush(det)
+		return turnErr(ctx, err, det, tr)
+	}
+	defer relay.Close()
+	det.RelayedAddr = relay.LocalAddr().String()
+	return turnRelay(ctx, client, relay, det, tr, rec)
+}
+
+// turnUnauthenticated sends one Allocate without credentials: a 401 with
+// a realm proves a TURN server answers, nothing more can be tested.
+func turnUnauthenticated(ctx context.Context, client *turn.Client, raddr netip.AddrPort, det *TURNDetails, rec *recConn) error {
+	msg := stun.MustBuild(stun.TransactionID, stun.NewType(stun.MethodAllocate, stun.ClassRequest),
+		turnRequestedUDP{}, stun.Fingerprint)
+	start := time.Now()
+	r, err := client.PerformTransactionWithContext(msg, net.UDPAddrFromAddrPort(raddr), false, ctx)
+	if err != nil {
+		rec.flush(det)
+		return turnErr(ctx, err, det, "")
+	}
+	det.Steps["challenge"] = ms(time.Since(start))
+	var realm stun.Realm
+	if realm.GetFrom(r.Msg) == nil {
+		det.Realm = realm.String()
+	}
+	var code stun.ErrorCodeAttribute
+	if code.GetFrom(r.Msg) == nil {
+		det.ErrorCode, det.ErrorReason = int(code.Code), string(code.Reason)
+	}
+	var sw stun.Software
+	if sw.GetFrom(r.Msg) == nil {
+		det.Software = sw.String()
+	}
+	if det.ErrorCode == int(stun.CodeUnauthorized) {
+		return fmt.Errorf("%w: the server answered with a 401 challenge (realm %q), so it is reachable, but the relay was not tested", ErrNoCredential, det.Realm)
+	}
+	return fmt.Errorf("%w: unauthenticated allocate answered %d %s", ErrSTUNError, det.ErrorCode, det.ErrorReason)
+}
+
+// turnRequestedUDP is REQUESTED-TRANSPORT UDP (RFC 5766 section 14.7).
+type turnRequestedUDP struct{}
+
+func (turnRequestedUDP) AddTo(m *stun.Message) error {
+	m.Add(stun.AttrRequestedTransport, []byte{17, 0, 0, 0})
+	return nil
+}
+
+// turnErr turns a pion error into the check's error, with the server's
+// code and reason when it sent one.
+func turnErr(ctx context.Context, err error, det *TURNDetails, tr Transport) error {
+	var te *stun.TurnError
+	if errors.As(err, &te) {
+		det.ErrorCode, det.ErrorReason = int(te.ErrorCodeAttr.Code), string(te.ErrorCodeAttr.Reason)
+		if det.ErrorCode == int(stun.CodeUnauthorized) || det.ErrorCode == int(stun.CodeWrongCredentials) {
+			return fmt.Errorf("TURN server rejected the credentials of user %q: %d %s: %w", det.Username, det.ErrorCode, det.ErrorReason, err)
+		}
+		return fmt.Errorf("TURN server answered %d %s: %w", det.ErrorCode, det.ErrorReason, err)
+	}
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	if det.ErrorCode != 0 && det.ErrorCode != int(stun.CodeUnauthorized) {
+		// An error response pion could not use (no NONCE/REALM).
+		return fmt.Errorf("%w %d %s", ErrSTUNError, det.ErrorCode, det.ErrorReason)
+	}
+	if det.Answers == 0 && det.NotSTUN > 0 {
+		return fmt.Errorf("%w: %d %s from %s", ErrNotSTUN, det.NotSTUN, plural(det.NotSTUN, "answer", "answers"), det.Server)
+	}
+	if det.Answers == 0 && ctx.Err() != nil {
+		return fmt.Errorf("%w from TURN server %s over %s", ErrNoAnswer, det.Server, orUDP(tr))
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("TURN server %s stopped answering at stage %s: %w", det.Server, det.Stage, ctx.Err())
+	}
+	return err
+}
+
+func orUDP(t Transport) Transport {
+	if t == "" {
+		return TransportUDP
+	}
+	return t
+}
+
+// turnRelay creates a permission for our own public address and echoes
+// datagrams from a second local socket through the relay.
+func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, det *TURNDetails, tr Transport, rec *recConn) error {
+	mapped, err := netip.ParseAddrPort(det.MappedAddr)
+	if err != nil {
+		// Without the server's view of us we do not know which address the
+		// peer's datagrams will come from; use the local one.
+		mapped, _ = netip.ParseAddrPort(det.LocalAddr)
+	}
+	peerIP := mapped.Addr()
+	if !peerIP.IsValid() {
+		return fmt.Errorf("%w: no address for the local peer", ErrRelay)
+	}
+	peerLocal := peerIP
+	if lap, err := netip.ParseAddrPort(det.LocalAddr); err == nil {
+		peerLocal = lap.Addr()
+	}
+	peer, err := net.ListenUDP(udpNet(netip.AddrPortFrom(peerLocal, 0)), &net.UDPAddr{IP: peerLocal.AsSlice()})
+	if err != nil {
+		return err
+	}
+	defer peer.Close()
+	stop := context.AfterFunc(ctx, func() { _ = peer.SetReadDeadline(time.Now()); _ = relay.SetReadDeadline(time.Now()) })
+	defer stop()
+
+	det.Stage = TURNStagePermission
+	start := time.Now()
+	permAddr := &net.UDPAddr{IP: peerIP.AsSlice(), Port: int(peer.LocalAddr().(*net.UDPAddr).Port)}
+	if err := client.CreatePermission(permAddr); err != nil {
+		det.Steps["permission"] = ms(time.Since(start))
+		rec.flush(det)
+		return turnErr(ctx, err, det, tr)
+	}
+	det.Steps["permission"] = ms(time.Since(start))
+
+	// Echo what arrives on the relay back to where it came from.
+	det.Stage = TURNStageRelay
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		buf := make([]byte, 1500)
+		for i := 0; i < 4*TURNRelayCount; i++ { // bounded: a few strays at most
+			n, from, err := relay.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if _, err := relay.WriteTo(buf[:n], from); err != nil {
+				return
+			}
+		}
+	}()
+	defer func() { _ = relay.SetReadDeadline(time.Now()); wg.Wait() }()
+
+	relayAddr, err := net.ResolveUDPAddr("udp", det.RelayedAddr)
+	if err != nil {
+		return err
+	}
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		deadline = time.Now().Add(2 * time.Second)
+	}
+	got := map[byte]bool{}
+	buf := make([]byte, 1500)
+	first := time.Now()
+	for i := 0; i < TURNRelayCount && ctx.Err() == nil; i++ {
+		// 20 bytes, not 4: pion's STUNConn holds a ChannelData frame
+		// shorter than 9 bytes back until more stream data arrives.
+		payload := relayPayload(i)
+		if _, err := peer.WriteTo(payload, relayAddr); err != nil {
+			return fmt.Errorf("%w: peer send: %w", ErrRelay, err)
+		}
+		det.RelaySent++
+		// Wait a little for the echo before the next one; all leftovers
+		// are collected below.
+		_ = peer.SetReadDeadline(minTime(time.Now().Add(200*time.Millisecond), deadline))
+		for {
+			n, _, err := peer.ReadFrom(buf)
+			if err != nil {
+				break
+			}
+			if n == len(payload) && string(buf[:n-1]) == string(payload[:n-1]) && !got[buf[n-1]] {
+				if len(got) == 0 {
+					det.Steps["first_relay"] = ms(time.Since(first))
+				}
+				got[buf[n-1]] = true
+			}
+			if got[byte(i)] {
+				break
+			}
+		}
+	}
+	det.RelayReceived = len(got)
+	if det.RelayReceived == 0 {
+		return fmt.Errorf("%w: allocation and permission worked, but none of %d datagrams sent to the relayed address %s came back", ErrRelay, det.RelaySent, det.RelayedAddr)
+	}
+	det.Stage = TURNStageDone
+	return nil
+}
+
+func relayPayload(i int) []byte { return append([]byte("ucprobe-relay-check-"), byte(i)) }
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// turnDial opens the client side: a UDP socket connected to the server
+// (so ICMP port unreachable is an error, not silence), or a TCP/TLS stream
+// framed by pion's STUNConn.
+func turnDial(ctx context.Context, spec Spec, cfg *Config, tr Transport) (net.PacketConn, netip.AddrPort, error) {
+	raddr, err := resolveUDP(ctx, spec)
+	if err != nil {
+		return nil, raddr, err
+	}
+	switch tr {
+	case TransportUDP:
+		local, err := localIPFor(raddr)
+		if err != nil {
+			return nil, raddr, err
+		}
+		c, err := net.DialUDP(udpNet(raddr), &net.UDPAddr{IP: local.AsSlice()}, net.UDPAddrFromAddrPort(raddr))
+		if err != nil {
+			return nil, raddr, err
+		}
+		EnableICMPErrors(c)
+		return connectedPacketConn{c}, raddr, nil
+	case TransportDTLS:
+		local, err := localIPFor(raddr)
+		if err != nil {
+			return nil, raddr, err
+		}
+		c, err := net.DialUDP(udpNet(raddr), &net.UDPAddr{IP: local.AsSlice()}, net.UDPAddrFromAddrPort(raddr))
+		if err != nil {
+			return nil, raddr, err
+		}
+		dc, err := dtls.Client(connectedPacketConn{c}, c.RemoteAddr(), &dtls.Config{
+			ServerName: spec.ServerName(), RootCAs: cfg.RootCAs, LoggerFactory: quietLogger{},
+		})
+		if err != nil {
+			_ = c.Close()
+			return nil, raddr, err
+		}
+		if err := dc.HandshakeContext(ctx); err != nil {
+			_ = dc.Close()
+			return nil, raddr, err
+		}
+		return dtlsPacketConn{dc}, raddr, nil
+	case TransportTCP, TransportTLS:
+		c, err := dialStream(ctx, spec, cfg, tr)
+		if err != nil {
+			return nil, raddr, err
+		}
+		return turn.NewSTUNConn(c), raddr, nil
+	}
+	return nil, raddr, fmt.Errorf("%w %q for turn (use udp, tcp, tls or dtls)", ErrTransport, tr)
+}
+
+// dtlsPacketConn carries one STUN message or ChannelData per DTLS record.
+type dtlsPacketConn struct{ *dtls.Conn }
+
+func (c dtlsPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) { return c.Write(b) }
+
+func (c dtlsPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, err := c.Read(b)
+	return n, c.RemoteAddr(), err
+}
+
+// connectedPacketConn lets pion's WriteTo use a connected UDP socket.
+type connectedPacketConn struct{ *net.UDPConn }
+
+func (c connectedPacketConn) WriteTo(b []byte, _ net.Addr) (int, error) { return c.Write(b) }
+
+func (c connectedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	n, err := c.Read(b)
+	if err != nil {
+		for _, e := range ReadICMPErrors(c.UDPConn) {
+			return n, nil, &icmpErr{e}
+		}
+	}
+	return n, c.RemoteAddr(), err
+}
+
+// recConn records what the server sent, for evidence pion does not
+// expose: the error code of any response, the XOR-MAPPED-ADDRESS, LIFETIME
+// and SOFTWARE of the Allocate success, the time of the first answer, and
+// datagrams that are not STUN at all.
+type recConn struct {
+	net.PacketConn
+
+	mu        sync.Mutex
+	firstSent time.Time
+	firstRecv time.Time
+	last      *stun.Message // last Allocate response
+	err       error
+	answers   int
+	notSTUN   int
+	failed    chan struct{}
+	closeOnce sync.Once
+	failOnce  sync.Once
+}
+
+func (r *recConn) WriteTo(b []byte, to net.Addr) (int, error) {
+	r.mu.Lock()
+	if r.firstSent.IsZero() {
+		r.firstSent = time.Now()
+	}
+	r.mu.Unlock()
+	return r.PacketConn.WriteTo(b, to)
+}
+
+func (r *recConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	for {
+		n, from, err := r.PacketConn.ReadFrom(b)
+		if err != nil {
+			r.fail(err)
+			return n, from, err
+		}
+		var m *stun.Message
+		if stun.IsMessage(b[:n]) {
+			m = &stun.Message{Raw: append([]byte(nil), b[:n]...)}
+			if m.Decode() != nil {
+				m = nil
+			}
+		}
+		if m == nil && !isChannelData(b[:n]) {
+			// pion stops its read loop on what it cannot parse; a server
+			// that never spoke STUN is the wrong service: fail now.
+			r.mu.Lock()
+			r.notSTUN++
+			wrong := r.answers == 0
+			r.mu.Unlock()
+			if wrong {
+				r.fail(fmt.Errorf("%w (%d bytes from %s)", ErrNotSTUN, n, from))
+			}
+			continue
+		}
+		if m != nil {
+			{
+				r.mu.Lock()
+				r.answers++
+				if r.firstRecv.IsZero() {
+					r.firstRecv = time.Now()
+				}
+				if m.Type.Method == stun.MethodAllocate || m.Type.Class == stun.ClassErrorResponse {
+					r.last = m
+				}
+				r.mu.Unlock()
+			}
+		}
+		return n, from, nil
+	}
+}
+
+// isChannelData: TURN ChannelData starts with a channel number
+// 0x4000-0x7FFF and a length that fits the datagram (padded over streams).
+func isChannelData(b []byte) bool {
+	if len(b) < 4 || b[0]&0xC0 != 0x40 {
+		return false
+	}
+	l := int(b[2])<<8 | int(b[3])
+	return len(b) >= 4+l && len(b) <= 4+l+3
+}
+
+func (r *recConn) fail(err error) {
+	r.mu.Lock()
+	if r.err == nil {
+		r.err = err
+	}
+	r.mu.Unlock()
+	r.failOnce.Do(func() { close(r.failed) })
+}
+
+// flush copies the counters into det once the check is over.
+func (r *recConn) flush(det *TURNDetails) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	det.Answers, det.NotSTUN = r.answers, r.notSTUN
+}
+
+func (r *recConn) readErr() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+func (r *recConn) Close() error {
+	var err error
+	r.closeOnce.Do(func() { err = r.PacketConn.Close() })
+	return err
+}
+
+func (r *recConn) challengeRTT() time.Duration {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.firstSent.IsZero() || r.firstRecv.IsZero() {
+		return 0
+	}
+	return r.firstRecv.Sub(r.firstSent)
+}
+
+// fillFromLast copies the last Allocate response's facts into det.
+func (r *recConn) fillFromLast(det *TURNDetails) {
+	r.mu.Lock()
+	m := r.last
+	r.mu.Unlock()
+	if m == nil {
+		return
+	}
+	var sw stun.Software
+	if sw.GetFrom(m) == nil {
+		det.Software = sw.String()
+	}
+	var realm stun.Realm
+	if realm.GetFrom(m) == nil {
+		det.Realm = realm.String()
+	}
+	var code stun.ErrorCodeAttribute
+	// A 401 is the normal challenge; a rejected password is reported by
+	// pion as a TurnError and recorded from that.
+	if m.Type.Class == stun.ClassErrorResponse && code.GetFrom(m) == nil && code.Code != stun.CodeUnauthorized {
+		det.ErrorCode, det.ErrorReason = int(code.Code), string(code.Reason)
+	}
+	if m.Type.Class != stun.ClassSuccessResponse {
+		return
+	}
+	var mapped stun.XORMappedAddress
+	if mapped.GetFrom(m) == nil {
+		det.MappedAddr = mapped.String()
+	}
+	if v, err := m.Get(stun.AttrLifetime); err == nil && len(v) == 4 {
+		det.LifetimeS = int(uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3]))
+	}
+}
+
+// quietLogger drops pion's logs: they can carry user names and are not
+// evidence.
+type quietLogger struct{}
+
+func (quietLogger) NewLogger(string) logging.LeveledLogger { return quietLog{} }
+
+type quietLog struct{}
+
+func (quietLog) Trace(string)          {}
+func (quietLog) Tracef(string, ...any) {}
+func (quietLog) Debug(string)          {}
+func (quietLog) Debugf(string, ...any) {}
+func (quietLog) Info(string)           {}
+func (quietLog) Infof(string, ...any)  {}
+func (quietLog) Warn(string)           {}
+func (quietLog) Warnf(string, ...any)  {}
+func (quietLog) Error(string)          {}
+func (quietLog) Errorf(string, ...any) {}

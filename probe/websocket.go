@@ -46,7 +46,7 @@ const (
 // anything but 101 Switching Protocols.
 var ErrUpgradeRefused = errors.New("websocket upgrade refused")
 
-const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+const wsGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 // WebSocket opens TLS to the spec's host (through HTTPS_PROXY with CONNECT
 // when the environment says so, as UCConnect clients behind corporate

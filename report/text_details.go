@@ -12,6 +12,9 @@ var detailRenderers = map[probe.Kind]func(probe.Result) []string{
 	probe.KindDNS:       dnsLines,
 	probe.KindTLS:       tlsLines,
 	probe.KindWebSocket: wsLines,
+	probe.KindSTUN:      stunLines,
+	probe.KindTURN:      turnLines,
+	probe.KindSIP:       sipLines,
 	probe.KindICE:       iceLines,
 }
 

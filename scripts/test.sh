@@ -44,7 +44,7 @@ if command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/
 fi
 
 if [ "${CI:-}" = "true" ]; then
-  export UCPROBE_CI=1
+  export UCPROBE_CI=1 UCPROBE_REQUIRE_LAB=1
 fi
 
 step "gofmt"

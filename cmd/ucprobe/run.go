@@ -148,6 +148,11 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 	if m := cmd.Duration("media"); m >= 0 {
 		cfg.Media = m
 	}
+	for _, s := range cfg.ExtraSTUN {
+		if err := probe.ValidSTUNServer(s); err != nil {
+			return nil, usagef("--stun: %v", err)
+		}
+	}
 	if f := cmd.String("ca-file"); f != "" {
 		pool, err := loadCAFile(f)
 		if err != nil {

@@ -1,0 +1,361 @@
+package report
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// Causes the UDP-level rules add.
+const (
+	// CauseTURNUntested: no TURN credentials were given; the server
+	// answered its challenge but the relay was not tested.
+	CauseTURNUntested Cause = "turn-untested"
+	// CauseTURNRelayFailed: allocation and permission work, but no
+	// datagram comes back through the relay.
+	CauseTURNRelayFailed Cause = "turn-relay-failed"
+	// CauseSIPRewrite: the SIP server saw another address than ours (NAT)
+	// or echoed a rewritten Via (a SIP ALG).
+	CauseSIPRewrite Cause = "sip-rewrite"
+)
+
+func init() {
+	Catalog[CauseTURNUntested] = CauseInfo{"no TURN credentials were given, so the relay was not tested", "Run again with --turn-user/--turn-pass or --turn-secret."}
+	Catalog[CauseTURNRelayFailed] = CauseInfo{"the TURN server allocates a relay, but no datagram passes through it",
+		"Open the TURN server's relay port range (coturn min-port..max-port, often 49152-65535 UDP) in the server's firewall."}
+	Catalog[CauseSIPRewrite] = CauseInfo{"the SIP server saw another address or Via than the client sent: NAT or a SIP ALG rewrites SIP",
+		"If calls have one-way audio or drop after 30 s, turn off the SIP ALG (SIP helper) in the router or firewall."}
+}
+
+// udpFailed: a UDP check that got no answer at all (silence, or a
+// firewall's reject). A refused port or a STUN/TURN error answer proves
+// UDP reaches the host.
+func udpFailed(c probe.Result) bool {
+	if !udpLike(c) || c.Status != probe.StatusFail {
+		return false
+	}
+	if u := c.Details.UDPRange; c.Kind == probe.KindUDPRange {
+		return u != nil && u.Ports > 0 && u.Open == 0 && u.Closed == 0
+	}
+	return c.Class == probe.ClassTimeout || c.Class == probe.ClassProhibited
+}
+
+// udpPassed: an answer came back over UDP.
+func udpPassed(c probe.Result) bool {
+	if !udpLike(c) || c.Status == probe.StatusSkip {
+		return false
+	}
+	if c.Kind == probe.KindUDPRange {
+		u := c.Details.UDPRange
+		return u != nil && (u.Open > 0 || u.Closed > 0)
+	}
+	return c.Status == probe.StatusPass || c.Status == probe.StatusWarn || answered(c)
+}
+
+// tcpWorks: a TCP connection was established (TLS, WebSocket, TURN or
+// STUN over TCP included).
+func tcpWorks(c probe.Result) bool {
+	if !tcpLike(c) || c.Status == probe.StatusSkip {
+		return false
+	}
+	return c.Status == probe.StatusPass || c.Status == probe.StatusWarn ||
+		c.Class == probe.ClassTLS || c.Class == probe.ClassAuth || c.Class == probe.ClassProtocol
+}
+
+// viaVPN reports whether the route to the check's address goes through a
+// VPN interface (the vpn-no-udp rule owns that case).
+func routeViaVPN(env probe.Environment, c probe.Result) bool {
+	for _, r := range env.Routes {
+		if r.Destination == endpoint(c) && r.ViaVPN {
+			return true
+		}
+	}
+	return false
+}
+
+// udp-blocked: no UDP answer from any destination while TCP works. It is
+// the root cause of failing STUN, TURN over UDP, silent ranges and ICE.
+func ruleUDPBlocked(in *Input) []Finding {
+	failed := filter(in.Checks, udpFailed)
+	if len(failed) == 0 || slices.ContainsFunc(in.Checks, udpPassed) {
+		return nil
+	}
+	tcpOK := filter(in.Checks, tcpWorks)
+	if len(tcpOK) == 0 {
+		return nil
+	}
+	if !slices.ContainsFunc(failed, func(c probe.Result) bool { return !routeViaVPN(in.Env, c) }) {
+		return nil // every failing UDP path is a VPN tunnel: vpn-no-udp
+	}
+	var dests []string
+	for _, c := range failed {
+		d := fmt.Sprintf("%s %s", c.Kind, c.Target)
+		if !slices.Contains(dests, d) {
+			dests = append(dests, d)
+		}
+	}
+	detail := fmt.Sprintf("No UDP answer came back from any destination (%s), while TCP connections work (%s). "+
+		"A firewall on this client or at the site drops UDP.", strings.Join(dests, "; "), strings.Join(targets(tcpOK), ", "))
+	turnTCP := filter(in.Checks, func(c probe.Result) bool {
+		return c.Kind == probe.KindTURN && tcpLike(c) && c.Status == probe.StatusPass
+	})
+	facts := map[string]string{"udp_failed": strings.Join(ids(failed), ","), "tcp_ok": strings.Join(ids(tcpOK), ",")}
+	if len(turnTCP) > 0 {
+		var how []string
+		for _, c := range turnTCP {
+			how = append(how, fmt.Sprintf("%s %s", strings.ToUpper(string(c.Transport)), c.Target))
+		}
+		detail += fmt.Sprintf(" TURN works over %s: calls will still connect, but media will relay over TCP; expect worse quality (more delay, and jitter when packets are lost).",
+			strings.Join(how, ", "))
+		facts["media_over"] = "tcp-relay"
+	}
+	// ICE that failed, or connected only through a relay reached over
+	// TCP/TLS, is the same blocked UDP seen by media.
+	ev := append(ids(failed), ids(filter(in.Checks, func(c probe.Result) bool {
+		return c.Kind == probe.KindICE && (c.Status == probe.StatusFail || relayOverTCP(c))
+	}))...)
+	return []Finding{{
+		Severity: severityFor(failed...),
+		Title:    "UDP is blocked: no UDP answer while TCP works",
+		Detail:   detail,
+		Evidence: ev,
+		Explains: []Cause{CauseTURNUnreachable, CauseUDPPortRangeBlocked, CauseICEFailed, CauseRelayOnly},
+		Facts:    facts,
+	}}
+}
+
+// relayOverTCP: the ICE check's selected pair uses a relay candidate that
+// reaches its TURN server over TCP or TLS.
+func relayOverTCP(c probe.Result) bool {
+	d := c.Details.ICE
+	if d == nil || d.Selected == nil {
+		return false
+	}
+	l := d.Selected.Local
+	return l.Type == "relay" && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
+}
+
+// targets lists checks as "kind target" once each.
+func targets(cs []probe.Result) []string {
+	var out []string
+	for _, c := range cs {
+		s := fmt.Sprintf("%s %s", c.Kind, c.Target)
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// turn-auth-failed: the server answered 401/441 to our credentials.
+func ruleTURNAuthFailed(in *Input) []Finding {
+	bad := filter(in.Checks, func(c probe.Result) bool {
+		t := c.Details.TURN
+		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && c.Class == probe.ClassAuth && t != nil && t.Credentials != "none"
+	})
+	keys, by := groupBy(bad, func(c probe.Result) string { return c.Host })
+	var out []Finding
+	for _, k := range keys {
+		cs := by[k]
+		t := cs[0].Details.TURN
+		detail := fmt.Sprintf("The TURN server %s answered %d %s to the %s credentials of user %q.", k, t.ErrorCode, t.ErrorReason, t.Credentials, t.Username)
+		if t.Credentials == "rest" {
+			detail += " These are TURN REST (time-limited) credentials from the shared secret: check the secret, and this machine's clock (the user name carries the expiry time)."
+		} else {
+			detail += " Check the user name and password (and the realm" + realmOf(t) + ")."
+		}
+		detail += " The server is reachable; only the credentials fail."
+		out = append(out, Finding{
+			Severity: severityFor(cs...),
+			Title:    "TURN server " + k + " rejects the credentials",
+			Detail:   detail,
+			Evidence: ids(cs),
+			Explains: []Cause{CauseICEFailed},
+			Facts:    map[string]string{"code": fmt.Sprint(t.ErrorCode), "credentials": t.Credentials},
+		})
+	}
+	return out
+}
+
+func realmOf(t *probe.TURNDetails) string {
+	if t.Realm == "" {
+		return ""
+	}
+	return fmt.Sprintf(" %q", t.Realm)
+}
+
+// turn-unreachable: every TURN check to a server got no answer, on every
+// transport tried.
+func ruleTURNUnreachable(in *Input) []Finding {
+	turns := filter(ran(in.Checks), func(c probe.Result) bool { return c.Kind == probe.KindTURN })
+	keys, by := groupBy(turns, func(c probe.Result) string { return c.Host })
+	var out []Finding
+	for _, k := range keys {
+		cs := by[k]
+		dead := !slices.ContainsFunc(cs, func(c probe.Result) bool {
+			return c.Status != probe.StatusFail || !noAnswer(c.Class)
+		})
+		if !dead {
+			continue
+		}
+		var how []string
+		for _, c := range cs {
+			how = append(how, fmt.Sprintf("%s %d: %s", strings.ToUpper(string(c.Transport)), c.Port, c.Class))
+		}
+		// STUN to the same server failing the same way is the same fact.
+		stuns := filter(in.Checks, func(c probe.Result) bool {
+			return c.Kind == probe.KindSTUN && c.Host == k && c.Status == probe.StatusFail && noAnswer(c.Class)
+		})
+		cs = append(cs, stuns...)
+		out = append(out, Finding{
+			Severity: severityFor(cs...),
+			Title:    "TURN server " + k + " answers on no transport",
+			Detail: fmt.Sprintf("No TURN answer from %s (%s). Without a reachable TURN server, calls fail wherever a direct path is not possible.",
+				k, strings.Join(how, "; ")),
+			Evidence: ids(cs),
+			Explains: []Cause{CauseICEFailed, CausePortClosed},
+			Facts:    map[string]string{"server": k},
+		})
+	}
+	return out
+}
+
+// noAnswer: the classes that mean the server never answered.
+func noAnswer(c probe.ErrorClass) bool {
+	switch c {
+	case probe.ClassTimeout, probe.ClassRefused, probe.ClassUnreachable, probe.ClassProhibited:
+		return true
+	}
+	return false
+}
+
+// turn-relay-failed: the allocation worked (the server answers, the
+// credentials are good) but none of the datagrams sent through the relay
+// came back.
+func ruleTURNRelayFailed(in *Input) []Finding {
+	bad := filter(in.Checks, func(c probe.Result) bool {
+		t := c.Details.TURN
+		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && t != nil && t.RelayedAddr != "" && t.RelaySent > 0 && t.RelayReceived == 0
+	})
+	keys, by := groupBy(bad, func(c probe.Result) string { return c.Host })
+	var out []Finding
+	for _, k := range keys {
+		cs := by[k]
+		t := cs[0].Details.TURN
+		out = append(out, Finding{
+			Severity: severityFor(cs...),
+			Title:    "TURN server " + k + " allocates relays, but nothing passes through them",
+			Detail: fmt.Sprintf("The allocation worked (relayed address %s) and the permission was granted, but none of %d datagrams sent to the relayed address came back. "+
+				"Usually the server's firewall blocks its relay port range; it can also be a NAT here that gives a second socket another public address than %s.",
+				t.RelayedAddr, t.RelaySent, orDash(t.MappedAddr)),
+			Evidence: ids(cs),
+			Explains: []Cause{CauseICEFailed},
+			Facts:    map[string]string{"relayed": t.RelayedAddr, "sent": fmt.Sprint(t.RelaySent)},
+		})
+	}
+	return out
+}
+
+// turn-untested: no credentials, so only the 401 challenge was seen.
+func ruleTURNUntested(in *Input) []Finding {
+	cs := filter(in.Checks, func(c probe.Result) bool {
+		t := c.Details.TURN
+		return c.Kind == probe.KindTURN && c.Status == probe.StatusWarn && t != nil && t.Credentials == "none"
+	})
+	if len(cs) == 0 {
+		return nil
+	}
+	return []Finding{{
+		Severity: SeverityWarning,
+		Title:    "TURN relay not tested: no credentials given",
+		Detail:   fmt.Sprintf("The TURN server answered (%s), so it is reachable, but without credentials no relay could be allocated and the media path through it is unproven.", strings.Join(targets(cs), ", ")),
+		Evidence: ids(cs),
+	}}
+}
+
+// symmetric-nat: the mapping depends on the destination (RFC 4787
+// address- or address-and-port-dependent mapping).
+func ruleSymmetricNAT(in *Input) []Finding {
+	nat := in.Env.NAT
+	var ev []string
+	for _, c := range in.Checks {
+		if s := c.Details.STUN; s != nil && s.NAT != nil {
+			if nat == nil {
+				nat = s.NAT
+			}
+			if symmetric(s.NAT.Mapping) {
+				ev = append(ev, c.ID)
+			}
+		}
+	}
+	if nat == nil || !symmetric(nat.Mapping) {
+		return nil
+	}
+	if len(ev) == 0 {
+		ev = nat.Checks
+	}
+	var mapped []string
+	for srv, m := range nat.Mapped {
+		mapped = append(mapped, srv+" saw "+m)
+	}
+	slices.Sort(mapped)
+	sev := SeverityWarning
+	detail := fmt.Sprintf("This network's NAT gives each destination its own public address/port (%s mapping: %s). "+
+		"Peers cannot reach the address STUN learned, so direct peer-to-peer media will fail; calls need a TURN relay.", nat.Mapping, strings.Join(mapped, "; "))
+	if slices.ContainsFunc(in.Checks, func(c probe.Result) bool { return c.Kind == probe.KindTURN && c.Status == probe.StatusPass }) {
+		sev = SeverityInfo
+		detail += " A TURN relay works from here, so calls will connect through it."
+	}
+	return []Finding{{
+		Severity: sev,
+		Title:    "Symmetric NAT: direct media will not work, TURN is needed",
+		Detail:   detail,
+		Evidence: ev,
+		Facts:    map[string]string{"mapping": nat.Mapping, "filtering": nat.Filtering, "public": nat.PublicAddr},
+	}}
+}
+
+func symmetric(mapping string) bool {
+	return mapping == probe.NATAddressDependent || mapping == probe.NATAddressAndPortDependent
+}
+
+// sip-rewrite: the server saw another address than ours (NAT, usual) or
+// echoed a Via we did not send (a SIP ALG rewrote the message).
+func ruleSIPRewrite(in *Input) []Finding {
+	var out []Finding
+	for _, c := range in.Checks {
+		s := c.Details.SIP
+		if s == nil || (!s.Rewritten && !s.ALG) {
+			continue
+		}
+		seen := s.Received
+		if s.RPort != 0 {
+			seen = fmt.Sprintf("%s port %d", orDash(s.Received), s.RPort)
+		}
+		detail := fmt.Sprintf("%s sent from %s; the server saw %s (Via received/rport).", c.ID, s.LocalAddr, seen)
+		title := "SIP passes a NAT on the way to " + c.Host
+		if s.ALG {
+			title = "A SIP ALG rewrites SIP on the way to " + c.Host
+			detail += fmt.Sprintf(" The Via came back as %s instead of %s: something in the path rewrote the SIP message itself (a SIP ALG/helper). ALGs often break registration and audio.", s.ViaEchoed, s.ViaSent)
+		} else {
+			detail += " This is normal behind NAT; the phone or PBX must handle it (rport, STUN or an SBC)."
+		}
+		out = append(out, Finding{
+			Severity: SeverityInfo,
+			Title:    title,
+			Detail:   detail,
+			Evidence: []string{c.ID},
+			Facts:    map[string]string{"local": s.LocalAddr, "received": s.Received, "rport": fmt.Sprint(s.RPort)},
+		})
+	}
+	return out
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

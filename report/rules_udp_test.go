@@ -1,0 +1,157 @@
+package report
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// Synthetic evidence builders.
+func udpChk(id string, kind probe.Kind, tr probe.Transport, st probe.Status, class probe.ErrorClass) probe.Result {
+	return probe.Result{ID: id, Kind: kind, Transport: tr, Status: st, Class: class, Host: "turn.example", Address: "198.51.100.7", Target: "turn.example:3478", Port: 3478}
+}
+
+func turnChk(id string, tr probe.Transport, st probe.Status, class probe.ErrorClass, creds string, code int) probe.Result {
+	c := udpChk(id, probe.KindTURN, tr, st, class)
+	c.Details.TURN = &probe.TURNDetails{Credentials: creds, ErrorCode: code, Username: "alice"}
+	return c
+}
+
+func rangeChk(id string, st probe.Status, ports, open, closed int) probe.Result {
+	c := udpChk(id, probe.KindUDPRange, "", st, "")
+	c.Details.UDPRange = &probe.UDPRangeDetails{Ports: ports, Open: open, Closed: closed, Filtered: ports - open - closed}
+	return c
+}
+
+func stunNAT(id, mapping string) probe.Result {
+	c := udpChk(id, probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
+	c.Details.STUN = &probe.STUNDetails{NAT: &probe.NATInfo{Mapping: mapping, Mapped: map[string]string{"a:3478": "203.0.113.5:1000", "b:3478": "203.0.113.5:1001"}}}
+	return c
+}
+
+var (
+	tlsOK           = udpChk("tls", probe.KindTLS, "", probe.StatusPass, "")
+	tlsDown         = udpChk("tls", probe.KindTLS, "", probe.StatusFail, probe.ClassTimeout)
+	stunSilent      = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
+	stunOK          = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
+	stunRefused     = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassRefused)
+	turnUDPSil      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
+	turnUDPRef      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
+	turnTCPOK       = turnChk("turn-tcp", probe.TransportTCP, probe.StatusPass, "", "long-term", 0)
+	turnTCPSil      = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
+	turnTCPRef      = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
+	turnUDPOK       = turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", "long-term", 0)
+	turnUDP401      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "long-term", 401)
+	turnREST441     = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "rest", 441)
+	turnNoCreds     = turnChk("turn-udp", probe.TransportUDP, probe.StatusWarn, probe.ClassAuth, "none", 401)
+	turnRelaySilent = func() probe.Result {
+		c := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassProtocol, "long-term", 0)
+		c.Details.TURN.RelayedAddr, c.Details.TURN.RelaySent = "198.51.100.7:50000", 5
+		return c
+	}()
+	sipSilent = udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
+)
+
+func causesOf(fs []Finding) []Cause {
+	var out []Cause
+	for _, f := range fs {
+		out = append(out, f.Cause)
+	}
+	return out
+}
+
+func TestRulesUDP(t *testing.T) {
+	vpnRoute := probe.Environment{Routes: []probe.Route{{Destination: "198.51.100.7", Interface: "tun0", ViaVPN: true}}}
+	cases := []struct {
+		name   string
+		checks []probe.Result
+		env    probe.Environment
+		want   []Cause // exactly these causes, in order
+		sev    Severity
+	}{
+		{"udp blocked: STUN and TURN UDP silent, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
+		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, rangeChk("range", probe.StatusFail, 100, 0, 0), sipSilent}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
+		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{CauseCheckFailed, CauseCheckFailed}, SeverityCritical},
+		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{CauseCheckFailed}, SeverityCritical},
+		{"not udp-blocked: TCP does not work either", []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}, probe.Environment{}, []Cause{CauseHostUnreachable, CauseTURNUnreachable}, SeverityCritical},
+		{"not udp-blocked: every failing UDP path is a VPN tunnel", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, vpnRoute, []Cause{CauseVPNNoUDP}, SeverityCritical},
+		{"not udp-blocked: STUN answers", []probe.Result{tlsOK, stunOK, turnUDPOK}, probe.Environment{}, nil, ""},
+		{"turn-auth-failed long-term", []probe.Result{tlsOK, stunOK, turnUDP401}, probe.Environment{}, []Cause{CauseTURNAuthFailed}, SeverityCritical},
+		{"turn-auth-failed REST", []probe.Result{turnREST441}, probe.Environment{}, []Cause{CauseTURNAuthFailed}, SeverityCritical},
+		{"no credentials is not auth-failed", []probe.Result{tlsOK, turnNoCreds}, probe.Environment{}, []Cause{CauseTURNUntested}, SeverityWarning},
+		{"turn-unreachable: refused on every transport", []probe.Result{turnUDPRef, turnTCPRef}, probe.Environment{}, []Cause{CauseTURNUnreachable}, SeverityCritical},
+		{"not turn-unreachable: TCP works", []probe.Result{tlsOK, stunRefused, turnUDPRef, turnTCPOK}, probe.Environment{}, []Cause{CauseCheckFailed, CauseCheckFailed}, SeverityCritical},
+		{"turn-relay-failed: allocation works, relay silent", []probe.Result{tlsOK, stunOK, turnRelaySilent}, probe.Environment{}, []Cause{CauseTURNRelayFailed}, SeverityCritical},
+		{"symmetric NAT, no TURN", []probe.Result{stunNAT("stun", probe.NATAddressAndPortDependent)}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityWarning},
+		{"symmetric NAT with a working TURN is info", []probe.Result{stunNAT("stun", probe.NATAddressDependent), turnUDPOK}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityInfo},
+		{"endpoint-independent NAT is fine", []probe.Result{stunNAT("stun", probe.NATEndpointIndependent)}, probe.Environment{}, nil, ""},
+		{"symmetric NAT from the environment", []probe.Result{stunOK}, probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATAddressAndPortDependent, Checks: []string{"stun"}}}, []Cause{CauseSymmetricNAT}, SeverityWarning},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := Diagnose(Input{Checks: tc.checks, Env: tc.env}, nil)
+			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("causes %v, want %v; findings %+v", got, tc.want, fs)
+			}
+			if len(fs) > 0 && fs[0].Severity != tc.sev {
+				t.Errorf("headline severity %s, want %s", fs[0].Severity, tc.sev)
+			}
+		})
+	}
+}
+
+// A TURN that fails on UDP but works on TCP is udp-blocked, and the finding
+// tells the user media will relay over TCP.
+func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
+	ice := udpChk("ice", probe.KindICE, "", probe.StatusPass, "")
+	ice.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "tcp"}}}
+	iceUDP := ice
+	iceUDP.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, ice}}, nil)
+	if len(fs) != 1 || !slices.Contains(fs[0].Evidence, "ice") {
+		t.Fatalf("relay over TCP: %+v", fs)
+	}
+	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, iceUDP}}, nil)
+	if len(fs) == 1 && slices.Contains(fs[0].Evidence, "ice") {
+		t.Fatalf("relay over UDP is not blocked UDP: %+v", fs)
+	}
+}
+
+func TestUDPBlockedSaysTCPRelay(t *testing.T) {
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}}, nil)
+	if len(fs) != 1 || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp"}) {
+		t.Fatalf("%+v", fs)
+	}
+}
+
+// TURN tried over UDP only and silent: turn-unreachable is a symptom of
+// blocked UDP and is folded under it.
+func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil}}, nil)
+	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseUDPBlocked}) {
+		t.Fatalf("causes %v: %+v", got, fs)
+	}
+	if !slices.Equal(fs[0].Explains, []Cause{CauseTURNUnreachable}) || fs[0].Facts["media_over"] != "" {
+		t.Errorf("explains %v facts %v", fs[0].Explains, fs[0].Facts)
+	}
+}
+
+func TestSIPRewrite(t *testing.T) {
+	nat := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	nat.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", Received: "203.0.113.5", RPort: 40000, Rewritten: true}
+	alg := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	alg.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", ViaSent: "10.0.0.5:5060", ViaEchoed: "203.0.113.5:5060", ALG: true, Rewritten: true}
+	plain := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	plain.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060"}
+	for _, tc := range []struct {
+		c    probe.Result
+		n    int
+		want string
+	}{{nat, 1, "SIP passes a NAT on the way to turn.example"}, {alg, 1, "A SIP ALG rewrites SIP on the way to turn.example"}, {plain, 0, ""}} {
+		fs := Diagnose(Input{Checks: []probe.Result{tc.c}}, nil)
+		if len(fs) != tc.n || (tc.n == 1 && (fs[0].Title != tc.want || fs[0].Severity != SeverityInfo || fs[0].Cause != CauseSIPRewrite)) {
+			t.Errorf("%+v", fs)
+		}
+	}
+}
