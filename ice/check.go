@@ -97,6 +97,13 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 	if err != nil {
 		res.Fail(classOf(err), err)
 	}
+	if cfg.Logger != nil {
+		// Never secrets: the evidence holds none (servers without
+		// credentials, gather errors redacted).
+		cfg.Logger.Debug("ice check", "check", spec.ID, "mode", mode, "state", det.State, "servers", det.Servers,
+			"gathering_ms", det.GatheringMS, "connected_ms", det.ConnectedMS, "selected_via", det.SelectedVia,
+			"pairs", len(det.Pairs), "gather_errors", det.GatherErrors, "class", res.Class)
+	}
 	if det.Media != nil && det.Media.Transport == "udp" && det.SelectedVia != "" {
 		if p := det.Selected; p != nil && (p.Local.RelayProtocol == "tcp" || p.Local.RelayProtocol == "tls") {
 			det.Media.Transport = p.Local.RelayProtocol

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -194,3 +196,35 @@ func TestMediaCutByDeadline(t *testing.T) {
 		t.Errorf("sent %d received %d", m.Sent, m.Received)
 	}
 }
+
+// The debug log (--debug) never carries the TURN password.
+func TestDebugLogHasNoSecrets(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	port := startTURN(t, "127.0.0.2")
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	for _, pass := range []string{testPass, "wrong-password-xyz"} {
+		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayRelay, Transport: probe.TransportUDP}
+		cfg := &probe.Config{TURN: probe.TURNCredentials{Username: testUser, Password: probe.Secret(pass)}, Logger: logger}
+		runCheck(t, loopbackChecker(), spec, cfg, 5*time.Second)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !strings.Contains(buf.String(), "ice check") {
+		t.Fatalf("nothing logged: %q", buf.String())
+	}
+	for _, s := range []string{testPass, "wrong-password-xyz"} {
+		if strings.Contains(buf.String(), s) {
+			t.Errorf("password %q in the debug log", s)
+		}
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
