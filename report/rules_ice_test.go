@@ -114,8 +114,8 @@ func TestICERules(t *testing.T) {
 					Pairs: []probe.ICEPair{pair(hostA, hostB, "failed", false)}}),
 				{ID: "turn-udp", Kind: probe.KindTURN, Status: probe.StatusFail, Class: probe.ClassTimeout},
 			},
-			// The TURN rule heads; it cannot fold ice-failed while its
-			// evidence does not cite the ice check.
+			// The TURN check names no server the ICE check used, so its
+			// cause cannot explain the ICE failure: both stand.
 			want:  []Cause{CauseTURNUnreachable, CauseICEFailed},
 			words: []string{"No server-reflexive candidate", "no relay candidate", "(see turn-udp)", "all 1 candidate pair timed out", "1 host, 0 srflx, 0 relay"},
 			sev:   SeverityCritical,

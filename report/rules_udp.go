@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 
@@ -171,7 +172,7 @@ func ruleTURNAuthFailed(in *Input) []Finding {
 			Severity: severityFor(cs...),
 			Title:    "TURN server " + k + " rejects the credentials",
 			Detail:   detail,
-			Evidence: ids(cs),
+			Evidence: append(ids(cs), ids(iceFailedVia(in, k))...),
 			Explains: []Cause{CauseICEFailed},
 			Facts:    map[string]string{"code": fmt.Sprint(t.ErrorCode), "credentials": t.Credentials},
 		})
@@ -208,7 +209,7 @@ func ruleTURNUnreachable(in *Input) []Finding {
 		stuns := filter(in.Checks, func(c probe.Result) bool {
 			return c.Kind == probe.KindSTUN && c.Host == k && c.Status == probe.StatusFail && noAnswer(c.Class)
 		})
-		cs = append(cs, stuns...)
+		cs = append(append(cs, stuns...), iceFailedVia(in, k)...)
 		out = append(out, Finding{
 			Severity: severityFor(cs...),
 			Title:    "TURN server " + k + " answers on no transport",
@@ -250,7 +251,7 @@ func ruleTURNRelayFailed(in *Input) []Finding {
 			Detail: fmt.Sprintf("The allocation worked (relayed address %s) and the permission was granted, but none of %d datagrams sent to the relayed address came back. "+
 				"Usually the server's firewall blocks its relay port range; it can also be a NAT here that gives a second socket another public address than %s.",
 				t.RelayedAddr, t.RelaySent, orDash(t.MappedAddr)),
-			Evidence: ids(cs),
+			Evidence: append(ids(cs), ids(iceFailedVia(in, k))...),
 			Explains: []Cause{CauseICEFailed},
 			Facts:    map[string]string{"relayed": t.RelayedAddr, "sent": fmt.Sprint(t.RelaySent)},
 		})
@@ -358,4 +359,38 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// iceFailedVia are the failed ICE checks that relied on the TURN server
+// host: a TURN cause explains them, so their ice-failed finding folds under
+// it instead of standing beside it.
+func iceFailedVia(in *Input, host string) []probe.Result {
+	return filter(in.Checks, func(c probe.Result) bool {
+		d := c.Details.ICE
+		if host == "" || c.Kind != probe.KindICE || c.Status != probe.StatusFail || d == nil {
+			return false
+		}
+		if c.Host == host {
+			return true
+		}
+		for _, u := range append(append([]string{}, d.Servers...), d.PeerServers...) {
+			if turnURLHost(u) == host {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+// turnURLHost is the host of a "turn:HOST:PORT?transport=udp" URL.
+func turnURLHost(u string) string {
+	_, rest, ok := strings.Cut(u, ":")
+	if !ok {
+		return ""
+	}
+	rest, _, _ = strings.Cut(rest, "?")
+	if h, _, err := net.SplitHostPort(rest); err == nil {
+		return h
+	}
+	return rest
 }

@@ -155,3 +155,32 @@ func TestSIPRewrite(t *testing.T) {
 		}
 	}
 }
+
+// A TURN cause explains the ICE check that relied on that server: the
+// ice-failed finding folds under it instead of standing beside it.
+func TestTURNCausesFoldICEFailed(t *testing.T) {
+	iceVia := func(servers ...string) probe.Result {
+		c := probe.Result{ID: "ice", Kind: probe.KindICE, Host: "xphone.example", Status: probe.StatusFail, Class: probe.ClassTimeout}
+		c.Details.ICE = &probe.ICEDetails{Mode: "two-ended", State: "failed", Servers: servers}
+		return c
+	}
+	cases := []struct {
+		name string
+		ice  probe.Result
+		turn probe.Result
+		want []Cause
+	}{
+		{"auth failure explains ICE through that server", iceVia("turn:turn.example:3478?transport=udp"), turnUDP401, []Cause{CauseTURNAuthFailed}},
+		{"dead server explains ICE through it", iceVia("turn:turn.example:3478?transport=udp"), turnUDPRef, []Cause{CauseTURNUnreachable}},
+		{"dead relay explains ICE through it", iceVia("turn:turn.example:3478?transport=tcp"), turnRelaySilent, []Cause{CauseTURNRelayFailed}},
+		{"ICE through another server is not explained", iceVia("turn:other.example:3478?transport=udp"), turnUDP401, []Cause{CauseTURNAuthFailed, CauseICEFailed}},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := Diagnose(Input{Checks: []probe.Result{tlsOK, tt.turn, tt.ice}}, nil)
+			if got := causesOf(fs); !slices.Equal(got, tt.want) {
+				t.Fatalf("causes %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
