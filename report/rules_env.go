@@ -62,10 +62,16 @@ func iceUDPFailure(c probe.Result) bool {
 	if c.Kind != probe.KindICE || c.Status == probe.StatusSkip {
 		return false
 	}
+	d := c.Details.ICE
+	// A signalling exchange that never finished ran over TCP (HTTP): it
+	// says nothing about UDP.
+	if d != nil && d.Signalling != nil && d.Signalling.Stage != "done" {
+		return false
+	}
 	if c.Status == probe.StatusFail {
 		return true
 	}
-	if d := c.Details.ICE; d != nil && d.Selected != nil {
+	if d != nil && d.Selected != nil {
 		l := d.Selected.Local
 		return l.Type == "relay" && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
 	}

@@ -304,3 +304,16 @@ func TestRuleVPNNoUDPSaysWhatIsUntested(t *testing.T) {
 		t.Errorf("finding = %+v", fs)
 	}
 }
+
+func TestICESignallingFailureIsNotUDPEvidence(t *testing.T) {
+	c := probe.Result{ID: "ice", Kind: probe.KindICE, Status: probe.StatusFail, Class: probe.ClassAuth}
+	c.Details.ICE = &probe.ICEDetails{Mode: "two-ended", Signalling: &probe.ICESignalling{Stage: "offer", StatusCode: 401}}
+	if iceUDPFailure(c) {
+		t.Error("a refused signalling request (HTTP over TCP) counted as a UDP failure")
+	}
+	c.Details.ICE.Signalling.Stage = "done"
+	c.Class = probe.ClassTimeout
+	if !iceUDPFailure(c) {
+		t.Error("ICE that signalled and then timed out is a UDP failure")
+	}
+}
