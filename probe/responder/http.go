@@ -1,0 +1,78 @@
+package responder
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// maxRequestBody bounds every request body (the ICE offer/answer SDP is
+// a few KiB).
+const maxRequestBody = 64 << 10
+
+type apiError struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// Handler is the HTTP endpoint: GET PathInfo, GET PathReceipts+{session}
+// and the ICE signalling under PathICE. With a token every request needs
+// "Authorization: Bearer TOKEN".
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET "+PathInfo, func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, s.Info())
+	})
+	mux.HandleFunc("GET "+PathReceipts+"{session}", func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue("session")
+		if err := ValidSession(id); err != nil {
+			writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
+			return
+		}
+		rc, ok := s.Receipt(id)
+		if !ok {
+			writeJSON(w, http.StatusNotFound, apiError{"no probes of session " + id + " arrived (or its receipt expired)"})
+			return
+		}
+		writeJSON(w, http.StatusOK, rc)
+	})
+	ice := s.cfg.ICE
+	if ice == nil {
+		ice = http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			writeJSON(w, http.StatusNotFound, apiError{"this responder has no ICE peer"})
+		})
+	}
+	mux.Handle(PathICE, ice)
+	mux.Handle(PathICE+"/", ice)
+	mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusNotFound, apiError{"no such endpoint"})
+	})
+	return s.authorize(http.MaxBytesHandler(mux, maxRequestBody))
+}
+
+// authorize checks the bearer token in constant time. Both sides are
+// hashed first so not even the token's length leaks.
+func (s *Server) authorize(next http.Handler) http.Handler {
+	if s.cfg.Token == "" {
+		return next
+	}
+	want := sha256.Sum256([]byte(s.cfg.Token))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		sum := sha256.Sum256([]byte(got))
+		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ucprobe responder"`)
+			writeJSON(w, http.StatusUnauthorized, apiError{"token required or wrong (Authorization: Bearer TOKEN)"})
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}

@@ -1,0 +1,48 @@
+package responder
+
+import (
+	"net/netip"
+	"sync"
+
+	"golang.org/x/time/rate"
+)
+
+// limiter is a token bucket per source address plus one for everybody:
+// the per-source bucket keeps one client from starving the others, the
+// global one caps what the responder sends in total, whatever the number
+// of (possibly spoofed) sources.
+type limiter struct {
+	mu        sync.Mutex
+	perSource rate.Limit
+	burst     int
+	sources   *lru[netip.Addr, *rate.Limiter]
+	global    *rate.Limiter
+}
+
+func limitOf(pps float64) rate.Limit {
+	if pps < 0 {
+		return rate.Inf
+	}
+	return rate.Limit(pps)
+}
+
+func newLimiter(r RateLimits, maxSources int) *limiter {
+	// A quarter second of the global rate absorbs several clients'
+	// bursts at once, and never less than one client's burst.
+	gburst := max(r.PerSourceBurst, int(r.Global/4))
+	return &limiter{perSource: limitOf(r.PerSource), burst: r.PerSourceBurst,
+		sources: newLRU[netip.Addr, *rate.Limiter](maxSources),
+		global:  rate.NewLimiter(limitOf(r.Global), gburst)}
+}
+
+// allow takes a token from ip's bucket and from the global one.
+func (l *limiter) allow(ip netip.Addr) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	src, ok := l.sources.get(ip)
+	if !ok {
+		src = rate.NewLimiter(l.perSource, l.burst)
+		l.sources.add(ip, src)
+	}
+	return src.Allow() && l.global.Allow()
+}
