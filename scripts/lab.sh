@@ -47,7 +47,7 @@ TURN_PASS=labpass
 TURN_BAD_PASS=wrong-labpass
 TURN_REALM=lab.example
 
-SCENARIOS=(clean udp-drop udp-prohibited range-partial tcp-filtered tcp-closed vpn-no-udp multi-homed
+SCENARIOS=(clean udp-drop udp-prohibited range-partial tcp-filtered tcp-closed vpn-no-udp vpn-down multi-homed
 	symmetric-nat turn-bad-creds dns-broken lossy-udp tls-untrusted ws-refused)
 
 say() { printf 'lab: %s\n' "$*" >&2; }
@@ -268,6 +268,9 @@ table ip labnat {
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		jump scenario_dnat
+		# ucconnect.lab.example is a whole UCConnect: TLS + WebSocket on the
+		# server, STUN/TURN 3478 (UDP and TCP) by coturn behind the same address
+		iifname { "lan0", "vpn0" } ip daddr $WSS_IP meta l4proto { udp, tcp } th dport 3478 counter dnat to $TURN_IP
 	}
 	chain postrouting {
 		type nat hook postrouting priority srcnat; policy accept;
@@ -333,17 +336,49 @@ write_hosts() { # extra lines appended (scenario overrides)
 	if alive dnsmasq; then kill -HUP "$(<"$LAB_DIR/run/dnsmasq.pid")"; fi
 }
 
+lifetime() { # how long each labd server lives (LAB_TTL + 1 min; 0: forever)
+	if ((LAB_TTL == 0)); then echo 0s; else echo "$((LAB_TTL + 60))s"; fi
+}
+
+start_vpn_client() { # start the VPN client (tun0); do not wait
+	start vpn-client client "$LAB_DIR/bin/labd" vpn client --connect "$ROUTER_LAN:$VPN_PORT" --tun tun0 \
+		--lifetime "$(lifetime)"
+}
+
+vpn_connected() { [[ -n $(nsx client ss -Htn state established "( dport = :$VPN_PORT )" 2>/dev/null) ]]; }
+
+wait_vpn() { # up to 5 s for the VPN client's TCP connection
+	local i
+	for ((i = 0; i < 100; i++)); do
+		vpn_connected && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
+stop_vpn_client() { # the user "disconnects" the VPN: the client exits, tun0 stays (NO-CARRIER)
+	local f=$LAB_DIR/run/vpn-client.pid pid i
+	[[ -s $f ]] || return 0
+	pid=$(<"$f")
+	kill_group TERM "$pid"
+	for ((i = 0; i < 100; i++)); do
+		alive vpn-client || break
+		sleep 0.02
+	done
+	alive vpn-client && kill_group KILL "$pid"
+	rm -f "$f"
+}
+
 start_all() {
-	local labd=$LAB_DIR/bin/labd pki=$LAB_DIR/pki life=$((LAB_TTL + 60))
-	((LAB_TTL == 0)) && life=0
-	life="${life}s"
+	local labd=$LAB_DIR/bin/labd pki=$LAB_DIR/pki life
+	life=$(lifetime)
 
 	write_hosts
 	start_dnsmasq
 
 	start vpn-server router "$labd" vpn server --listen "$ROUTER_LAN:$VPN_PORT" --tun vpn0 --lifetime "$life"
 	wait_listen router -t "( sport = :$VPN_PORT )" || die "vpn server did not start (log/vpn-server.log)"
-	start vpn-client client "$labd" vpn client --connect "$ROUTER_LAN:$VPN_PORT" --tun tun0 --lifetime "$life"
+	start_vpn_client
 
 	mkdir -p "$LAB_DIR/turn"
 	start turnserver turn turnserver -n --no-cli --lt-cred-mech --user "$TURN_USER:$TURN_PASS" --realm "$TURN_REALM" \
@@ -379,12 +414,7 @@ start_all() {
 	wait_listen server -t "( sport = :2230 )" || die "responder did not start (log/responder.log)"
 	wait_listen server -t "( sport = :443 )" || die "wss did not start (log/wss*.log)"
 	wait_listen inet -t "( sport = :7222 )" || die "echo host did not start (log/echo.log)"
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ -n $(nsx client ss -Htn state established "( dport = :$VPN_PORT )" 2>/dev/null) ]] && break
-		sleep 0.05
-	done
-	((i < 100)) || die "vpn client did not connect (log/vpn-client.log)"
+	wait_vpn || die "vpn client did not connect (log/vpn-client.log)"
 
 	if ((LAB_TTL > 0)); then
 		setsid bash -c 'sleep "$1" & wait; exec "$2" down' lab-ttl "$LAB_TTL" "$SELF" \
@@ -399,7 +429,11 @@ is_up() {
 	local r d
 	[[ -f $LAB_DIR/.ucprobe-lab ]] || return 1
 	for r in "${ROLES[@]}"; do have_ns "$r" || return 1; done
-	for d in "${DAEMONS[@]}"; do alive "$d" || return 1; done
+	for d in "${DAEMONS[@]}"; do
+		# in vpn-down the VPN client is stopped on purpose
+		[[ $d == vpn-client && $(cat "$LAB_DIR/scenario" 2>/dev/null) == vpn-down ]] && continue
+		alive "$d" || return 1
+	done
 }
 
 write_env() {
@@ -534,6 +568,10 @@ EOF
 	nsx server nft flush chain inet labsrv scenario_in
 	ip -n "$(ns client)" route del 203.0.113.0/24 dev tun0 2>/dev/null || true
 	if ! alive dnsmasq; then start_dnsmasq; fi
+	if ! alive vpn-client; then
+		start_vpn_client
+		wait_vpn || die "vpn client did not reconnect (log/vpn-client.log)"
+	fi
 	write_hosts
 	nsx router "$LAB_DIR/bin/labd" ctflush || say "warning: conntrack flush failed in router"
 	nsx server "$LAB_DIR/bin/labd" ctflush || true
@@ -559,6 +597,8 @@ apply_scenario() {
 	vpn-no-udp) # the server's network is routed through tun0 (the VPN drops UDP); the direct path is closed
 		ip -n "$(ns client)" route replace 203.0.113.0/24 dev tun0 src "$VPN_CLIENT"
 		echo 'add rule inet lab scenario_fwd iifname "lan0" ip daddr 203.0.113.0/24 counter drop' | router_nft ;;
+	vpn-down) # the VPN client is stopped (user disconnected): tun0 has no carrier, 192.0.2.0/24 still points into it
+		stop_vpn_client ;;
 	multi-homed) # xphone.lab.example also gets the unrouted address (multi.lab.example always has both)
 		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n' ;;
 	symmetric-nat) # a random source port per new flow: mapping depends on the destination
