@@ -71,6 +71,9 @@ func NewRequest(session string, key stun.MessageIntegrity) (*stun.Message, error
 	if err := m.NewTransactionID(); err != nil {
 		return nil, err
 	}
+	// The magic cookie: without it no STUN server (pion, coturn, this
+	// responder) takes the message for STUN.
+	m.WriteHeader()
 	m.Add(AttrSession, []byte(session))
 	// Header 20 + session + PADDING header 4 + pad + MI 24 + FINGERPRINT 8.
 	used := int(m.Length) + 20 + 4 + 8
