@@ -145,8 +145,11 @@ func ruleVPNNoUDP(in *Input) []Finding {
 			Title:    title,
 			Detail:   detail,
 			Evidence: ev,
-			Explains: []Cause{CauseUDPBlocked, CauseUDPPortRangeBlocked, CauseTURNUnreachable, CauseICEFailed, CauseRelayOnly,
-				CauseMultiHomedServer, CauseHostUnreachable},
+			// A TURN relay that allocates over TCP through the tunnel
+			// but echoes nothing is the same tunnel: the relay echo's
+			// other leg is UDP from this client to the relayed address.
+			Explains: []Cause{CauseUDPBlocked, CauseUDPPortRangeBlocked, CauseTURNUnreachable, CauseTURNRelayFailed, CauseICEFailed,
+				CauseRelayOnly, CauseMultiHomedServer, CauseHostUnreachable},
 			Facts: map[string]string{"interface": name, "addresses": strings.Join(addrs, ","), "vpn_how": it.VPNHow,
 				"mtu": fmt.Sprint(it.MTU), "tcp_through_tunnel": tcpFact},
 		})

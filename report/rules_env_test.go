@@ -146,6 +146,51 @@ func TestRuleVPNNoUDP(t *testing.T) {
 	}
 }
 
+// The lab's vpn-no-udp: TURN over TCP allocates through the tunnel, but
+// its relay echo (UDP from a second local socket to the relayed address)
+// dies in the same tunnel. That is the tunnel, not the TURN host's
+// firewall: turn-relay-failed folds into vpn-no-udp.
+func TestRuleVPNNoUDPFoldsRelayEchoOverTCP(t *testing.T) {
+	relayFail := func(id string, tr probe.Transport) probe.Result {
+		r := fail(id, probe.KindTURN, tr, "turn.corp", "172.16.5.30", probe.ClassProtocol)
+		r.Details.TURN = &probe.TURNDetails{RelayedAddr: "172.16.5.30:49200", RelaySent: 5}
+		return r
+	}
+	cases := []struct {
+		name     string
+		checks   []probe.Result
+		env      probe.Environment
+		headline Cause
+		want     []Cause
+	}{
+		{"relay echo over TCP dies in the tunnel", []probe.Result{
+			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
+			fail("stun", probe.KindSTUN, probe.TransportUDP, "turn.corp", "172.16.5.30", probe.ClassTimeout),
+			fail("turn-udp", probe.KindTURN, probe.TransportUDP, "turn.corp", "172.16.5.30", probe.ClassTimeout),
+			relayFail("turn-tcp", probe.TransportTCP),
+		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaVPN("172.16.5.30")),
+			CauseVPNNoUDP, []Cause{CauseVPNNoUDP}},
+		{"no tunnel: the relay failure stands on its own", []probe.Result{
+			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
+			pass("stun", probe.KindSTUN, probe.TransportUDP, "turn.corp", "172.16.5.30"),
+			relayFail("turn-udp", probe.TransportUDP),
+		}, env([]probe.Interface{ifLAN}, viaLAN("172.16.5.9"), viaLAN("172.16.5.30")),
+			CauseTURNRelayFailed, []Cause{CauseTURNRelayFailed}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs := Diagnose(Input{Checks: c.checks, Env: c.env}, nil)
+			got := causes(fs)
+			if !slices.Equal(got, c.want) {
+				t.Fatalf("causes %v, want %v", got, c.want)
+			}
+			if fs[0].Cause != c.headline {
+				t.Errorf("headline %s, want %s", fs[0].Cause, c.headline)
+			}
+		})
+	}
+}
+
 func TestRuleVPNRequired(t *testing.T) {
 	lanOnly := []probe.Interface{ifLAN}
 	cases := []struct {
