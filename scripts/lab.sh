@@ -106,6 +106,9 @@ build() {
 			(cd "$REPO" && "$go" build -o "$LAB_DIR/bin/ucprobe" ./cmd/ucprobe) >"$LAB_DIR/log/build-ucprobe.log" 2>&1; then
 			bin=$LAB_DIR/bin/ucprobe
 		fi
+	elif [[ -x $bin ]]; then
+		# `exec ROLE ucprobe ...` finds the given binary on LAB_DIR/bin too
+		ln -sf "$(readlink -f "$bin")" "$LAB_DIR/bin/ucprobe"
 	fi
 	# The responder: `ucprobe serve` when the binary has it, else labd's stand-in.
 	if [[ -n $bin && -x $bin ]] && "$bin" serve --help >/dev/null 2>&1 &&
@@ -176,6 +179,10 @@ netns_add() {
 	nsx "$role" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
 		net.ipv4.icmp_ratelimit=0 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	ip -n "$n" link set lo up
+	# The responder's ICE agent takes ephemeral ports: keep them clear of the
+	# media range 30000-33000 so that range-partial blocks only the sweep.
+	[[ $role == server ]] && nsx "$role" sysctl -qw "net.ipv4.ip_local_port_range=40000 60999"
+	return 0
 }
 
 net_up() {
