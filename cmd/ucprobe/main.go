@@ -90,6 +90,7 @@ Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 			runCommand(),
 			profilesCommand(),
 			exporterCommand(),
+			serveCommand(),
 			versionCommand(),
 		},
 		Action: func(_ context.Context, cmd *cli.Command) error {
