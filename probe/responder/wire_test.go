@@ -1,6 +1,7 @@
 package responder
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -36,5 +37,24 @@ func TestNewRequest(t *testing.T) {
 	}
 	if _, err := NewRequest("a/b", nil); err == nil {
 		t.Error("a session id with / accepted")
+	}
+}
+
+// PadTo's promise: the largest answer (IPv6 XOR-MAPPED-ADDRESS, any
+// session, MESSAGE-INTEGRITY, FINGERPRINT) fits in the padded request.
+func TestPaddedRequestFitsAnyAnswer(t *testing.T) {
+	from := netip.MustParseAddrPort("[2001:db8::1]:65535")
+	for _, token := range []string{"", "t"} {
+		s, err := New(Config{UDP: []Span{{1, 1}}, Token: token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for n := 1; n <= MaxSessionLen; n++ {
+			req := mustRequest(t, strings.Repeat("s", n), Key(token))
+			var sc scratch
+			if out := s.handlePacket(&sc, 1, req.Raw, from); out == nil || len(out) > len(req.Raw) {
+				t.Errorf("token %v, session %d: request %d bytes, answer %d bytes", token != "", n, len(req.Raw), len(out))
+			}
+		}
 	}
 }
