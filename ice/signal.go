@@ -10,7 +10,6 @@ import (
 	"mime"
 	"net"
 	"net/http"
-	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -73,30 +72,16 @@ type Answer struct {
 
 const maxBody = 64 << 10
 
-// responderBase is the responder's HTTP base URL from cfg.Responder
-// ("HOST", "HOST:PORT", "[v6]:PORT", a bare IPv6 address).
+// responderBase is the responder's ICE signalling URL and its host.
 func responderBase(r string) (string, string, error) {
-	r = strings.TrimSpace(r)
-	if r == "" {
+	base, host, err := probe.ResponderURL(r)
+	if errors.Is(err, probe.ErrNoResponder) {
 		return "", "", errors.New("the two-ended ICE check needs a responder: pass --responder HOST")
 	}
-	if strings.Contains(r, "://") {
-		return "", "", fmt.Errorf("--responder %q: give HOST or HOST:PORT, not a URL", r)
+	if err != nil {
+		return "", "", err
 	}
-	host, port := r, strconv.Itoa(probe.DefaultResponderPort)
-	if _, err := netip.ParseAddr(strings.Trim(r, "[]")); err == nil {
-		host = strings.Trim(r, "[]")
-	} else if h, p, err := net.SplitHostPort(r); err == nil {
-		n, perr := strconv.Atoi(p)
-		if perr != nil || n < 1 || n > 65535 {
-			return "", "", fmt.Errorf("--responder %q: port %q is not a port number", r, p)
-		}
-		host, port = h, p
-	}
-	if host == "" || strings.ContainsAny(host, " /?#@") {
-		return "", "", fmt.Errorf("--responder %q: not a host name or address", r)
-	}
-	return "http://" + net.JoinHostPort(host, port) + "/v1/ice", host, nil
+	return base + "/v1/ice", host, nil
 }
 
 type signaller struct {

@@ -25,6 +25,7 @@ func DefaultProbers() map[Kind]Prober {
 		KindSTUN:      STUN,
 		KindTURN:      TURN,
 		KindSIP:       SIP,
+		KindUDPRange:  UDPRange,
 	}
 }
 

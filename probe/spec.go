@@ -73,6 +73,9 @@ type Config struct {
 	ResponderToken Secret
 	// ExtraSTUN are additional STUN servers (host:port) for NAT mapping tests.
 	ExtraSTUN []string
+	// SweepRate paces UDP range sweeps in packets per second (0:
+	// DefaultSweepRate).
+	SweepRate int
 	// Media is the length of the media-like measurement (0: skip).
 	Media time.Duration
 	// Proxy picks the HTTP proxy for WebSocket checks; nil means

@@ -5,9 +5,8 @@
 //
 // This file is the wire contract between the responder and the sweep
 // client (probe.UDPRange). Any RFC 5389 STUN server can stand in for the
-// responder: the extras here are comprehension-optional (or PADDING, which
-// RFC 5780 servers such as coturn understand), so a plain server answers
-// and ignores them.
+// responder: the extras here are comprehension-optional, so a plain server
+// answers and ignores them.
 package responder
 
 import (
@@ -24,10 +23,16 @@ import (
 // under this id and echoes it in the answer.
 const AttrSession stun.AttrType = 0xC0F1
 
+// AttrPad pads a request so that the answer fits in it. It is
+// comprehension-optional on purpose: RFC 5780's PADDING makes coturn pad
+// its answer to the MTU (an amplifier, and answers the sweep then cannot
+// read), while a plain server ignores AttrPad and answers as usual.
+const AttrPad stun.AttrType = 0xC0F2
+
 // MaxSessionLen bounds a session id; ids are printable ASCII.
 const MaxSessionLen = 64
 
-// PadTo is the size the client pads each Binding request to (PADDING). An
+// PadTo is the size the client pads each Binding request to (AttrPad). An
 // answer (XOR-MAPPED-ADDRESS for IPv6, the session, MESSAGE-INTEGRITY,
 // FINGERPRINT) fits in it, so the responder never sends more bytes than it
 // received: it cannot be used as an amplifier.
@@ -75,13 +80,13 @@ func NewRequest(session string, key stun.MessageIntegrity) (*stun.Message, error
 	// responder) takes the message for STUN.
 	m.WriteHeader()
 	m.Add(AttrSession, []byte(session))
-	// Header 20 + session + PADDING header 4 + pad + MI 24 + FINGERPRINT 8.
+	// Header 20 + session + AttrPad header 4 + pad + MI 24 + FINGERPRINT 8.
 	used := int(m.Length) + 20 + 4 + 8
 	if key != nil {
 		used += 24
 	}
 	if pad := PadTo - used; pad > 0 {
-		m.Add(stun.AttrPadding, make([]byte, pad&^3))
+		m.Add(AttrPad, make([]byte, pad&^3))
 	}
 	if key != nil {
 		if err := key.AddTo(m); err != nil {

@@ -1,0 +1,116 @@
+package probe
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"slices"
+
+	"github.com/ucprobe/ucprobe/probe/responder"
+)
+
+// errNotFound: the responder does not know the session (nothing arrived).
+var errNotFound = errors.New("unknown session")
+
+// fetchReceipts asks the responder what it serves and which of this
+// sweep's probes arrived. Receipts only mean something when the responder
+// is the sweep's target: "nothing arrived" at another host proves nothing.
+func fetchReceipts(ctx context.Context, spec Spec, cfg *Config, sw *sweeper, det *UDPRangeDetails) {
+	base, host, err := ResponderURL(cfg.Responder)
+	if err != nil {
+		det.ReceiptsError = err.Error()
+		return
+	}
+	if !sameHost(ctx, cfg, host, spec, sw.target) {
+		det.ReceiptsError = fmt.Sprintf("the responder %s is not this sweep's target %s: no receipts", host, sw.target)
+		return
+	}
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	var info responder.Info
+	if err := getJSON(ctx, client, base+responder.PathInfo, cfg.ResponderToken, &info); err != nil {
+		det.ReceiptsError = "responder info: " + err.Error()
+		return
+	}
+	var rc responder.Receipt
+	switch err := getJSON(ctx, client, base+responder.PathReceipts+sw.session, cfg.ResponderToken, &rc); {
+	case errors.Is(err, errNotFound): // the responder saw none of our probes
+	case err != nil:
+		det.ReceiptsError = "receipts: " + err.Error()
+		return
+	}
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	sw.arrived = make([]bool, len(sw.ports))
+	sw.notServed = make([]bool, len(sw.ports))
+	for i, p := range sw.ports {
+		sw.arrived[i] = inSpans(rc.Ports, p)
+		sw.notServed[i] = !inSpans(info.UDP, p) || inSpans(info.UDPFailed, p)
+	}
+	sw.receipts = true
+	det.RateLimited = rc.RateLimited
+}
+
+func inSpans(spans []responder.Span, p uint16) bool {
+	return slices.ContainsFunc(spans, func(s responder.Span) bool { return int(p) >= s.Lo && int(p) <= s.Hi })
+}
+
+// sameHost: the responder's host is the sweep's target (by name, or by
+// one of its addresses).
+func sameHost(ctx context.Context, cfg *Config, host string, spec Spec, target netip.Addr) bool {
+	if host == spec.Host || host == spec.DialHost() {
+		return true
+	}
+	if a, err := netip.ParseAddr(host); err == nil {
+		return a.Unmap() == target
+	}
+	var r Resolver = net.DefaultResolver
+	if cfg.Resolver != nil {
+		r = cfg.Resolver
+	}
+	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	return err == nil && slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Unmap() == target })
+}
+
+func getJSON(ctx context.Context, c *http.Client, url string, token Secret, out any) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return err
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token.Reveal())
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return unwrapURLError(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	switch {
+	case resp.StatusCode == http.StatusNotFound:
+		return errNotFound
+	case resp.StatusCode == http.StatusUnauthorized:
+		return errors.New("HTTP 401: the responder wants a token (--token) or the token is wrong")
+	case resp.StatusCode != http.StatusOK:
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	if err := json.Unmarshal(body, out); err != nil {
+		return fmt.Errorf("not a ucprobe responder: %v", err)
+	}
+	return nil
+}
+
+// unwrapURLError drops net/http's "Get URL:" wrapper, which repeats the URL.
+func unwrapURLError(err error) error {
+	var ue interface{ Unwrap() error }
+	if errors.As(err, &ue) {
+		if inner := ue.Unwrap(); inner != nil {
+			return inner
+		}
+	}
+	return err
+}

@@ -1,0 +1,183 @@
+package probe_test
+
+import (
+	"context"
+	"math/rand/v2"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/probetest"
+	"github.com/ucprobe/ucprobe/probe/responder"
+)
+
+// freeUDPBlock finds n consecutive UDP ports free on 127.0.0.1 (below the
+// ephemeral range, so other tests' sockets do not take them meanwhile).
+func freeUDPBlock(t *testing.T, n int) uint16 {
+	t.Helper()
+	for range 50 {
+		base := 20000 + rand.IntN(9000)
+		var held []*net.UDPConn
+		ok := true
+		for p := base; p < base+n; p++ {
+			c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+			if err != nil {
+				ok = false
+				break
+			}
+			held = append(held, c)
+		}
+		for _, c := range held {
+			c.Close()
+		}
+		if ok {
+			return uint16(base)
+		}
+	}
+	t.Fatal("no free block of UDP ports on 127.0.0.1")
+	return 0
+}
+
+// startResponder serves UDP lo..hi on 127.0.0.1 with its HTTP endpoint on
+// a free port and returns the --responder value.
+func startResponder(t *testing.T, lo, hi uint16, token string) (*responder.Server, string) {
+	t.Helper()
+	srv, err := responder.New(responder.Config{UDP: []responder.Span{{Lo: int(lo), Hi: int(hi)}}, Listen: "127.0.0.1",
+		HTTP: "127.0.0.1:0", Token: token})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	_, port, _ := net.SplitHostPort(srv.HTTPAddr())
+	return srv, "127.0.0.1:" + port
+}
+
+func sweepSpec(lo, hi uint16) probe.Spec {
+	return probe.Spec{ID: "media-range", Kind: probe.KindUDPRange, Host: "127.0.0.1",
+		Target: "127.0.0.1:" + strconv.Itoa(int(lo)) + "-" + strconv.Itoa(int(hi)),
+		Ranges: []probe.PortRange{{First: lo, Last: hi}}, Timeout: 3 * time.Second}
+}
+
+func runSweep(t *testing.T, spec probe.Spec, cfg *probe.Config) (probe.Result, *probe.UDPRangeDetails) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), spec.Timeout)
+	defer cancel()
+	res := probe.UDPRange(ctx, spec, cfg)
+	d := res.Details.UDPRange
+	if d == nil {
+		t.Fatalf("no udp_range details: %+v", res)
+	}
+	return res, d
+}
+
+func TestUDPRangeAgainstResponder(t *testing.T) {
+	base := freeUDPBlock(t, 300)
+	served := base + 249 // 250 ports served, 50 not
+	srv, resp := startResponder(t, base, served, "")
+
+	t.Run("every served port answers, with receipts", func(t *testing.T) {
+		res, d := runSweep(t, sweepSpec(base, served), &probe.Config{Responder: resp})
+		if res.Status != probe.StatusPass || d.Open != 250 || d.Ports != 250 || d.Filtered+d.Closed != 0 {
+			t.Fatalf("status %s %q, details %+v", res.Status, res.Error, d)
+		}
+		if d.Responder != "ucprobe" || !d.Receipts || d.Arrived != 250 || d.ReceiptsError != "" {
+			t.Errorf("responder %q receipts %v arrived %d err %q", d.Responder, d.Receipts, d.Arrived, d.ReceiptsError)
+		}
+		if len(d.SubRanges) != 1 || d.SubRanges[0].Range != (probe.PortRange{First: base, Last: served}) || d.SubRanges[0].State != probe.PortOpen {
+			t.Errorf("sub-ranges %+v", d.SubRanges)
+		}
+		if d.Sent != 250 || d.Rounds != 1 {
+			t.Errorf("sent %d in %d rounds, want 250 in 1 (nothing to retransmit)", d.Sent, d.Rounds)
+		}
+	})
+
+	t.Run("ports the responder does not serve are not-served, not blocked", func(t *testing.T) {
+		res, d := runSweep(t, sweepSpec(base, base+299), &probe.Config{Responder: resp})
+		if res.Status != probe.StatusPass || d.Open != 250 || d.NotServed != 50 {
+			t.Fatalf("status %s %q, details %+v", res.Status, res.Error, d)
+		}
+		last := d.SubRanges[len(d.SubRanges)-1]
+		if last.Range != (probe.PortRange{First: served + 1, Last: base + 299}) || last.State != probe.PortNotServed {
+			t.Errorf("last sub-range %+v", last)
+		}
+	})
+
+	t.Run("without a responder a closed port is closed (ICMP port unreachable)", func(t *testing.T) {
+		if !icmpQueue() {
+			t.Skip("this OS queues no ICMP errors on unconnected sockets")
+		}
+		res, d := runSweep(t, sweepSpec(served-9, served+10), &probe.Config{})
+		if d.Open != 10 || d.Closed != 10 || res.Status != probe.StatusFail || res.Class != probe.ClassRefused {
+			t.Fatalf("status %s/%s %q, details %+v", res.Status, res.Class, res.Error, d)
+		}
+		if d.Receipts || d.Responder != "ucprobe" {
+			t.Errorf("receipts %v responder %q", d.Receipts, d.Responder)
+		}
+	})
+
+	t.Run("local ports inside the configured range", func(t *testing.T) {
+		spec := sweepSpec(base, base+9)
+		spec.LocalRange = &probe.PortRange{First: 49152, Last: 65535}
+		_, d := runSweep(t, spec, &probe.Config{Responder: resp})
+		_, p, _ := net.SplitHostPort(d.LocalAddr)
+		if n, _ := strconv.Atoi(p); n < 49152 || d.Open != 10 {
+			t.Errorf("local %s, open %d", d.LocalAddr, d.Open)
+		}
+	})
+	if st := srv.Stats(); st.Answered == 0 {
+		t.Errorf("responder stats %+v", st)
+	}
+}
+
+func icmpQueue() bool {
+	c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return false
+	}
+	defer c.Close()
+	return probe.EnableICMPErrors(c)
+}
+
+func TestUDPRangeToken(t *testing.T) {
+	base := freeUDPBlock(t, 20)
+	_, resp := startResponder(t, base, base+19, "s3cret-token")
+	t.Run("right token", func(t *testing.T) {
+		res, d := runSweep(t, sweepSpec(base, base+19), &probe.Config{Responder: resp, ResponderToken: "s3cret-token"})
+		if res.Status != probe.StatusPass || d.Open != 20 || !d.Receipts || d.Responder != "ucprobe" {
+			t.Fatalf("status %s %q, details %+v", res.Status, res.Error, d)
+		}
+	})
+	t.Run("wrong token: the responder stays silent and refuses receipts", func(t *testing.T) {
+		spec := sweepSpec(base, base+19)
+		spec.Timeout = 2 * time.Second
+		res, d := runSweep(t, spec, &probe.Config{Responder: resp, ResponderToken: "wrong"})
+		if res.Status != probe.StatusFail || res.Class != probe.ClassTimeout || d.Filtered != 20 || d.Responder != "none" {
+			t.Fatalf("status %s/%s %q, details %+v", res.Status, res.Class, res.Error, d)
+		}
+		if d.Receipts || d.ReceiptsError == "" {
+			t.Errorf("receipts %v error %q, want a 401 error", d.Receipts, d.ReceiptsError)
+		}
+		if strings.Contains(d.ReceiptsError, "s3cret") {
+			t.Errorf("the token leaked: %q", d.ReceiptsError)
+		}
+	})
+}
+
+// A plain RFC 5389 server (coturn) can be the far end: answers count as
+// open; there are no receipts.
+func TestUDPRangeAgainstCoturn(t *testing.T) {
+	ct := probetest.StartCoturn(t, probetest.CoturnOptions{})
+	port := uint16(ct.Port)
+	spec := probe.Spec{ID: "stun-range", Kind: probe.KindUDPRange, Host: ct.IP,
+		Ranges: []probe.PortRange{{First: port, Last: port}}, Timeout: 2 * time.Second}
+	res, d := runSweep(t, spec, &probe.Config{})
+	if res.Status != probe.StatusPass || d.Open != 1 || d.Responder != "stun" {
+		t.Fatalf("status %s %q, details %+v", res.Status, res.Error, d)
+	}
+}
