@@ -187,12 +187,21 @@ func judgeSweep(res *Result, det *UDPRangeDetails, cfg *Config) {
 			Address: res.Address, Transport: res.Transport, Optional: res.Optional}, "the run ended before any port was swept")
 		return
 	}
-	blocked := det.Closed + det.Prohibited + det.Unreachable + det.Filtered
+	// A closed port (ICMP port unreachable) proves the packet reached the
+	// host. Without receipts that is all a sweep of a live server can
+	// prove (nothing listens on an idle RTP port); only where the
+	// responder says it serves the port is "closed" a fault.
+	closed := 0
+	if det.Receipts {
+		closed = det.Closed
+	}
+	blocked := closed + det.Prohibited + det.Unreachable + det.Filtered
 	if blocked == 0 {
 		return
 	}
-	if cfg.Responder == "" && det.Responder == "none" && det.Filtered == blocked {
-		// DESIGN: silence from a live server proves nothing.
+	if cfg.Responder == "" && det.Prohibited+det.Unreachable == 0 {
+		// DESIGN: without a responder, silence proves nothing (a live
+		// server need not answer STUN there); only ICMP does.
 		det.Inconclusive = true
 		res.Status = StatusWarn
 		res.Error = fmt.Sprintf("inconclusive: no answer on %d ports, and no ucprobe responder at the far end to tell a block from a server that does not answer there", det.Filtered)
@@ -202,14 +211,14 @@ func judgeSweep(res *Result, det *UDPRangeDetails, cfg *Config) {
 	for _, c := range []struct {
 		class ErrorClass
 		n     int
-	}{{ClassProhibited, det.Prohibited}, {ClassUnreachable, det.Unreachable}, {ClassRefused, det.Closed}} {
+	}{{ClassProhibited, det.Prohibited}, {ClassUnreachable, det.Unreachable}, {ClassRefused, closed}} {
 		if c.n > n {
 			class, n = c.class, c.n
 		}
 	}
 	var parts []string
 	for _, s := range det.SubRanges {
-		if s.State == PortOpen || s.State == PortNotServed {
+		if s.State == PortOpen || s.State == PortNotServed || s.State == PortClosed && !det.Receipts {
 			continue
 		}
 		p := s.Range.String() + " " + s.State

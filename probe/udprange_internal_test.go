@@ -84,7 +84,10 @@ func TestJudgeSweep(t *testing.T) {
 			"r", StatusFail, ClassTimeout, "31000-33000 filtered (inbound)"},
 		{"prohibited dominates", UDPRangeDetails{Ports: 10, Prohibited: 9, Filtered: 1}, "r", StatusFail, ClassProhibited, ""},
 		{"unreachable", UDPRangeDetails{Ports: 10, Unreachable: 10}, "r", StatusFail, ClassUnreachable, ""},
-		{"closed without responder proves reachability", UDPRangeDetails{Ports: 10, Closed: 10}, "", StatusFail, ClassRefused, ""},
+		{"closed without receipts proves reachability", UDPRangeDetails{Ports: 10, Closed: 10}, "", StatusPass, ClassNone, ""},
+		{"closed where the responder serves the port", UDPRangeDetails{Ports: 10, Closed: 10, Receipts: true, Responder: "ucprobe"}, "r", StatusFail, ClassRefused, ""},
+		{"closed and silent without a responder: the silence is inconclusive", UDPRangeDetails{Ports: 10, Closed: 5, Filtered: 5}, "", StatusWarn, ClassNone, "inconclusive: no answer on 5 ports"},
+		{"prohibited without a responder is a block", UDPRangeDetails{Ports: 10, Prohibited: 5, Filtered: 5}, "", StatusFail, ClassTimeout, ""},
 		{"silence without responder is inconclusive", UDPRangeDetails{Ports: 10, Filtered: 10, Responder: "none"}, "", StatusWarn, ClassNone, "inconclusive"},
 	}
 	for _, c := range cases {

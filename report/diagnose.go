@@ -36,6 +36,7 @@ var Rules = []Rule{
 	{CauseTCPBlocked, ruleTCPBlocked},
 	{CausePortClosed, rulePortClosed},
 	{CauseUDPBlocked, ruleUDPBlocked},
+	{CauseUDPPortRangeBlocked, ruleUDPPortRangeBlocked},
 	{CauseTURNAuthFailed, ruleTURNAuthFailed},
 	{CauseTURNUnreachable, ruleTURNUnreachable},
 	{CauseTURNRelayFailed, ruleTURNRelayFailed},

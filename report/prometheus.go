@@ -304,11 +304,12 @@ func collectCheck(s *sampleSet, c probe.Result, id string) {
 		s.add(descUDPOpen, foldSum, float64(x.Open), id, rng)
 		// Tested ports are those with a state; ports the deadline left
 		// untested are not counted as closed.
-		s.add(descUDPSwept, foldSum, float64(x.Open+x.Closed+x.Prohibited+x.Filtered), id, rng)
+		s.add(descUDPSwept, foldSum, float64(x.Ports), id, rng)
 		for _, st := range []struct {
 			name string
 			n    int
-		}{{probe.PortOpen, x.Open}, {probe.PortClosed, x.Closed}, {probe.PortProhibited, x.Prohibited}, {probe.PortFiltered, x.Filtered}} {
+		}{{probe.PortOpen, x.Open}, {probe.PortClosed, x.Closed}, {probe.PortProhibited, x.Prohibited},
+			{probe.PortUnreachable, x.Unreachable}, {probe.PortFiltered, x.Filtered}, {probe.PortNotServed, x.NotServed}} {
 			s.add(descUDPPorts, foldSum, float64(st.n), id, rng, st.name)
 		}
 	}

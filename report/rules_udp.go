@@ -394,3 +394,112 @@ func turnURLHost(u string) string {
 	}
 	return rest
 }
+
+// udp-port-range-blocked (seed 003 cause 1: "RTP port range for voice
+// packets ... blocked by firewall"): a sweep of a required range got
+// answers on some ports but not on others, or none on the range while
+// other UDP gets through. It names the blocked sub-ranges and, from the
+// responder's receipts, the direction. When nothing UDP passes at all,
+// udp-blocked heads instead and folds this.
+func ruleUDPPortRangeBlocked(in *Input) []Finding {
+	var out []Finding
+	for _, c := range in.Checks {
+		u := c.Details.UDPRange
+		if c.Kind != probe.KindUDPRange || c.Status != probe.StatusFail || u == nil || u.Inconclusive {
+			continue
+		}
+		blocked, dirs := blockedRuns(u)
+		n := 0
+		var names, where []string
+		for _, s := range blocked {
+			n += s.Ports
+			names = append(names, s.Range.String())
+		}
+		if len(blocked) == 0 { // evidence without sub-ranges: the counts
+			if n = u.Filtered + u.Prohibited + u.Unreachable; n == 0 {
+				continue
+			}
+			names = []string{u.Ranges}
+		}
+		what := "part of the range"
+		if u.Open == 0 {
+			what = "the whole range"
+		}
+		addr := endpoint(c)
+		detail := fmt.Sprintf("UDP %s to %s: %d of %d swept ports answered; %d did not", u.Ranges, addr, u.Open, u.Ports, n)
+		if len(blocked) > 0 {
+			detail += " (" + strings.Join(describeRuns(blocked), ", ") + ")"
+		}
+		detail += "."
+		switch {
+		case dirs[probe.DirInbound] > 0 && dirs[probe.DirReturn] == 0:
+			where = append(where, "inbound")
+			detail += " The responder's receipts show these probes never arrived: a firewall on the way to the server (the server network's, or this client's outbound rules) drops them."
+		case dirs[probe.DirReturn] > 0 && dirs[probe.DirInbound] == 0:
+			where = append(where, "return")
+			detail += " The responder's receipts show these probes arrived but the answers were lost: the return path (this client's firewall, or the site's stateful filtering) drops them."
+		case dirs[probe.DirReturn] > 0:
+			where = append(where, "inbound", "return")
+			detail += " Some never arrived (inbound), some arrived and their answers were lost (return): see the sub-ranges."
+		default:
+			detail += " Without the responder's receipts the direction is unknown."
+		}
+		if u.Sampled {
+			detail += fmt.Sprintf(" The range was sampled (%d ports): bounds are those of the sampled ports.", u.Ports)
+		}
+		if u.RateLimited > 0 {
+			detail += fmt.Sprintf(" The responder rate-limited %d probes; their silence is not a block.", u.RateLimited)
+		}
+		facts := map[string]string{"blocked": strings.Join(names, ","), "address": addr, "range": u.Ranges,
+			"open": fmt.Sprint(u.Open), "ports": fmt.Sprint(u.Ports)}
+		if len(where) > 0 {
+			facts["direction"] = strings.Join(where, ",")
+		}
+		out = append(out, Finding{
+			Severity: severityFor(c),
+			Title:    fmt.Sprintf("UDP %s to %s is blocked (%s %s)", strings.Join(names, ","), addr, what, u.Ranges),
+			Detail:   detail,
+			Evidence: []string{c.ID},
+			Facts:    facts,
+		})
+	}
+	return out
+}
+
+// blockedRuns are a sweep's sub-ranges that count as blocked (silence,
+// prohibited, unreachable; closed only where the responder serves the
+// port), and how many ports lie in each direction.
+func blockedRuns(u *probe.UDPRangeDetails) ([]probe.UDPSubRange, map[string]int) {
+	var out []probe.UDPSubRange
+	dirs := map[string]int{}
+	for _, s := range u.SubRanges {
+		switch s.State {
+		case probe.PortFiltered, probe.PortProhibited, probe.PortUnreachable:
+		case probe.PortClosed:
+			if !u.Receipts {
+				continue
+			}
+		default:
+			continue
+		}
+		out = append(out, s)
+		dirs[s.Direction] += s.Ports
+	}
+	return out, dirs
+}
+
+func describeRuns(rs []probe.UDPSubRange) []string {
+	var out []string
+	for i, s := range rs {
+		if i == 8 {
+			out = append(out, fmt.Sprintf("and %d more runs", len(rs)-8))
+			break
+		}
+		d := s.Range.String() + " " + s.State
+		if s.Direction != "" {
+			d += " " + s.Direction
+		}
+		out = append(out, d)
+	}
+	return out
+}

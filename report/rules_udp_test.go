@@ -2,6 +2,7 @@ package report
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/ucprobe/ucprobe/probe"
@@ -20,7 +21,7 @@ func turnChk(id string, tr probe.Transport, st probe.Status, class probe.ErrorCl
 
 func rangeChk(id string, st probe.Status, ports, open, closed int) probe.Result {
 	c := udpChk(id, probe.KindUDPRange, "", st, "")
-	c.Details.UDPRange = &probe.UDPRangeDetails{Ports: ports, Open: open, Closed: closed, Filtered: ports - open - closed}
+	c.Details.UDPRange = &probe.UDPRangeDetails{Ranges: "30000-30099", Ports: ports, Open: open, Closed: closed, Filtered: ports - open - closed}
 	return c
 }
 
@@ -72,7 +73,7 @@ func TestRulesUDP(t *testing.T) {
 	}{
 		{"udp blocked: STUN and TURN UDP silent, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
 		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, rangeChk("range", probe.StatusFail, 100, 0, 0), sipSilent}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
-		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{CauseCheckFailed, CauseCheckFailed}, SeverityCritical},
+		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{CauseUDPPortRangeBlocked, CauseCheckFailed}, SeverityCritical},
 		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{CauseCheckFailed}, SeverityCritical},
 		{"not udp-blocked: TCP does not work either", []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}, probe.Environment{}, []Cause{CauseHostUnreachable, CauseTURNUnreachable}, SeverityCritical},
 		{"not udp-blocked: every failing UDP path is a VPN tunnel", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, vpnRoute, []Cause{CauseVPNNoUDP}, SeverityCritical},
@@ -180,6 +181,99 @@ func TestTURNCausesFoldICEFailed(t *testing.T) {
 			fs := Diagnose(Input{Checks: []probe.Result{tlsOK, tt.turn, tt.ice}}, nil)
 			if got := causesOf(fs); !slices.Equal(got, tt.want) {
 				t.Fatalf("causes %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// sweepRuns is a sweep of 30000-33000 made of runs (first, last, state,
+// direction) as the probe reports them.
+func sweepRuns(id string, optional, receipts bool, runs ...probe.UDPSubRange) probe.Result {
+	c := udpChk(id, probe.KindUDPRange, probe.TransportUDP, probe.StatusPass, "")
+	c.Optional = optional
+	d := &probe.UDPRangeDetails{Ranges: "30000-33000", Receipts: receipts, Responder: "ucprobe", SubRanges: runs}
+	for _, r := range runs {
+		d.Ports += r.Ports
+		switch r.State {
+		case probe.PortOpen:
+			d.Open += r.Ports
+		case probe.PortFiltered:
+			d.Filtered += r.Ports
+		case probe.PortProhibited:
+			d.Prohibited += r.Ports
+		case probe.PortClosed:
+			d.Closed += r.Ports
+		}
+	}
+	if d.Open < d.Ports {
+		c.Status, c.Class = probe.StatusFail, probe.ClassTimeout
+	}
+	c.Details.UDPRange = d
+	return c
+}
+
+func run(first, last uint16, state, dir string) probe.UDPSubRange {
+	return probe.UDPSubRange{Range: probe.PortRange{First: first, Last: last}, State: state, Direction: dir, Ports: int(last-first) + 1}
+}
+
+func TestRuleUDPPortRangeBlocked(t *testing.T) {
+	open := run(30000, 30999, probe.PortOpen, "")
+	cases := []struct {
+		name      string
+		checks    []probe.Result
+		want      []Cause
+		sev       Severity
+		blocked   string // facts["blocked"] of the headline
+		direction string
+		detail    string
+	}{
+		{"upper part dropped on the way in", []probe.Result{tlsOK, sweepRuns("media", false, true, open, run(31000, 33000, probe.PortFiltered, probe.DirInbound))},
+			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "31000-33000", "inbound", "never arrived"},
+		{"answers lost on the way back", []probe.Result{tlsOK, sweepRuns("media", false, true, open, run(31000, 33000, probe.PortFiltered, probe.DirReturn))},
+			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "31000-33000", "return", "answers were lost"},
+		{"two holes, both directions", []probe.Result{tlsOK, sweepRuns("media", false, true, run(30000, 30099, probe.PortFiltered, probe.DirInbound), run(30100, 32999, probe.PortOpen, ""), run(33000, 33000, probe.PortFiltered, probe.DirReturn))},
+			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "30000-30099,33000", "inbound,return", "Some never arrived"},
+		{"a firewall rejects part of the range", []probe.Result{tlsOK, sweepRuns("media", false, false, open, run(31000, 33000, probe.PortProhibited, ""))},
+			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "31000-33000", "", "direction is unknown"},
+		{"whole range blocked while STUN passes", []probe.Result{tlsOK, stunOK, sweepRuns("media", false, true, run(30000, 33000, probe.PortFiltered, probe.DirInbound))},
+			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "30000-33000", "inbound", "the whole range"},
+		{"optional range: a warning", []probe.Result{tlsOK, sweepRuns("media", true, true, open, run(31000, 33000, probe.PortFiltered, probe.DirInbound))},
+			[]Cause{CauseUDPPortRangeBlocked}, SeverityWarning, "31000-33000", "inbound", ""},
+		{"nothing UDP passes: udp-blocked heads and folds the range", []probe.Result{tlsOK, stunSilent, sweepRuns("media", false, true, run(30000, 33000, probe.PortFiltered, probe.DirInbound))},
+			[]Cause{CauseUDPBlocked}, SeverityCritical, "", "", ""},
+		{"closed ports without receipts are reached, not blocked", []probe.Result{tlsOK, func() probe.Result {
+			c := sweepRuns("media", false, false, open, run(31000, 33000, probe.PortClosed, ""))
+			c.Status, c.Class = probe.StatusPass, ""
+			return c
+		}()}, nil, "", "", "", ""},
+		{"inconclusive sweep is no finding", []probe.Result{tlsOK, func() probe.Result {
+			c := sweepRuns("media", false, false, run(30000, 33000, probe.PortFiltered, ""))
+			c.Status, c.Class, c.Details.UDPRange.Inconclusive, c.Details.UDPRange.Responder = probe.StatusWarn, "", true, "none"
+			return c
+		}()}, nil, "", "", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := Diagnose(Input{Checks: tc.checks}, nil)
+			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("causes %v, want %v; findings %+v", got, tc.want, fs)
+			}
+			if len(fs) == 0 {
+				return
+			}
+			f := fs[0]
+			if f.Severity != tc.sev {
+				t.Errorf("severity %s, want %s", f.Severity, tc.sev)
+			}
+			if f.Cause == CauseUDPPortRangeBlocked {
+				if f.Facts["blocked"] != tc.blocked || f.Facts["direction"] != tc.direction {
+					t.Errorf("facts %v, want blocked %q direction %q", f.Facts, tc.blocked, tc.direction)
+				}
+				if !strings.Contains(f.Title+" "+f.Detail, tc.detail) {
+					t.Errorf("title/detail %q / %q lacks %q", f.Title, f.Detail, tc.detail)
+				}
+			} else if !slices.Contains(f.Explains, CauseUDPPortRangeBlocked) {
+				t.Errorf("%s does not fold the range finding: explains %v", f.Cause, f.Explains)
 			}
 		})
 	}

@@ -16,12 +16,14 @@ var detailRenderers = map[probe.Kind]func(probe.Result) []string{
 	probe.KindTURN:      turnLines,
 	probe.KindSIP:       sipLines,
 	probe.KindICE:       iceLines,
+	probe.KindUDPRange:  udpRangeLines,
 }
 
 // summaryRenderers add a short line under a passing check's row even
 // without --verbose (the figures people run the check for).
 var summaryRenderers = map[probe.Kind]func(probe.Result) []string{
-	probe.KindICE: iceSummary,
+	probe.KindICE:      iceSummary,
+	probe.KindUDPRange: udpRangeSummary,
 }
 
 // Preformatted starts a detail line that is printed as is (a table row)

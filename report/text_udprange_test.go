@@ -1,0 +1,28 @@
+package report
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+func TestUDPRangeText(t *testing.T) {
+	c := sweepRuns("media", false, true, run(30000, 30999, probe.PortOpen, ""), run(31000, 33000, probe.PortFiltered, probe.DirInbound))
+	d := c.Details.UDPRange
+	d.Sent, d.Rounds, d.RTTMedian, d.NotServed = 7003, 3, 0.4, 0
+	got := udpRangeSummary(c)
+	want := []string{
+		"1000/3001 ports open, receipts from the responder, RTT 0.4 ms, 7003 sent in 3 rounds",
+		"30000-30999 open, 31000-33000 filtered (inbound)",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("summary\n got %q\nwant %q", got, want)
+	}
+	d.SubRanges = d.SubRanges[:1]
+	d.NotServed, d.ReceiptsError, d.Receipts = 2, "HTTP 401", false
+	got = udpRangeSummary(c)
+	if len(got) != 3 || got[1] != "2 ports not served by the responder (in use on its side, or outside its --udp): not counted as blocked" || got[2] != "no receipts: HTTP 401" {
+		t.Errorf("summary %q", got)
+	}
+}
