@@ -91,6 +91,7 @@ Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 			profilesCommand(),
 			exporterCommand(),
 			serveCommand(),
+			demoCommand(),
 			versionCommand(),
 		},
 		Action: func(_ context.Context, cmd *cli.Command) error {
