@@ -41,6 +41,14 @@ const (
 	demoRealm     = "ucprobe.demo"
 )
 
+// demoPassword makes the TURN password of one run (tests replace it to
+// look for it in the output).
+var demoPassword = func() string {
+	b := make([]byte, 16)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
 func demoCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "demo",
@@ -103,9 +111,7 @@ func demoAction(ctx context.Context, cmd *cli.Command) (err error) {
 		logger = slog.New(slog.NewTextHandler(cmd.Root().ErrWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 
-	pass := make([]byte, 16)
-	_, _ = rand.Read(pass)
-	creds := probe.TURNCredentials{Username: demoTURNUser, Password: probe.Secret(hex.EncodeToString(pass))}
+	creds := probe.TURNCredentials{Username: demoTURNUser, Password: probe.Secret(demoPassword())}
 
 	ts, err := startDemoTURN(creds)
 	if err != nil {
