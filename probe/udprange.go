@@ -53,6 +53,9 @@ type UDPRangeDetails struct {
 	// direction of a block is known rather than guessed.
 	Receipts      bool   `json:"receipts"`
 	ReceiptsError string `json:"receipts_error,omitempty"`
+	// TokenRefused: the responder refused our token, so its silence is
+	// no evidence of a block (class auth).
+	TokenRefused bool `json:"token_refused,omitempty"`
 	// Arrived is how many swept ports the responder saw a probe on.
 	Arrived int `json:"arrived,omitempty"`
 	// RateLimited counts probes the responder did not answer because of
@@ -185,6 +188,10 @@ func judgeSweep(res *Result, det *UDPRangeDetails, cfg *Config) {
 	if det.Ports == 0 {
 		*res = Canceled(Spec{ID: res.ID, Kind: res.Kind, Title: res.Title, Target: res.Target, Host: res.Host,
 			Address: res.Address, Transport: res.Transport, Optional: res.Optional}, "the run ended before any port was swept")
+		return
+	}
+	if det.TokenRefused && det.Open == 0 {
+		res.Fail(ClassAuth, fmt.Errorf("the responder refused the token (--token), so it stayed silent: the sweep proves nothing"))
 		return
 	}
 	// A closed port (ICMP port unreachable) proves the packet reached the

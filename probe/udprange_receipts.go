@@ -34,6 +34,7 @@ func fetchReceipts(ctx context.Context, spec Spec, cfg *Config, sw *sweeper, det
 	var info responder.Info
 	if err := getJSON(ctx, client, base+responder.PathInfo, cfg.ResponderToken, &info); err != nil {
 		det.ReceiptsError = "responder info: " + err.Error()
+		det.TokenRefused = errors.Is(err, ErrResponderToken)
 		return
 	}
 	var rc responder.Receipt
@@ -94,7 +95,7 @@ func getJSON(ctx context.Context, c *http.Client, url string, token Secret, out 
 	case resp.StatusCode == http.StatusNotFound:
 		return errNotFound
 	case resp.StatusCode == http.StatusUnauthorized:
-		return errors.New("HTTP 401: the responder wants a token (--token) or the token is wrong")
+		return errUnauthorized
 	case resp.StatusCode != http.StatusOK:
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
@@ -113,4 +114,31 @@ func unwrapURLError(err error) error {
 		}
 	}
 	return err
+}
+
+// ErrResponderToken: the responder refused the token (or wants one).
+var ErrResponderToken = errors.New("the responder refused the token")
+
+// errUnauthorized marks a 401 from the responder.
+var errUnauthorized = fmt.Errorf("HTTP 401: %w: give the one `ucprobe serve --token` was started with (--token or UCPROBE_TOKEN)", ErrResponderToken)
+
+// CheckResponderToken asks the responder's /v1/info once, within ctx, and
+// returns ErrResponderToken when it refuses the token: every check that
+// needs the responder would then meet silence, which is no evidence (bad
+// input, exit 3). Any other outcome (unreachable, not a responder) is
+// left to the checks to report and returns nil.
+func CheckResponderToken(ctx context.Context, cfg *Config) error {
+	if cfg == nil || cfg.Responder == "" {
+		return nil
+	}
+	base, host, err := ResponderURL(cfg.Responder)
+	if err != nil {
+		return err
+	}
+	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
+	var info responder.Info
+	if err := getJSON(ctx, client, base+responder.PathInfo, cfg.ResponderToken, &info); errors.Is(err, ErrResponderToken) {
+		return fmt.Errorf("--token: the responder at %s refused it (%w)", host, err)
+	}
+	return nil
 }

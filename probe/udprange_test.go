@@ -2,6 +2,7 @@ package probe_test
 
 import (
 	"context"
+	"errors"
 	"math/rand/v2"
 	"net"
 	"strconv"
@@ -159,7 +160,8 @@ func TestUDPRangeToken(t *testing.T) {
 		spec := sweepSpec(base, base+19)
 		spec.Timeout = 2 * time.Second
 		res, d := runSweep(t, spec, &probe.Config{Responder: resp, ResponderToken: "wrong"})
-		if res.Status != probe.StatusFail || res.Class != probe.ClassTimeout || d.Filtered != 20 || d.Responder != "none" {
+		// Silence from a responder that refused the token is no block.
+		if res.Status != probe.StatusFail || res.Class != probe.ClassAuth || d.Filtered != 20 || d.Responder != "none" || !d.TokenRefused {
 			t.Fatalf("status %s/%s %q, details %+v", res.Status, res.Class, res.Error, d)
 		}
 		if d.Receipts || d.ReceiptsError == "" {
@@ -167,6 +169,22 @@ func TestUDPRangeToken(t *testing.T) {
 		}
 		if strings.Contains(d.ReceiptsError, "s3cret") {
 			t.Errorf("the token leaked: %q", d.ReceiptsError)
+		}
+	})
+	t.Run("preflight", func(t *testing.T) {
+		ctx := context.Background()
+		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp, ResponderToken: "wrong"}); !errors.Is(err, probe.ErrResponderToken) || strings.Contains(err.Error(), "wrong") {
+			t.Errorf("wrong token: %v", err)
+		}
+		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp}); !errors.Is(err, probe.ErrResponderToken) {
+			t.Errorf("no token: %v", err)
+		}
+		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp, ResponderToken: "s3cret-token"}); err != nil {
+			t.Errorf("right token: %v", err)
+		}
+		// Not reachable: not bad input, the checks report it.
+		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: "127.0.0.1:1"}); err != nil {
+			t.Errorf("unreachable responder: %v", err)
 		}
 	})
 }

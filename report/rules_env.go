@@ -36,7 +36,7 @@ func ifaceOf(env probe.Environment, name string) (probe.Interface, bool) {
 // a firewall's reject, or no route). A port-unreachable (refused) proves
 // the datagram arrived, so it is not a UDP block.
 func udpSilent(c probe.Result) bool {
-	if !udpLike(c) || c.Status != probe.StatusFail {
+	if !udpLike(c) || c.Status != probe.StatusFail || c.Class == probe.ClassAuth && c.Kind == probe.KindUDPRange {
 		return false
 	}
 	if r := c.Details.UDPRange; r != nil {

@@ -34,7 +34,7 @@ func init() {
 // firewall's reject). A refused port or a STUN/TURN error answer proves
 // UDP reaches the host.
 func udpFailed(c probe.Result) bool {
-	if !udpLike(c) || c.Status != probe.StatusFail {
+	if !udpLike(c) || c.Status != probe.StatusFail || c.Class == probe.ClassAuth && c.Kind == probe.KindUDPRange {
 		return false
 	}
 	if u := c.Details.UDPRange; c.Kind == probe.KindUDPRange {
@@ -405,7 +405,7 @@ func ruleUDPPortRangeBlocked(in *Input) []Finding {
 	var out []Finding
 	for _, c := range in.Checks {
 		u := c.Details.UDPRange
-		if c.Kind != probe.KindUDPRange || c.Status != probe.StatusFail || u == nil || u.Inconclusive {
+		if c.Kind != probe.KindUDPRange || c.Status != probe.StatusFail || u == nil || u.Inconclusive || c.Class == probe.ClassAuth {
 			continue
 		}
 		blocked, dirs := blockedRuns(u)

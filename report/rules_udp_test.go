@@ -278,3 +278,20 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 		})
 	}
 }
+
+// A sweep whose responder refused the token got silence that proves
+// nothing: it must not become a UDP block.
+func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
+	c := sweepRuns("media", false, false, run(30000, 33000, probe.PortFiltered, ""))
+	c.Class = probe.ClassAuth
+	c.Details.UDPRange.TokenRefused = true
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, c}}, nil)
+	for _, f := range fs {
+		if f.Cause == CauseUDPBlocked || f.Cause == CauseUDPPortRangeBlocked || f.Cause == CauseVPNNoUDP {
+			t.Errorf("token refusal diagnosed as %s", f.Cause)
+		}
+	}
+	if len(fs) != 1 || fs[0].Cause != CauseCheckFailed {
+		t.Errorf("findings %v, want the safety net check-failed naming the check", causesOf(fs))
+	}
+}

@@ -41,6 +41,14 @@ func execute(ctx context.Context, j job) (*report.Report, error) {
 	started := time.Now()
 	runCtx, cancel := context.WithTimeout(ctx, j.Timeout)
 	defer cancel()
+	// A refused --token would turn every responder check into silence:
+	// bad input, not a finding.
+	preCtx, preCancel := context.WithTimeout(runCtx, min(responderPreflight, j.Timeout/4))
+	err = probe.CheckResponderToken(preCtx, j.Config)
+	preCancel()
+	if err != nil {
+		return nil, err
+	}
 	runner := &probe.Runner{Config: j.Config, Probers: probers()}
 	results := runner.Run(runCtx, specs)
 	if err := nothingResolved(results); err != nil {
@@ -52,6 +60,9 @@ func execute(ctx context.Context, j job) (*report.Report, error) {
 	env := probe.GatherEnvironment(envCtx, results, j.Config)
 	return report.Build(j.Profile, vars, version, started, time.Since(started), results, env), nil
 }
+
+// responderPreflight bounds the token check against the responder.
+const responderPreflight = 1500 * time.Millisecond
 
 // errNoSuchHost is bad input: every name given does not exist.
 var errNoSuchHost = errors.New("no such host")

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+
+	"github.com/ucprobe/ucprobe/probe/responder"
+)
+
+// A responder that refuses the token would leave every responder check
+// silent: that is bad input (exit 3, one line), not a UDP block.
+func TestRunWrongResponderToken(t *testing.T) {
+	srv, err := responder.New(responder.Config{TCP: []int{freeTCPPort(t)}, Listen: "127.0.0.1", HTTP: "127.0.0.1:0", Token: "right-one"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	code, out, errOut := ucprobe(t, "run", "-p", "xphone", "-s", "127.0.0.1", "--responder", srv.HTTPAddr(), "--token", "wrong-one", "-t", "3s", "-f", "json")
+	if code != 3 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--token") {
+		t.Fatalf("exit %d, stdout %q, stderr %q; want 3 and one line naming --token", code, out, errOut)
+	}
+	if strings.Contains(errOut, "wrong-one") || strings.Contains(errOut, "right-one") {
+		t.Errorf("a token leaked: %q", errOut)
+	}
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
