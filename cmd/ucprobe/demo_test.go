@@ -101,7 +101,7 @@ func TestDemo(t *testing.T) {
 	// is os/signal's watcher, started by the first run and kept for the
 	// process). Goroutines end just after their sockets close: poll.
 	for i := 0; runtime.NumGoroutine() > before+1; i++ {
-		if i == 50 {
+		if i == 100 {
 			buf := make([]byte, 1<<20)
 			t.Fatalf("goroutines: %d before the demos, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
 		}
