@@ -66,7 +66,10 @@ type Config struct {
 	// TCP are ports that accept connections and close them after a short
 	// idle time.
 	TCP []int
-	// Listen is the IP address to bind; empty means all addresses.
+	// Listen is the IP address to bind; empty (or 0.0.0.0, ::) means all
+	// addresses. On all addresses each answer still leaves from the
+	// address its request was sent to, where the system tells it
+	// (Linux, macOS; see pktinfo.go); elsewhere from the kernel's choice.
 	Listen string
 	// HTTP is the address of the info/receipts/ICE endpoint, e.g.
 	// ":8480"; empty disables it.

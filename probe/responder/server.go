@@ -7,8 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -31,7 +33,7 @@ type Server struct {
 	started   bool
 	closing   bool
 	done      chan struct{} // closed when Close has finished
-	udp       []*net.UDPConn
+	udp       []*udpSocket
 	tcp       []net.Listener
 	conns     map[net.Conn]struct{}
 	httpSrv   *http.Server
@@ -39,6 +41,12 @@ type Server struct {
 	info      Info
 	stopAfter func() bool
 	wg        sync.WaitGroup
+
+	// plainUDP forces the plain path (tests: what the kernel does alone).
+	plainUDP bool
+	// Each logged once: no destination addresses on this system, a send
+	// from a request's destination address that failed.
+	pktinfoWarned, srcWarned atomic.Bool
 }
 
 // ErrFileLimit: the open-file limit is below what the ports need.
@@ -120,9 +128,9 @@ func (s *Server) Start(ctx context.Context) error {
 		s.mu.Unlock()
 		return net.ErrClosed
 	}
-	for i, c := range s.udp {
+	for i, u := range s.udp {
 		s.wg.Add(1)
-		go s.serveUDP(c, s.udpPort(i))
+		go s.serveUDP(u, s.udpPort(i))
 	}
 	for _, ln := range s.tcp {
 		s.wg.Add(1)
@@ -146,7 +154,7 @@ func (s *Server) Start(ctx context.Context) error {
 
 // udpPort is the i-th UDP socket's port.
 func (s *Server) udpPort(i int) uint16 {
-	return uint16(s.udp[i].LocalAddr().(*net.UDPAddr).Port)
+	return uint16(s.udp[i].c.LocalAddr().(*net.UDPAddr).Port)
 }
 
 func (s *Server) hostPort(port int) string {
@@ -155,6 +163,7 @@ func (s *Server) hostPort(port int) string {
 
 // bindUDP opens one socket per port: an answer must come from the port
 // the probe went to, or a client behind a stateful firewall drops it.
+// (And from the address it went to: udpSocket.)
 func (s *Server) bindUDP(ctx context.Context, lc *net.ListenConfig, info *Info) error {
 	var failed []int
 	for _, sp := range s.cfg.UDP {
@@ -171,8 +180,9 @@ func (s *Server) bindUDP(ctx context.Context, lc *net.ListenConfig, info *Info) 
 				failed = append(failed, p)
 				continue
 			}
+			u := s.udpSocket(pc.(*net.UDPConn))
 			s.mu.Lock()
-			s.udp = append(s.udp, pc.(*net.UDPConn))
+			s.udp = append(s.udp, u)
 			s.mu.Unlock()
 		}
 	}
@@ -201,13 +211,37 @@ func (s *Server) bindTCP(ctx context.Context, lc *net.ListenConfig, info *Info) 
 	return nil
 }
 
+// udpSocket sets c up for serveUDP: listening on all addresses, each
+// answer leaves from the address its request was sent to (pktinfo.go).
+func (s *Server) udpSocket(c *net.UDPConn) *udpSocket {
+	u := &udpSocket{c: c, srcFailed: s.srcFailed}
+	if !s.cfg.listenAll() || s.plainUDP {
+		return u
+	}
+	pi, err := newPktinfo(c)
+	if err != nil {
+		if !s.pktinfoWarned.Swap(true) {
+			s.log.Info("cannot read the destination address of UDP requests: answers leave from the address the kernel picks, which on a server with several addresses may not be the probed one (listen on one address to be sure)", "err", err)
+		}
+		return u
+	}
+	u.pi = pi
+	return u
+}
+
+func (s *Server) srcFailed(dst netip.Addr, err error) {
+	if !s.srcWarned.Swap(true) {
+		s.log.Warn("could not answer from the probed address, answered from the kernel's choice (logged once)", "address", dst, "err", err)
+	}
+}
+
 // serveUDP answers one port until its socket is closed.
-func (s *Server) serveUDP(c *net.UDPConn, port uint16) {
+func (s *Server) serveUDP(u *udpSocket, port uint16) {
 	defer s.wg.Done()
 	buf := make([]byte, 2048)
 	var sc scratch
 	for {
-		n, from, err := c.ReadFromUDPAddrPort(buf)
+		n, from, dst, err := u.read(buf)
 		if err != nil {
 			if errors.Is(err, net.ErrClosed) || s.isClosing() {
 				return
@@ -217,7 +251,7 @@ func (s *Server) serveUDP(c *net.UDPConn, port uint16) {
 			continue
 		}
 		if out := s.handlePacket(&sc, port, buf[:n], from); out != nil {
-			if _, err := c.WriteToUDPAddrPort(out, from); err != nil {
+			if err := u.write(out, from, dst); err != nil {
 				s.count.err.Add(1)
 			}
 		}
@@ -287,8 +321,8 @@ func (s *Server) Close() error {
 // closeSocketsLocked closes every socket; the serving goroutines end on
 // the errors their reads then return. s.mu is held.
 func (s *Server) closeSocketsLocked() {
-	for _, c := range s.udp {
-		_ = c.Close()
+	for _, u := range s.udp {
+		_ = u.c.Close()
 	}
 	for _, ln := range s.tcp {
 		_ = ln.Close()
