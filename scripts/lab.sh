@@ -111,8 +111,10 @@ build() {
 		ln -sf "$(readlink -f "$bin")" "$LAB_DIR/bin/ucprobe"
 	fi
 	# The responder: `ucprobe serve` when the binary has it, else labd's stand-in.
-	if [[ -n $bin && -x $bin ]] && "$bin" serve --help >/dev/null 2>&1 &&
-		"$bin" serve --help 2>&1 | grep -q -- '--udp'; then
+	# (help text captured first: `| grep -q` under pipefail races with SIGPIPE)
+	local help=""
+	[[ -n $bin && -x $bin ]] && help=$("$bin" serve --help 2>&1) || help=""
+	if [[ $help == *--udp* ]]; then
 		echo "ucprobe $bin" >"$LAB_DIR/responder"
 	else
 		echo "standin $LAB_DIR/bin/labd" >"$LAB_DIR/responder"
@@ -401,7 +403,16 @@ start_all() {
 	local kind bin
 	read -r kind bin <"$LAB_DIR/responder"
 	if [[ $kind == ucprobe ]]; then
-		start responder server "$bin" serve --udp 30000-33000,3478 --tcp 2230,7222 --http :8480
+		# The ICE peer gathers with (and offers) coturn, so the two-ended check
+		# has relay candidates; the TURN password goes by environment only.
+		local ice=()
+		local help
+		help=$("$bin" serve --help 2>&1) || true
+		if [[ $help == *--ice-server* ]]; then
+			ice=(--ice-server "stun:$TURN_IP:3478" --ice-server "turn:$TURN_IP:3478?transport=udp")
+		fi
+		UCPROBE_TURN_USER=$TURN_USER UCPROBE_TURN_PASS=$TURN_PASS \
+			start responder server "$bin" serve --udp 30000-33000,3478 --tcp 2230,7222 --http :8480 "${ice[@]}"
 	else
 		say "ucprobe serve not available: starting labd STAND-IN responder (TCP 2230/7222, UDP STUN echo)"
 		start responder server "$labd" standin --udp 30000-33000,3478 --tcp 2230,7222 --http :8480 --lifetime "$life"

@@ -288,7 +288,7 @@ func diagCases() []diagCase {
 			// routes into tun0, which has no carrier.
 			name: "vpn-down", scenario: "vpn-down",
 			args: []string{"--profile", "xphone", "--server", NameServerVPN, "--responder", NameServerVPN,
-				"--ca-file", CAFile(), "--timeout", "4s", "--media", "1s"},
+				"--ca-file", CAFile(), "--timeout", "8s", "--media", "1s"},
 			verdict: "failed", headline: "vpn-required",
 			critical: []string{"vpn-required"},
 			check: func(t *testing.T, r *ucReport) {
@@ -533,6 +533,21 @@ func runUcprobe(t *testing.T, args []string) (*ucReport, int, time.Duration) {
 	wantCode := map[string]int{"ok": 0, "degraded": 1, "failed": 2}[r.Verdict]
 	if _, known := map[string]bool{"ok": true, "degraded": true, "failed": true}[r.Verdict]; !known || code != wantCode {
 		t.Errorf("verdict %q with exit code %d (want 0 ok, 1 degraded, 2 failed)", r.Verdict, code)
+	}
+	// A run whose checks were all cut short judged nothing: it must not
+	// pass for "ok".
+	canceled, ran := 0, 0
+	for _, c := range r.Checks {
+		if c.Kind == "dns" || (c.Status == "skip" && c.ErrorClass != "canceled") {
+			continue
+		}
+		ran++
+		if c.ErrorClass == "canceled" {
+			canceled++
+		}
+	}
+	if ran > 0 && canceled == ran && r.Verdict == "ok" {
+		t.Errorf("verdict ok although all %d checks were canceled by the deadline", ran)
 	}
 	for _, f := range r.Findings {
 		for _, id := range f.Evidence {
