@@ -48,7 +48,7 @@ TURN_BAD_PASS=wrong-labpass
 TURN_REALM=lab.example
 
 SCENARIOS=(clean udp-drop udp-prohibited range-partial tcp-filtered tcp-closed vpn-no-udp vpn-down multi-homed
-	symmetric-nat turn-bad-creds dns-broken lossy-udp tls-untrusted ws-refused)
+	symmetric-nat turn-bad-creds turn-blocked dns-broken lossy-udp tls-untrusted ws-refused)
 
 say() { printf 'lab: %s\n' "$*" >&2; }
 die() {
@@ -623,6 +623,8 @@ apply_scenario() {
 		echo 'add rule ip labnat scenario_snat counter masquerade fully-random' | router_nft ;;
 	turn-bad-creds) # the network is clean; scenario.env hands out the wrong TURN password
 		pass=$TURN_BAD_PASS ;;
+	turn-blocked) # the site firewall drops everything to the TURN server (both addresses); the responder is reachable
+		echo "add rule inet lab scenario_fwd oifname \"wan0\" ip daddr { $TURN_IP, $TURN_IP2 } counter drop" | router_nft ;;
 	dns-broken) # the LAN resolver (router) drops every DNS query: lookups time out
 		echo 'add rule inet lab scenario_in iifname { "lan0", "vpn0" } meta l4proto { udp, tcp } th dport 53 counter drop' | router_nft ;;
 	lossy-udp) # random drop of LAB_LOSS_PCT % of UDP packets in each direction

@@ -346,6 +346,20 @@ func diagCases() []diagCase {
 			},
 		},
 		{
+			// The site firewall drops everything to the TURN server; UDP to
+			// the responder passes, so this is the TURN server, not UDP.
+			name: "turn-blocked", scenario: "turn-blocked", args: xphoneArgs("8s"),
+			verdict: "failed", headline: "turn-unreachable",
+			critical: []string{"turn-unreachable"},
+			check: func(t *testing.T, r *ucReport) {
+				wantEvidence(t, r.finding("turn-unreachable"), "stun", "turn-udp", "turn-tcp")
+				wantFail(t, r, "turn-udp", "timeout")
+				wantFail(t, r, "turn-tcp", "timeout")
+				wantStatus(t, r, "media-range", "pass")
+				wantStatus(t, r, "ice", "pass")
+			},
+		},
+		{
 			name: "dns-broken", scenario: "dns-broken", args: xphoneArgs("6s"),
 			verdict: "failed", headline: "dns-failure",
 			critical: []string{"dns-failure"},
@@ -514,10 +528,22 @@ func runUcprobe(t *testing.T, args []string) (*ucReport, int, time.Duration) {
 		t.Setenv(k, "")
 		os.Unsetenv(k)
 	}
+	// ucprobe must keep its --timeout: 3 s more for start, report and exit,
+	// then the run is killed and t fails.
+	limit := 10 * time.Second
+	for i, a := range args {
+		if a == "--timeout" && i+1 < len(args) {
+			if d, err := time.ParseDuration(args[i+1]); err == nil {
+				limit = d
+			}
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), limit+3*time.Second)
+	defer cancel()
 	start := time.Now()
-	stdout, stderr, code := ExecContext(t, context.Background(), "client",
+	stdout, stderr, code := ExecContext(t, ctx, "client",
 		append(append([]string{UcprobeBin(t), "run"}, args...), "--format", "json")...)
-	took := time.Since(start)
+	took := time.Since(start) // (past limit+3 s, ExecContext has failed t: "timed out")
 	for _, secret := range []string{pass, Env(t, "turn.env")["UCPROBE_TURN_PASS"]} {
 		if secret != "" && (strings.Contains(stdout, secret) || strings.Contains(stderr, secret)) {
 			t.Errorf("the TURN password appears in ucprobe's output")

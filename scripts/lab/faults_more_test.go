@@ -8,7 +8,8 @@ import (
 )
 
 // Plain-tool fault tests for the parts added with the ucprobe diagnosis
-// cases: the vpn-down scenario and UCConnect's STUN/TURN on 3478.
+// cases: the vpn-down and turn-blocked scenarios and UCConnect's STUN/TURN
+// on 3478.
 
 func TestVPNDown(t *testing.T) {
 	Scenario(t, "vpn-down")
@@ -42,4 +43,13 @@ func TestUCConnectTURN(t *testing.T) {
 			t.Errorf("TURN at %s:3478 (tcp %v): %s, want ok", NameWSS, tcp, out)
 		}
 	}
+}
+
+func TestTurnBlocked(t *testing.T) {
+	Scenario(t, "turn-blocked")
+	wantClass(t, "udp", hostPort(NameTURN, 3478), "timeout")
+	wantClass(t, "udp", hostPort(NameTURN2, 3478), "timeout")
+	wantClass(t, "tcp", hostPort(NameTURN, 3478), "timeout")
+	wantClass(t, "udp", hostPort(NameEcho, MediaPortLow), "ok") // other UDP passes
+	wantClass(t, "tcp", hostPort(NameServer, SignalPort), "ok")
 }
