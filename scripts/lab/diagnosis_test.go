@@ -620,6 +620,7 @@ func TestDiagnosis(t *testing.T) {
 	var rows []diagRow
 	for _, c := range cases {
 		row := diagRow{name: c.name, want: c.headline, got: "(no report)"}
+		start := time.Now()
 		ok := t.Run(c.name, func(t *testing.T) {
 			Scenario(t, c.scenario)
 			r, _, took := runUcprobe(t, c.args)
@@ -647,6 +648,9 @@ func TestDiagnosis(t *testing.T) {
 			}
 		})
 		row.ok = ok
+		if row.secs == 0 { // no report: the run failed or was killed; the subtest's time
+			row.secs = time.Since(start).Seconds()
+		}
 		rows = append(rows, row)
 	}
 	var b strings.Builder
