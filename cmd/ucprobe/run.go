@@ -54,6 +54,7 @@ UCPROBE_TURN_PASS; they are never printed. Exit codes: 0 ok, 1 degraded,
 			&cli.StringFlag{Name: "turn-pass", Usage: "TURN `PASSWORD` (prefer the environment variable)", Sources: cli.EnvVars("UCPROBE_TURN_PASS")},
 			&cli.StringFlag{Name: "turn-secret", Usage: "TURN REST shared `SECRET` (coturn use-auth-secret): time-limited credentials", Sources: cli.EnvVars("UCPROBE_TURN_SECRET")},
 			&cli.StringSliceFlag{Name: "stun", Usage: "extra STUN server `HOST:PORT` for NAT mapping tests (repeatable)"},
+			&cli.IntFlag{Name: "sweep-rate", Usage: "pace UDP range sweeps at `PPS` packets per second (default 25000; lower it on a thin link)"},
 			&cli.DurationFlag{Name: "media", Usage: "length of the media-like measurement on the ICE path (0 skips it; default: the profile's)", Value: -1},
 			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "deadline for the whole run", Value: 10 * time.Second},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: " + formatsHelp, Value: "text"},
@@ -147,6 +148,10 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 	}
 	if m := cmd.Duration("media"); m >= 0 {
 		cfg.Media = m
+	}
+	cfg.SweepRate = int(cmd.Int("sweep-rate"))
+	if cfg.SweepRate < 0 || cfg.SweepRate > 1000000 {
+		return nil, usagef("--sweep-rate %d: give packets per second, 1 to 1000000", cfg.SweepRate)
 	}
 	for _, s := range cfg.ExtraSTUN {
 		if err := probe.ValidSTUNServer(s); err != nil {

@@ -38,3 +38,12 @@ func freeTCPPort(t *testing.T) int {
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+func TestRunBadSweepRate(t *testing.T) {
+	for _, v := range []string{"-5", "2000000", "fast"} {
+		code, _, errOut := ucprobe(t, "run", "-p", "xphone", "-s", "127.0.0.1", "--sweep-rate", v)
+		if code != 3 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "sweep-rate") {
+			t.Errorf("--sweep-rate %s: exit %d, stderr %q", v, code, errOut)
+		}
+	}
+}
