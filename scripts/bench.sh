@@ -4,7 +4,8 @@
 # Not a test: it prints a Markdown table and never fails on slowness. Both
 # sides run under timeout(1), so a hang ends and both pay the same wrapper.
 #
-#   scripts/bench.sh [all|stun|turn]    (RUNS=21 by default)
+#   scripts/bench.sh [all|stun|turn|sweep]    (RUNS=21 by default;
+#   NMAP_RUNS=5 for nmap's ~20 s scans in the sweep section)
 #
 # Sections are functions named bench_<name> that print table rows with
 # `row`; add yours and list it in the case at the bottom. Only loopback
@@ -90,6 +91,120 @@ bench_turn() {
 	row "TURN allocate + relay round trip (UDP)" "$ours" "turnutils_uclient -y -n 1 -m 1" "$peer"
 }
 
+# start_responder: `ucprobe serve --udp 30000-33000` on 127.0.0.1 with its
+# HTTP endpoint on a free port; sets RESPONDER (host:port for --responder).
+RESPONDER=""
+start_responder() {
+	[[ -n "$RESPONDER" ]] && return
+	local http
+	http=$(free_port)
+	# 3,001 UDP sockets need about 3,300 open files.
+	(ulimit -n 8192 && exec "$UCPROBE" serve --udp 30000-33000 --listen 127.0.0.1 --http "127.0.0.1:$http") \
+		>"$WORK/serve.log" 2>&1 &
+	PIDS+=($!)
+	for _ in $(seq 100); do
+		grep -q "Stop with Ctrl-C" "$WORK/serve.log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q "Stop with Ctrl-C" "$WORK/serve.log" || { echo "bench: ucprobe serve did not start:" >&2; cat "$WORK/serve.log" >&2; exit 1; }
+	if grep -q "not bound" "$WORK/serve.log"; then
+		echo "bench: note: $(grep "not bound" "$WORK/serve.log" | sed 's/^ *//') (those ports count as not-served)" >&2
+	fi
+	RESPONDER="127.0.0.1:$http"
+}
+
+# sweep_profile FILE PORTS: a one-check profile sweeping 127.0.0.1 PORTS.
+sweep_profile() {
+	cat >"$1" <<YAML
+id: bench-sweep
+product: ucprobe bench
+purpose: one UDP range sweep against a local responder
+source: scripts/bench.sh
+checks:
+  - id: sweep
+    kind: udp-range
+    target: 127.0.0.1
+    ports: $2
+    needs: responder
+YAML
+}
+
+# sweep_json PROFILE: $RUNS runs with --format json; checks that every
+# served port is open (swept - not-served) and prints the median of the
+# sweep check's own duration_ms, then "open/swept".
+sweep_json() {
+	local i out times=() counts ms open ports ns filtered closed sent rounds
+	for ((i = 0; i < RUNS; i++)); do
+		out=$(timeout 20 "$UCPROBE" run --profile "$1" --responder "$RESPONDER" --format json) || {
+			echo "bench: sweep run failed (exit $?)" >&2
+			return 1
+		}
+		counts=$(python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+c = [c for c in r["checks"] if c["id"] == "sweep"][0]
+d = c["details"]["udp_range"]
+print(c["duration_ms"], d["open"], d["ports"], d.get("not_served", 0), d["filtered"], d["closed"], d["sent"], d["rounds"])' <<<"$out")
+		read -r ms open ports ns filtered closed sent rounds <<<"$counts"
+		if ((open != ports - ns)); then
+			echo "bench: misclassified: $open open of $ports swept ($ns not-served, $filtered filtered, $closed closed)" >&2
+			return 1
+		fi
+		times+=("$ms")
+	done
+	printf '%s\n' "${times[@]}" | sort -n | awk -v o="$open" -v p="$ports" -v s="$sent" -v r="$rounds" \
+		'{a[NR]=$1} END {printf "%.1f %d/%d %d %d", a[int((NR+1)/2)], o, p, s, r}'
+}
+
+# UDP range sweep: ucprobe's udp-range check (padded STUN from one socket,
+# 25,000 packets/s, retransmissions, the responder's receipts) against
+# `ucprobe serve`; on 101 ports side by side with nmap -sU, which cannot
+# tell an open port that ignores its probe from a filtered one and so
+# waits out its retransmissions on each.
+bench_sweep() {
+	start_responder
+	local ours json ms counts sent rounds ours101 json101 peer nmap_runs=${NMAP_RUNS:-5}
+	sweep_profile "$WORK/sweep.yaml" 30000-33000
+	sweep_profile "$WORK/sweep101.yaml" 30000-30100
+	json=$(sweep_json "$WORK/sweep.yaml")
+	read -r ms counts sent rounds <<<"$json"
+	if [[ "$counts" != "3001/3001" ]]; then
+		echo "bench: the 3,001-port sweep reported $counts open (some ports of 30000-33000 are held by other programs?)" >&2
+	fi
+	ours=$(median_ms timeout 20 "$UCPROBE" run --profile "$WORK/sweep.yaml" --responder "$RESPONDER")
+	row "UDP sweep 30000-33000, 3,001 ports (whole process; check alone: $ms ms, $counts open, $sent sent, $rounds rounds)" "$ours" "-" "-"
+	json101=$(sweep_json "$WORK/sweep101.yaml")
+	read -r ms counts sent rounds <<<"$json101"
+	ours101=$(median_ms timeout 20 "$UCPROBE" run --profile "$WORK/sweep101.yaml" --responder "$RESPONDER")
+	if ! command -v nmap >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nmap >/dev/null 2>&1 || true
+	fi
+	if ! command -v nmap >/dev/null; then
+		row "UDP sweep 30000-30100, 101 ports (check alone: $ms ms, $counts open)" "$ours101" "nmap -sU (skipped: not installed; apt-get install nmap)" "-"
+	elif [[ $(id -u) != 0 ]]; then
+		row "UDP sweep 30000-30100, 101 ports (check alone: $ms ms, $counts open)" "$ours101" "nmap -sU (skipped: needs root)" "-"
+	else
+		peer=$(RUNS=$nmap_runs median_ms timeout 120 nmap -sU -n -Pn -p 30000-30100 127.0.0.1)
+		local states
+		# nmap's grepable output lists ports, or folds the commonest state
+		# into "Ignored State: open|filtered (101)".
+		states=$(timeout 120 nmap -sU -n -Pn -p 30000-30100 -oG - 127.0.0.1 | python3 -c '
+import collections, re, sys
+n = collections.Counter()
+for line in sys.stdin:
+    for st, k in re.findall(r"Ignored State: (\S+) \((\d+)\)", line):
+        n[st] += int(k)
+    m = re.search(r"Ports: (.*?)(\t|$)", line)
+    if m:
+        for p in m.group(1).split(", "):
+            if p.count("/") >= 2:
+                n[p.split("/")[1]] += 1
+print(", ".join("%d %s" % (k, st) for st, k in n.most_common()))')
+		states=${states//|/\\|} # "open|filtered" inside a Markdown table cell
+		row "UDP sweep 30000-30100, 101 ports (check alone: $ms ms, $counts open; nmap: $states, median of $nmap_runs)" "$ours101" "nmap -sU -p 30000-30100" "$peer"
+	fi
+}
+
 echo "ucprobe benchmarks: whole-process time, median of $RUNS runs, loopback ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
 echo
 echo "| what | ucprobe ms | peer | peer ms | ratio |"
@@ -97,12 +212,14 @@ echo "|---|---|---|---|---|"
 case "${1:-all}" in
 stun) bench_stun ;;
 turn) bench_turn ;;
+sweep) bench_sweep ;;
 all)
 	bench_stun
 	bench_turn
+	bench_sweep
 	;;
 *)
-	echo "usage: $0 [all|stun|turn]" >&2
+	echo "usage: $0 [all|stun|turn|sweep]" >&2
 	exit 3
 	;;
 esac
