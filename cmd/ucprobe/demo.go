@@ -9,6 +9,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -59,8 +60,8 @@ func demoCommand() *cli.Command {
   - a responder (what 'ucprobe serve' runs on the server side): STUN on UDP
     30000-33000, TCP 2230, its HTTP endpoint on a free port, and its ICE peer;
   - a TURN/STUN server (pion/turn) on UDP and TCP 3478 and TLS 5349 (a
-    certificate made for this run), with a user and password made for this run
-    (never printed);
+    certificate made for this run), with the user "demo" and a password made
+    for this run (never printed);
 
 then runs the built-in xphone profile against them (signalling TCP 2230, the UDP
 range sweep with the responder's receipts, two-ended ICE with a short media
@@ -88,7 +89,7 @@ served by the responder and show as "not-served", not as blocked.
 	}
 }
 
-func demoAction(ctx context.Context, cmd *cli.Command) (err error) {
+func demoAction(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Args().Len() > 0 {
 		return usagef("demo: unexpected argument %q (see 'ucprobe demo --help')", cmd.Args().First())
 	}
@@ -302,10 +303,18 @@ func listenUDPTCP(want int) (net.PacketConn, net.Listener, int, error) {
 	var last error
 	for range 10 {
 		pc, ln, err := try(0)
-		if err == nil {
-			return pc, ln, pc.LocalAddr().(*net.UDPAddr).Port, nil
+		if err != nil {
+			last = err
+			continue
 		}
-		last = err
+		// A free port can lie in the media range (32768-33000 is
+		// ephemeral on Linux): leave that to the responder.
+		if p := pc.LocalAddr().(*net.UDPAddr).Port; p < demoUDPLo || p > demoUDPHi {
+			return pc, ln, p, nil
+		}
+		pc.Close()
+		ln.Close()
+		last = errors.New("only ports of the media range were free")
 	}
 	return nil, nil, 0, fmt.Errorf("demo: TURN server: %d on %s is in use and no free UDP+TCP port was found: %w", want, demoIP, last)
 }

@@ -136,3 +136,23 @@ func TestDemoText(t *testing.T) {
 		t.Errorf("--format xml: exit %d, %s", code, errOut)
 	}
 }
+
+// With the TURN port taken (a local coturn), the demo's TURN server takes
+// a free port, says so, and the stun/turn checks follow it.
+func TestDemoTURNPortInUse(t *testing.T) {
+	if pc, err := net.ListenPacket("udp4", "127.0.0.1:3478"); err == nil {
+		defer pc.Close()
+	}
+	code, out, errOut := ucprobe(t, "demo", "--format", "json", "--media", "0")
+	if code != report.ExitOK {
+		t.Fatalf("exit %d\nstderr: %s\n%s", code, errOut, out)
+	}
+	if !strings.Contains(errOut, "3478 is in use on 127.0.0.1") {
+		t.Errorf("the header does not say 3478 is taken: %s", errOut)
+	}
+	for _, c := range decode(t, out).Checks {
+		if (c.Kind == probe.KindSTUN || c.Kind == probe.KindTURN) && (c.Status != probe.StatusPass || c.Port == 3478) {
+			t.Errorf("%s: %s on port %d: %s", c.ID, c.Status, c.Port, c.Error)
+		}
+	}
+}
