@@ -43,6 +43,9 @@ Your own profile, machine-readable:
 TURN credentials come from --turn-user/--turn-pass or UCPROBE_TURN_USER /
 UCPROBE_TURN_PASS; they are never printed. Exit codes: 0 ok, 1 degraded,
 2 failed, 3 bad input.`,
+		// --set tcp=443,5061 is one value (the profile parses its lists);
+		// repeat a flag to give several.
+		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "built-in profile id (see 'ucprobe profiles list') or a YAML file", Required: true},
 			&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: "the server to test: sets the profile variable `HOST` server"},

@@ -47,3 +47,22 @@ func TestRunBadSweepRate(t *testing.T) {
 		}
 	}
 }
+
+// --set tcp=443,5061 is one variable with a list (the README's example),
+// not two --set values.
+func TestRunSetListValue(t *testing.T) {
+	code, out, errOut := ucprobe(t, "run", "-p", "generic", "-s", "127.0.0.1", "--set", "tcp=1,2", "-t", "3s", "-f", "json")
+	if code != 2 {
+		t.Fatalf("exit %d, stderr %q", code, errOut)
+	}
+	r := decode(t, out)
+	var ids []string
+	for _, c := range r.Checks {
+		if c.Status != "skip" {
+			ids = append(ids, c.ID)
+		}
+	}
+	if strings.Join(ids, " ") != "tcp-1 tcp-2" {
+		t.Errorf("checks that ran %v, want tcp-1 tcp-2", ids)
+	}
+}
