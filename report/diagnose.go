@@ -54,6 +54,7 @@ var Rules = []Rule{
 	{CauseHighLatency, ruleHighLatency},
 	{CauseHighJitter, ruleHighJitter},
 	{CauseSmallMTU, ruleSmallMTU},
+	{CauseCutShort, ruleCutShort},
 	{CauseUntested, ruleUntested},
 }
 

@@ -42,15 +42,25 @@ func execute(ctx context.Context, j job) (*report.Report, error) {
 	runCtx, cancel := context.WithTimeout(ctx, j.Timeout)
 	defer cancel()
 	// A refused --token would turn every responder check into silence:
-	// bad input, not a finding.
-	preCtx, preCancel := context.WithTimeout(runCtx, min(responderPreflight, j.Timeout/4))
-	err = probe.CheckResponderToken(preCtx, j.Config)
-	preCancel()
-	if err != nil {
+	// bad input, not a finding. Asked beside the checks (a blocked
+	// responder must not cost the run time); a refusal stops them.
+	checksCtx, stopChecks := context.WithCancelCause(runCtx)
+	defer stopChecks(nil)
+	preflight := make(chan error, 1)
+	go func() {
+		pctx, pcancel := context.WithTimeout(runCtx, responderPreflight)
+		defer pcancel()
+		err := probe.CheckResponderToken(pctx, j.Config)
+		if err != nil {
+			stopChecks(err)
+		}
+		preflight <- err
+	}()
+	runner := &probe.Runner{Config: j.Config, Probers: probers()}
+	results := runner.Run(checksCtx, specs)
+	if err := <-preflight; err != nil {
 		return nil, err
 	}
-	runner := &probe.Runner{Config: j.Config, Probers: probers()}
-	results := runner.Run(runCtx, specs)
 	if err := nothingResolved(results); err != nil {
 		return nil, err
 	}
