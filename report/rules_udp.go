@@ -112,6 +112,13 @@ func ruleUDPBlocked(in *Input) []Finding {
 			strings.Join(how, ", "))
 		facts["media_over"] = "tcp-relay"
 	}
+	if ice := filter(in.Checks, relayOverTCP); len(ice) > 0 {
+		if len(turnTCP) == 0 {
+			detail += " ICE connected through a TURN relay reached over TCP: calls connect, but media relays over TCP; expect worse quality (more delay, and jitter when packets are lost)."
+		}
+		facts["media_over"] = "tcp-relay"
+		facts["ice_path"] = strings.Join(ids(ice), ",")
+	}
 	// ICE that failed, or connected only through a relay reached over
 	// TCP/TLS, is the same blocked UDP seen by media.
 	ev := append(ids(failed), ids(filter(in.Checks, func(c probe.Result) bool {
@@ -210,15 +217,48 @@ func ruleTURNUnreachable(in *Input) []Finding {
 			return c.Kind == probe.KindSTUN && c.Host == k && c.Status == probe.StatusFail && noAnswer(c.Class)
 		})
 		cs = append(append(cs, stuns...), iceFailedVia(in, k)...)
+		explains := []Cause{CauseICEFailed, CausePortClosed}
+		// A host that is only this TURN server (every check to its
+		// addresses is STUN/TURN): "nothing on it answers" and "TCP to
+		// it is filtered" are this same fact, so they fold here.
+		if host := turnOnlyHost(in, cs); len(host) > 0 {
+			cs = host
+			explains = append(explains, CauseHostUnreachable, CauseTCPBlocked)
+		}
 		out = append(out, Finding{
 			Severity: severityFor(cs...),
 			Title:    "TURN server " + k + " answers on no transport",
 			Detail: fmt.Sprintf("No TURN answer from %s (%s). Without a reachable TURN server, calls fail wherever a direct path is not possible.",
 				k, strings.Join(how, "; ")),
 			Evidence: ids(cs),
-			Explains: []Cause{CauseICEFailed, CausePortClosed},
+			Explains: explains,
 			Facts:    map[string]string{"server": k},
 		})
+	}
+	return out
+}
+
+// turnOnlyHost returns the evidence plus every other check to the same
+// addresses when all of those are STUN or TURN checks (or ICE through
+// that server); nil when the address also serves something else.
+func turnOnlyHost(in *Input, cs []probe.Result) []probe.Result {
+	addrs := map[string]bool{}
+	have := map[string]bool{}
+	for _, c := range cs {
+		if c.Kind != probe.KindICE {
+			addrs[endpoint(c)] = true
+		}
+		have[c.ID] = true
+	}
+	out := slices.Clone(cs)
+	for _, c := range ran(in.Checks) {
+		if c.Kind == probe.KindDNS || !addrs[endpoint(c)] || have[c.ID] {
+			continue
+		}
+		if c.Kind != probe.KindSTUN && c.Kind != probe.KindTURN {
+			return nil
+		}
+		out = append(out, c)
 	}
 	return out
 }

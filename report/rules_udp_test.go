@@ -295,3 +295,44 @@ func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
 		t.Errorf("findings %v, want the safety net check-failed naming the check", causesOf(fs))
 	}
 }
+
+// UDP blocked, TURN over TCP failed its own relay proof, but ICE connected
+// through a relay over TCP: the headline must still say media runs over TCP.
+func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
+	ice := iceCheck("ice", "turn.example", probe.StatusPass, "tcp")
+	ice.Address = "198.51.100.7"
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice}}, nil)
+	if len(fs) == 0 || fs[0].Cause != CauseUDPBlocked {
+		t.Fatalf("causes %v, want udp-blocked first", causesOf(fs))
+	}
+	if fs[0].Facts["media_over"] != "tcp-relay" || fs[0].Facts["ice_path"] != "ice" || !strings.Contains(fs[0].Detail, "media relays over TCP") {
+		t.Errorf("facts %v detail %q", fs[0].Facts, fs[0].Detail)
+	}
+	if slices.Contains(causesOf(fs), CauseRelayOnly) {
+		t.Errorf("relay-only not folded: %v", causesOf(fs))
+	}
+}
+
+// The site firewall drops the TURN server entirely, everything else works:
+// one finding, turn-unreachable, with host-unreachable and tcp-blocked of
+// that address folded in.
+func TestTURNOnlyHostUnreachable(t *testing.T) {
+	media := sweepRuns("media", false, true, run(30000, 33000, probe.PortOpen, ""))
+	media.Address, media.Host = "203.0.113.10", "pbx.example"
+	sig := udpChk("signalling", probe.KindTCP, probe.TransportTCP, probe.StatusPass, "")
+	sig.Address, sig.Host = "203.0.113.10", "pbx.example"
+	turnTLS := turnChk("turn-tls", probe.TransportTLS, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
+	fs := Diagnose(Input{Checks: []probe.Result{sig, media, stunSilent, turnUDPSil, turnTCPSil, turnTLS}}, nil)
+	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseTURNUnreachable}) {
+		t.Fatalf("causes %v, want [turn-unreachable]; findings %+v", got, fs)
+	}
+	if !slices.Contains(fs[0].Explains, CauseHostUnreachable) || len(fs[0].Evidence) != 4 {
+		t.Errorf("explains %v evidence %v", fs[0].Explains, fs[0].Evidence)
+	}
+	// The same silence on a host that also serves TLS: the host is down,
+	// not just its TURN server.
+	fs = Diagnose(Input{Checks: []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}}, nil)
+	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseHostUnreachable, CauseTURNUnreachable}) {
+		t.Errorf("causes %v", got)
+	}
+}
