@@ -51,6 +51,10 @@ type sweeper struct {
 	readDone     chan struct{}
 }
 
+// sweepReadBuffer is the sweep socket's receive buffer: room for some
+// 20,000 answers.
+const sweepReadBuffer = 4 << 20
+
 type probeSent struct {
 	idx int
 	at  time.Time
@@ -62,6 +66,10 @@ func newSweeper(target netip.Addr, ports []uint16, local *PortRange, cfg *Config
 		return nil, err
 	}
 	EnableICMPErrors(conn)
+	// A whole range answers within a few ms: the default buffer (about
+	// 200 KB) overflows when the CPU is busy, and dropped answers cost a
+	// retransmission round. The OS caps the size (rmem_max); best effort.
+	_ = conn.SetReadBuffer(sweepReadBuffer)
 	var sid [8]byte
 	_, _ = rand.Read(sid[:])
 	s := &sweeper{

@@ -53,11 +53,13 @@ func udpRangeSummary(c probe.Result) []string {
 	return out
 }
 
-// udpRangeLines: the local side, for --verbose.
+// udpRangeLines: the summary, then the local side (for --verbose and
+// failures, which replace the summary).
 func udpRangeLines(c probe.Result) []string {
 	u := c.Details.UDPRange
+	out := udpRangeSummary(c)
 	if u == nil || u.LocalAddr == "" {
-		return nil
+		return out
 	}
 	l := "from " + u.LocalAddr
 	if u.LocalRange != "" {
@@ -67,5 +69,5 @@ func udpRangeLines(c probe.Result) []string {
 	if u.Asymmetric > 0 {
 		l += fmt.Sprintf(", %d answers from another address than the one asked", u.Asymmetric)
 	}
-	return []string{l}
+	return append(out, l)
 }
