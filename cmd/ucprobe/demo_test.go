@@ -48,7 +48,10 @@ func TestDemo(t *testing.T) {
 		turnLine := headerLine(errOut, "TURN/STUN")
 		if run == 0 {
 			firstTURN = turnLine
-		} else if turnLine != firstTURN {
+		} else if strings.Contains(firstTURN, "UDP and TCP 3478,") && turnLine != firstTURN {
+			// Only the default ports are taken again by design; when
+			// something else holds 3478 (a local coturn) each demo picks
+			// free ports of its own.
 			t.Errorf("the first demo's TURN ports were not released: %q, then %q", firstTURN, turnLine)
 		}
 		r := decode(t, out)
