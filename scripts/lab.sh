@@ -48,7 +48,7 @@ TURN_BAD_PASS=wrong-labpass
 TURN_REALM=lab.example
 
 SCENARIOS=(clean udp-drop udp-prohibited range-partial tcp-filtered tcp-closed vpn-no-udp vpn-down multi-homed
-	symmetric-nat turn-bad-creds turn-blocked dns-broken lossy-udp tls-untrusted ws-refused)
+	symmetric-nat symmetric-nat-site-fw turn-bad-creds turn-blocked dns-broken lossy-udp tls-untrusted ws-refused)
 
 say() { printf 'lab: %s\n' "$*" >&2; }
 die() {
@@ -288,7 +288,8 @@ table ip labnat {
 	}
 }
 EOF
-	# server host firewall: only for tcp-closed (a closed port answers RST)
+	# server host firewall: empty in clean; tcp-closed (a closed port answers
+	# RST) and symmetric-nat-site-fw (the XPhone site firewall) fill scenario_in
 	nsx server nft -f - <<EOF
 table inet labsrv {
 	chain scenario_in {
@@ -597,6 +598,22 @@ EOF
 
 router_nft() { nsx router nft -f -; }
 
+# server_site_fw: the XPhone server network's firewall (seed 003): inbound
+# on eth0 only the media range and STUN (UDP 30000-33000, 3478) and the
+# signalling/web ports (TCP 2230, 7222, 8480, 443), plus established/related.
+# The responder's ICE agent gathers on ephemeral ports (40000-60999 here),
+# so its host candidate gets nothing unsolicited. reset_clean flushes it.
+server_site_fw() {
+	nsx server nft -f - <<'EOF'
+add rule inet labsrv scenario_in iifname != "eth0" accept
+add rule inet labsrv scenario_in ct state established,related accept
+add rule inet labsrv scenario_in udp dport { 3478, 30000-33000 } counter accept
+add rule inet labsrv scenario_in tcp dport { 443, 2230, 7222, 8480 } counter accept
+add rule inet labsrv scenario_in icmp type echo-request accept
+add rule inet labsrv scenario_in counter drop
+EOF
+}
+
 apply_scenario() {
 	local name=$1 pass=$TURN_PASS
 	reset_clean
@@ -621,6 +638,9 @@ apply_scenario() {
 		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n' ;;
 	symmetric-nat) # a random source port per new flow: mapping depends on the destination
 		echo 'add rule ip labnat scenario_snat counter masquerade fully-random' | router_nft ;;
+	symmetric-nat-site-fw) # symmetric-nat, and the server site's firewall opens only the XPhone ports
+		echo 'add rule ip labnat scenario_snat counter masquerade fully-random' | router_nft
+		server_site_fw ;;
 	turn-bad-creds) # the network is clean; scenario.env hands out the wrong TURN password
 		pass=$TURN_BAD_PASS ;;
 	turn-blocked) # the site firewall drops everything to the TURN server (both addresses); the responder is reachable

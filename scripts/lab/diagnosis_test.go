@@ -36,7 +36,19 @@ type ucReport struct {
 	Findings []ucFinding `json:"findings"`
 	Env      struct {
 		VPN json.RawMessage `json:"vpn"`
+		NAT *ucNAT          `json:"nat"`
 	} `json:"environment"`
+}
+
+type ucNAT struct {
+	Mapping   string `json:"mapping"`
+	Filtering string `json:"filtering"`
+}
+
+type ucCandidate struct {
+	Type    string `json:"type"`
+	Address string `json:"address"`
+	Port    int    `json:"port"`
 }
 
 type ucCheck struct {
@@ -69,7 +81,12 @@ type ucCheck struct {
 			Mode        string `json:"mode"`
 			State       string `json:"state"`
 			SelectedVia string `json:"selected_via"`
-			Media       *struct {
+			Selected    *struct {
+				Local  ucCandidate `json:"local"`
+				Remote ucCandidate `json:"remote"`
+				State  string      `json:"state"`
+			} `json:"selected"`
+			Media *struct {
 				Sent     int     `json:"sent"`
 				Received int     `json:"received"`
 				LossPct  float64 `json:"loss_pct"`
@@ -78,6 +95,9 @@ type ucCheck struct {
 		TLS *struct {
 			Issuer string `json:"issuer"`
 		} `json:"tls"`
+		STUN *struct {
+			NAT *ucNAT `json:"nat"`
+		} `json:"stun"`
 	} `json:"details"`
 }
 
@@ -140,6 +160,13 @@ func (f *ucFinding) fact(k string) string {
 	default:
 		return fmt.Sprint(v)
 	}
+}
+
+func (f *ucFinding) explains() []string {
+	if f == nil {
+		return nil
+	}
+	return f.Explains
 }
 
 // text is everything a person reads in the finding (for "names X" assertions).
@@ -330,6 +357,69 @@ func diagCases() []diagCase {
 					t.Errorf("symmetric-nat mapping fact %q, want address(-and-port)-dependent", f.fact("mapping"))
 				}
 				wantICEVia(t, r, "ice", "host")
+				wantStatus(t, r, "turn-udp", "pass")
+			},
+		},
+		{
+			// The symmetric NAT of symmetric-nat, and the server site's
+			// firewall opens only the XPhone ports (seed 003): the
+			// responder's ICE agent gathers on ephemeral ports outside the
+			// media range, so its host candidate gets nothing unsolicited,
+			// and the client's random port per destination defeats the
+			// peer-reflexive way in. Only a relay pair connects: relay-only
+			// (a warning) heads the report. symmetric-nat stays info (TURN
+			// works from here) and explains why the relay is needed: it is
+			// either its own info finding or folded under relay-only.
+			name: "symmetric-nat-site-fw", scenario: "symmetric-nat-site-fw", args: xphoneArgs("6s"),
+			verdict: "degraded", headline: "relay-only",
+			warning: []string{"relay-only"},
+			check: func(t *testing.T, r *ucReport) {
+				f := r.finding("relay-only")
+				wantEvidence(t, f, "ice")
+				wantStatus(t, r, "ice", "pass")
+				if c := r.check("ice"); c != nil && c.Details.ICE != nil {
+					d := c.Details.ICE
+					switch s := d.Selected; {
+					case d.Mode != "two-ended":
+						t.Errorf("ICE mode %q, want two-ended (against the responder)", d.Mode)
+					case s == nil:
+						t.Errorf("ICE has no selected pair (state %s, via %q)", d.State, d.SelectedVia)
+					case s.Local.Type != "relay" && s.Remote.Type != "relay":
+						t.Errorf("ICE selected %s %s:%d -> %s %s:%d via %q, want a relay candidate on one side",
+							s.Local.Type, s.Local.Address, s.Local.Port, s.Remote.Type, s.Remote.Address, s.Remote.Port, d.SelectedVia)
+					case !strings.HasPrefix(d.SelectedVia, "relay/"):
+						t.Errorf("ICE selected_via %q, want relay/...", d.SelectedVia)
+					}
+				}
+				if f != nil && !strings.HasPrefix(f.fact("selected_via"), "relay/") {
+					t.Errorf("relay-only fact selected_via %q, want relay/...", f.fact("selected_via"))
+				}
+				if n, _ := strconv.Atoi(f.fact("direct_failed")); f != nil && n == 0 {
+					t.Errorf("relay-only names no failed direct pair (direct_failed %q)", f.fact("direct_failed"))
+				}
+				// The symmetric NAT is named: in the environment, on the
+				// STUN check, and as a finding (info, or folded under relay-only).
+				if nat := r.Env.NAT; nat == nil || !strings.HasPrefix(nat.Mapping, "address") {
+					t.Errorf("environment.nat %+v, want address(-and-port)-dependent mapping", nat)
+				}
+				if c := r.check("stun"); c == nil || c.Details.STUN == nil || c.Details.STUN.NAT == nil ||
+					!strings.HasPrefix(c.Details.STUN.NAT.Mapping, "address") {
+					t.Errorf("stun check has no address(-and-port)-dependent NAT mapping")
+				}
+				sym := r.finding("symmetric-nat")
+				switch {
+				case sym != nil && sym.Severity == "info":
+					wantEvidence(t, sym, "stun")
+					if !strings.Contains(sym.fact("mapping"), "dependent") {
+						t.Errorf("symmetric-nat mapping fact %q, want address(-and-port)-dependent", sym.fact("mapping"))
+					}
+				case sym == nil && f != nil && slices.Contains(f.Explains, "symmetric-nat"):
+				default:
+					t.Errorf("symmetric NAT not named: want an info symmetric-nat or relay-only explaining it (findings %v, relay-only explains %v)",
+						r.causes("info"), f.explains())
+				}
+				wantStatus(t, r, "media-range", "pass")
+				wantStatus(t, r, "signalling", "pass")
 				wantStatus(t, r, "turn-udp", "pass")
 			},
 		},

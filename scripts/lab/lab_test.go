@@ -258,6 +258,47 @@ func TestSymmetricNAT(t *testing.T) {
 	}
 }
 
+// symmetric-nat-site-fw: the symmetric NAT of symmetric-nat, plus the
+// XPhone server site's firewall: inbound only UDP 30000-33000 and 3478 and
+// TCP 443, 2230, 7222, 8480 (plus established/related). Closed ports that
+// answer with a reset or ICMP port unreachable in clean time out here, the
+// responder's ephemeral ports included; clean flushes the rule.
+func TestSymmetricNATSiteFW(t *testing.T) {
+	Scenario(t, "symmetric-nat-site-fw")
+	if m := stunMapping(t); m != "address-dependent" {
+		t.Errorf("NAT mapping %q, want address-dependent", m)
+	}
+	user, pass := TurnCreds(t)
+	if c := turnAlloc(t, user, pass, false); c != "ok" {
+		t.Errorf("TURN/UDP allocate: %s, want ok (TURN stays available)", c)
+	}
+	for _, p := range []int{SignalPort, SignalPort2, HTTPPort} {
+		wantClass(t, "tcp", hostPort(ServerIP, p), "ok")
+	}
+	wantClass(t, "tcp", hostPort(WSSIP, 443), "ok")
+	wantClass(t, "tcp", hostPort(ServerIP, 9), "timeout")     // clean: refused (RST)
+	wantClass(t, "udp", hostPort(ServerIP, 45000), "timeout") // an ephemeral port; clean: refused (ICMP port unreachable)
+	// The media range and 3478 pass the firewall. The responder answers only
+	// its own protocol, so count the packets the accept rule let in.
+	for _, p := range []int{MediaPortLow, MediaPortHigh, 3478} {
+		probe(t, "udp", hostPort(ServerIP, p), "--timeout", "200ms")
+	}
+	out, _ := Exec(t, "server", "nft", "list", "chain", "inet", "labsrv", "scenario_in")
+	m := regexp.MustCompile(`udp dport \{[^}]*\} counter packets (\d+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Errorf("no counted UDP accept rule in the server firewall:\n%s", out)
+	} else if n, _ := strconv.Atoi(m[1]); n < 3 {
+		t.Errorf("server firewall let in %d UDP packets to the media range and 3478, want >= 3\n%s", n, out)
+	}
+
+	Scenario(t, "clean") // reset_clean flushes the server firewall
+	wantClass(t, "tcp", hostPort(ServerIP, 9), "refused")
+	wantClass(t, "udp", hostPort(ServerIP, 45000), "refused")
+	if m := stunMapping(t); m != "endpoint-independent" {
+		t.Errorf("NAT mapping after clean %q, want endpoint-independent", m)
+	}
+}
+
 func TestTurnBadCreds(t *testing.T) {
 	Scenario(t, "turn-bad-creds")
 	user, pass := TurnCreds(t)
