@@ -30,10 +30,21 @@ type TURNDetails struct {
 	LifetimeS   int    `json:"lifetime_s,omitempty"`
 	Software    string `json:"software,omitempty"`
 	// Steps are per-step timings in ms: connect, challenge (first 401
-	// round trip), allocate, permission, first_relay.
+	// round trip), allocate, peer_allocate (the relay peer's connect and
+	// allocate), permission, first_relay.
 	Steps map[string]float64 `json:"steps_ms,omitempty"`
-	// RelaySent and RelayReceived count datagrams sent through the relay to
-	// a local peer and back.
+	// RelayPeer is where the echoed datagrams start and end: "udp-socket"
+	// (a second local UDP socket; TURN over UDP and DTLS) or "relay" (a
+	// second allocation over the same transport; TURN over TCP and TLS).
+	RelayPeer string `json:"relay_peer,omitempty"`
+	// PeerRelayedAddr is the relay peer's relayed address.
+	PeerRelayedAddr string `json:"peer_relayed_addr,omitempty"`
+	// RelayPeerError says why the relay peer failed (no second allocation,
+	// its permission refused, or nothing came back relay to relay); the
+	// check then used a UDP socket.
+	RelayPeerError string `json:"relay_peer_error,omitempty"`
+	// RelaySent and RelayReceived count datagrams sent through the relay
+	// from the peer and back.
 	RelaySent     int    `json:"relay_sent"`
 	RelayReceived int    `json:"relay_received"`
 	ErrorCode     int    `json:"error_code,omitempty"`
@@ -69,9 +80,10 @@ const restTTL = 10 * time.Minute
 var ErrRelay = errors.New("relay data path")
 
 // TURN allocates a relay over the spec's transport (udp when not set),
-// creates a permission and proves the data path: datagrams from a second
-// local socket go to the relayed address, come to us as Data, are sent
-// back through the relay, and are counted where they arrive.
+// creates a permission and proves the data path: datagrams from a peer
+// (over TCP/TLS a second allocation, otherwise a second local UDP socket)
+// go to the relayed address, come to us as Data, are sent back through the
+// relay, and are counted where they arrive.
 func TURN(ctx context.Context, spec Spec, cfg *Config) Result {
 	res := NewResult(spec)
 	if res.Transport == "" {
@@ -127,45 +139,17 @@ func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *T
 	det.Username = user
 
 	start := time.Now()
-	base, raddr, err := turnDial(ctx, spec, cfg, tr)
+	sess, err := turnOpen(ctx, spec, cfg, tr, user, pass)
 	det.Steps["connect"] = ms(time.Since(start))
+	if sess == nil {
+		return err
+	}
+	defer func() { sess.close(); sess.rec.flush(det) }()
+	det.LocalAddr = sess.rec.LocalAddr().String()
 	if err != nil {
 		return err
 	}
-	rec := &recConn{PacketConn: base, failed: make(chan struct{})}
-	defer rec.flush(det)
-	defer rec.Close()
-	det.LocalAddr = base.LocalAddr().String()
-
-	// Fail fast on a fatal read error (ICMP port unreachable on the
-	// connected socket, a closed stream): pion's read loop stops on it and
-	// its transactions would otherwise wait for their retransmissions.
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	go func() {
-		select {
-		case <-rec.failed:
-			cancel(rec.readErr())
-		case <-ctx.Done():
-		}
-	}()
-
-	client, err := turn.NewClient(&turn.ClientConfig{
-		STUNServerAddr: raddr.String(), TURNServerAddr: raddr.String(),
-		Conn: rec, Username: user, Password: pass, RTO: TURNRTO,
-		Software: "ucprobe", LoggerFactory: quietLogger{},
-	})
-	if err != nil {
-		return err
-	}
-	// Closing the client ends every pending transaction: this is what
-	// bounds the calls of pion that take no context (CreatePermission).
-	stop := context.AfterFunc(ctx, func() { client.Close(); _ = rec.Close() })
-	defer stop()
-	defer client.Close()
-	if err := client.Listen(); err != nil {
-		return err
-	}
+	ctx, client, rec, raddr := sess.ctx, sess.client, sess.rec, sess.raddr
 
 	det.Stage = TURNStageAllocate
 	if det.Credentials == "none" {
@@ -184,7 +168,144 @@ func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *T
 	}
 	defer relay.Close()
 	det.RelayedAddr = relay.LocalAddr().String()
-	return turnRelay(ctx, client, relay, det, tr, rec)
+	return turnRelay(ctx, turnPeerSource{spec, cfg, user, pass}, client, relay, det, tr, rec)
+}
+
+// turnSession is one connection to the TURN server with pion's client on
+// it. Its ctx ends with the check's or on a fatal read error; either
+// closes the client and the connection, which ends every pending
+// transaction (this bounds the calls of pion that take no context, such as
+// CreatePermission).
+type turnSession struct {
+	ctx    context.Context
+	client *turn.Client
+	rec    *recConn
+	raddr  netip.AddrPort
+	close  func()
+}
+
+// turnOpen dials the server and starts a client. It returns a session
+// (to close) whenever the connection was made, also with an error.
+func turnOpen(ctx context.Context, spec Spec, cfg *Config, tr Transport, user, pass string) (*turnSession, error) {
+	base, raddr, err := turnDial(ctx, spec, cfg, tr)
+	if err != nil {
+		return nil, err
+	}
+	rec := &recConn{PacketConn: base, failed: make(chan struct{})}
+	// Fail fast on a fatal read error (ICMP port unreachable on the
+	// connected socket, a closed stream): pion's read loop stops on it and
+	// its transactions would otherwise wait for their retransmissions.
+	sctx, cancel := context.WithCancelCause(ctx)
+	go func() {
+		select {
+		case <-rec.failed:
+			cancel(rec.readErr())
+		case <-sctx.Done():
+		}
+	}()
+	s := &turnSession{ctx: sctx, rec: rec, raddr: raddr, close: func() { cancel(nil); _ = rec.Close() }}
+	client, err := turn.NewClient(&turn.ClientConfig{
+		STUNServerAddr: raddr.String(), TURNServerAddr: raddr.String(),
+		Conn: rec, Username: user, Password: pass, RTO: TURNRTO,
+		Software: "ucprobe", LoggerFactory: quietLogger{},
+	})
+	if err != nil {
+		return s, err
+	}
+	stop := context.AfterFunc(sctx, func() { client.Close(); _ = rec.Close() })
+	s.client = client
+	s.close = func() { client.Close(); stop(); cancel(nil); _ = rec.Close() }
+	return s, client.Listen()
+}
+
+// turnPeerSource is what a second allocation (the relay peer) needs.
+type turnPeerSource struct {
+	spec       Spec
+	cfg        *Config
+	user, pass string
+}
+
+// Relay peers: where the echoed datagrams start and end.
+const (
+	// TURNPeerUDP is a second local UDP socket sending to the relayed
+	// address (TURN over UDP and DTLS).
+	TURNPeerUDP = "udp-socket"
+	// TURNPeerRelay is a second allocation on the same server over the
+	// same transport: relay to relay inside the server's network, so the
+	// path needs no UDP from this client (TURN over TCP and TLS).
+	TURNPeerRelay = "relay"
+)
+
+// turnEchoPeer sends datagrams to the relayed address and reads the echo.
+type turnEchoPeer struct {
+	conn net.PacketConn
+	addr *net.UDPAddr // where its datagrams come from, as the relay sees them
+	// permit gives the peer's own permission towards the relayed address
+	// (a relay peer); nil for a socket.
+	permit func(net.Addr) error
+	close  func()
+}
+
+// turnUDPPeer is a second local UDP socket; the relay sees it at our
+// mapped IP (the local one without a mapped address).
+func turnUDPPeer(det *TURNDetails) (*turnEchoPeer, error) {
+	mapped, err := netip.ParseAddrPort(det.MappedAddr)
+	if err != nil {
+		// Without the server's view of us we do not know which address the
+		// peer's datagrams will come from; use the local one.
+		mapped, _ = netip.ParseAddrPort(det.LocalAddr)
+	}
+	peerIP := mapped.Addr()
+	if !peerIP.IsValid() {
+		return nil, fmt.Errorf("%w: no address for the local peer", ErrRelay)
+	}
+	peerLocal := peerIP
+	if lap, err := netip.ParseAddrPort(det.LocalAddr); err == nil {
+		peerLocal = lap.Addr()
+	}
+	c, err := net.ListenUDP(udpNet(netip.AddrPortFrom(peerLocal, 0)), &net.UDPAddr{IP: peerLocal.AsSlice()})
+	if err != nil {
+		return nil, err
+	}
+	return &turnEchoPeer{
+		conn:  c,
+		addr:  &net.UDPAddr{IP: peerIP.AsSlice(), Port: c.LocalAddr().(*net.UDPAddr).Port},
+		close: func() { _ = c.Close() },
+	}, nil
+}
+
+// turnRelayPeer allocates a second relay on the same server over the same
+// transport. Its errors carry the server's code and reason.
+func turnRelayPeer(ctx context.Context, src turnPeerSource, tr Transport) (*turnEchoPeer, error) {
+	sess, err := turnOpen(ctx, src.spec, src.cfg, tr, src.user, src.pass)
+	if sess == nil {
+		return nil, err
+	}
+	if err != nil {
+		sess.close()
+		return nil, err
+	}
+	pdet := &TURNDetails{Server: sess.raddr.String(), Steps: map[string]float64{}, Stage: TURNStageAllocate}
+	relay, err := sess.client.AllocateWithContext(sess.ctx)
+	if err != nil {
+		sess.rec.fillFromLast(pdet)
+		sess.rec.flush(pdet)
+		err = turnErr(sess.ctx, err, pdet, tr)
+		sess.close()
+		return nil, err
+	}
+	addr, ok := relay.LocalAddr().(*net.UDPAddr)
+	if !ok {
+		_ = relay.Close()
+		sess.close()
+		return nil, fmt.Errorf("%w: relayed address %v is not UDP", ErrRelay, relay.LocalAddr())
+	}
+	return &turnEchoPeer{
+		conn:   relay,
+		addr:   addr,
+		permit: func(to net.Addr) error { return sess.client.CreatePermission(to) },
+		close:  func() { _ = relay.Close(); sess.close() },
+	}, nil
 }
 
 // turnUnauthenticated sends one Allocate without credentials: a 401 with
@@ -262,49 +383,28 @@ func orUDP(t Transport) Transport {
 	return t
 }
 
-// turnRelay creates a permission for our own public address and echoes
-// datagrams from a second local socket through the relay.
-func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, det *TURNDetails, tr Transport, rec *recConn) error {
-	mapped, err := netip.ParseAddrPort(det.MappedAddr)
-	if err != nil {
-		// Without the server's view of us we do not know which address the
-		// peer's datagrams will come from; use the local one.
-		mapped, _ = netip.ParseAddrPort(det.LocalAddr)
-	}
-	peerIP := mapped.Addr()
-	if !peerIP.IsValid() {
-		return fmt.Errorf("%w: no address for the local peer", ErrRelay)
-	}
-	peerLocal := peerIP
-	if lap, err := netip.ParseAddrPort(det.LocalAddr); err == nil {
-		peerLocal = lap.Addr()
-	}
-	peer, err := net.ListenUDP(udpNet(netip.AddrPortFrom(peerLocal, 0)), &net.UDPAddr{IP: peerLocal.AsSlice()})
+// turnRelay proves the data path: datagrams from a peer go to the
+// relayed address, come to us, are sent back through the relay, and are
+// counted where they arrive. Over TCP and TLS the peer is a second
+// allocation (relay to relay: no UDP from this client, which is often
+// blocked where TURN over TCP is used); over UDP and DTLS a second local
+// UDP socket. Permissions are created for the peer (and, for a relay
+// peer, on it for our relayed address).
+func turnRelay(ctx context.Context, src turnPeerSource, client *turn.Client, relay net.PacketConn, det *TURNDetails, tr Transport, rec *recConn) error {
+	relayAddr, err := net.ResolveUDPAddr("udp", det.RelayedAddr)
 	if err != nil {
 		return err
 	}
-	defer peer.Close()
-	stop := context.AfterFunc(ctx, func() { _ = peer.SetReadDeadline(time.Now()); _ = relay.SetReadDeadline(time.Now()) })
-	defer stop()
-
-	det.Stage = TURNStagePermission
-	start := time.Now()
-	permAddr := &net.UDPAddr{IP: peerIP.AsSlice(), Port: int(peer.LocalAddr().(*net.UDPAddr).Port)}
-	if err := client.CreatePermission(permAddr); err != nil {
-		det.Steps["permission"] = ms(time.Since(start))
-		rec.flush(det)
-		return turnErr(ctx, err, det, tr)
-	}
-	det.Steps["permission"] = ms(time.Since(start))
-
+	rec.flush(det) // the server answered: turnErr must not say it did not
 	// Echo what arrives on the relay back to where it came from.
-	det.Stage = TURNStageRelay
+	stop := context.AfterFunc(ctx, func() { _ = relay.SetReadDeadline(time.Now()) })
+	defer stop()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		buf := make([]byte, 1500)
-		for i := 0; i < 4*TURNRelayCount; i++ { // bounded: a few strays at most
+		for i := 0; i < 8*TURNRelayCount; i++ { // bounded: two peers, a few strays at most
 			n, from, err := relay.ReadFrom(buf)
 			if err != nil {
 				return
@@ -316,10 +416,78 @@ func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, d
 	}()
 	defer func() { _ = relay.SetReadDeadline(time.Now()); wg.Wait() }()
 
-	relayAddr, err := net.ResolveUDPAddr("udp", det.RelayedAddr)
+	det.Stage = TURNStagePermission
+	if tr == TransportTCP || tr == TransportTLS {
+		det.RelayPeer = TURNPeerRelay
+		start := time.Now()
+		peer, err := turnRelayPeer(ctx, src, tr)
+		det.Steps["peer_allocate"] = ms(time.Since(start))
+		if err == nil {
+			det.PeerRelayedAddr = peer.addr.String()
+			// The server's codes for the relay peer stay out of ours.
+			err = turnEcho(ctx, client, peer, relayAddr, det, &TURNDetails{Server: det.Server, Answers: 1, Stage: TURNStagePermission}, tr)
+			peer.close()
+			if err == nil {
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			rec.flush(det)
+			if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.DeadlineExceeded) && !errors.Is(cause, context.Canceled) {
+				return cause // our own connection failed
+			}
+			if det.PeerRelayedAddr == "" {
+				return fmt.Errorf("TURN server %s did not complete a second allocation (the relay peer) in time: %w", det.Server, ctx.Err())
+			}
+			return err
+		}
+		// The server refused a second allocation (a quota), a permission
+		// for its own relayed address (denied-peer-ip), or relay to relay
+		// needs a hairpin it lacks: fall back to a UDP socket, which
+		// proves the path where this client's UDP passes.
+		det.RelayPeerError = err.Error()
+		det.RelaySent, det.RelayReceived, det.Stage = 0, 0, TURNStagePermission
+	}
+	det.RelayPeer = TURNPeerUDP
+	peer, err := turnUDPPeer(det)
 	if err != nil {
 		return err
 	}
+	defer peer.close()
+	if err := turnEcho(ctx, client, peer, relayAddr, det, det, tr); err != nil {
+		if det.RelayPeerError != "" {
+			return fmt.Errorf("%w (relay to relay before: %s)", err, det.RelayPeerError)
+		}
+		return err
+	}
+	return nil
+}
+
+// turnEcho creates the permissions (ours for the peer, and for a relay
+// peer its own for our relayed address) and sends datagrams from the peer
+// to relayAddr; our relay echoes them. Error codes of the server go to
+// errDet.
+func turnEcho(ctx context.Context, client *turn.Client, peer *turnEchoPeer, relayAddr *net.UDPAddr, det, errDet *TURNDetails, tr Transport) error {
+	stop := context.AfterFunc(ctx, func() { _ = peer.conn.SetReadDeadline(time.Now()) })
+	defer stop()
+
+	det.Stage = TURNStagePermission
+	start := time.Now()
+	err := client.CreatePermission(peer.addr)
+	if err == nil && peer.permit != nil {
+		if err = peer.permit(relayAddr); err != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w: the relay peer's permission for %s failed: %w", ErrRelay, relayAddr, turnErr(ctx, err, errDet, tr))
+		}
+	}
+	det.Steps["permission"] = ms(time.Since(start))
+	if err != nil {
+		if errors.Is(err, ErrRelay) {
+			return err
+		}
+		return turnErr(ctx, err, errDet, tr)
+	}
+
+	det.Stage = TURNStageRelay
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(2 * time.Second)
@@ -331,15 +499,15 @@ func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, d
 		// 20 bytes, not 4: pion's STUNConn holds a ChannelData frame
 		// shorter than 9 bytes back until more stream data arrives.
 		payload := relayPayload(i)
-		if _, err := peer.WriteTo(payload, relayAddr); err != nil {
+		if _, err := peer.conn.WriteTo(payload, relayAddr); err != nil {
 			return fmt.Errorf("%w: peer send: %w", ErrRelay, err)
 		}
 		det.RelaySent++
 		// Wait a little for the echo before the next one; all leftovers
 		// are collected below.
-		_ = peer.SetReadDeadline(minTime(time.Now().Add(200*time.Millisecond), deadline))
+		_ = peer.conn.SetReadDeadline(minTime(time.Now().Add(200*time.Millisecond), deadline))
 		for {
-			n, _, err := peer.ReadFrom(buf)
+			n, _, err := peer.conn.ReadFrom(buf)
 			if err != nil {
 				break
 			}
@@ -356,7 +524,11 @@ func turnRelay(ctx context.Context, client *turn.Client, relay net.PacketConn, d
 	}
 	det.RelayReceived = len(got)
 	if det.RelayReceived == 0 {
-		return fmt.Errorf("%w: allocation and permission worked, but none of %d datagrams sent to the relayed address %s came back", ErrRelay, det.RelaySent, det.RelayedAddr)
+		from := "a local UDP socket"
+		if peer.permit != nil {
+			from = "a second allocation (relayed address " + peer.addr.String() + ")"
+		}
+		return fmt.Errorf("%w: allocation and permission worked, but none of %d datagrams sent from %s to the relayed address %s came back", ErrRelay, det.RelaySent, from, det.RelayedAddr)
 	}
 	det.Stage = TURNStageDone
 	return nil

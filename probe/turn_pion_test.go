@@ -2,68 +2,182 @@ package probe_test
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"net"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
 
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
-// startPionTURN runs pion's TURN server in-process on 127.0.0.1 (fast unit
-// tests; coturn covers the real-server side).
-func startPionTURN(t testing.TB, user, pass string) int {
+// pionTURN is pion's TURN server in-process on 127.0.0.1 (fast unit
+// tests; coturn covers the real-server side), over UDP, TCP and TLS.
+type pionTURN struct {
+	UDPPort, TCPPort, TLSPort int
+	CAPool                    *x509.CertPool
+	Close                     func()
+}
+
+// pionRelays hands out relays on 127.0.0.1; with maxAllocs > 0 it refuses
+// allocations after that many (a quota).
+type pionRelays struct {
+	turn.RelayAddressGeneratorStatic
+	maxAllocs int
+	// hold, when set, keeps the refused allocations waiting until closed
+	// (a server that stops answering).
+	hold chan struct{}
+	mu   sync.Mutex
+	n    int
+}
+
+func (g *pionRelays) AllocatePacketConn(c turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
+	g.mu.Lock()
+	g.n++
+	over := g.maxAllocs > 0 && g.n > g.maxAllocs
+	g.mu.Unlock()
+	if over {
+		if g.hold != nil {
+			<-g.hold
+		}
+		return nil, nil, errors.New("allocation quota reached")
+	}
+	return g.RelayAddressGeneratorStatic.AllocatePacketConn(c)
+}
+
+func startPionTURN(t testing.TB, user, pass string, maxAllocs int) *pionTURN {
+	t.Helper()
+	return startPionTURNWith(t, user, pass, &pionRelays{maxAllocs: maxAllocs})
+}
+
+func startPionTURNWith(t testing.TB, user, pass string, gen *pionRelays) *pionTURN {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	tl, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca := probetest.NewCA(t, "pion TURN test CA")
+	tlsl, err := tls.Listen("tcp4", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{ca.LoopbackLeaf(t)}, MinVersion: tls.VersionTLS12})
+	if err != nil {
+		t.Fatal(err)
+	}
 	const realm = "pion.test"
 	key := turn.GenerateAuthKey(user, realm, pass)
+	gen.RelayAddressGeneratorStatic = turn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}
+	// The default permission handler admits every peer, the other
+	// allocation's relayed address included (relay to relay over TCP/TLS).
+	quiet := logging.NewDefaultLoggerFactory()
+	quiet.DefaultLogLevel = logging.LogLevelDisabled
 	srv, err := turn.NewServer(turn.ServerConfig{
-		Realm: realm,
+		Realm: realm, LoggerFactory: quiet,
 		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
 			return ra.Username, key, ra.Username == user
 		},
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc,
-			RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}}},
+		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen}},
+		ListenerConfigs:   []turn.ListenerConfig{{Listener: tl, RelayAddressGenerator: gen}, {Listener: tlsl, RelayAddressGenerator: gen}},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = srv.Close() })
-	return pc.LocalAddr().(*net.UDPAddr).Port
+	return &pionTURN{Close: func() { _ = srv.Close() },
+		UDPPort: pc.LocalAddr().(*net.UDPAddr).Port, TCPPort: tl.Addr().(*net.TCPAddr).Port, TLSPort: tlsl.Addr().(*net.TCPAddr).Port,
+		CAPool: ca.Pool(),
+	}
 }
 
 func TestTURNPionServer(t *testing.T) {
-	port := startPionTURN(t, "bob", "pion-pass-1")
+	srv := startPionTURN(t, "bob", "pion-pass-1", 0)
 	for _, tc := range []struct {
+		tr         probe.Transport
 		user, pass string
 		status     probe.Status
 		class      probe.ErrorClass
 	}{
-		{"bob", "pion-pass-1", probe.StatusPass, ""},
-		{"bob", "nope-nope", probe.StatusFail, probe.ClassAuth},
-		{"mallory", "pion-pass-1", probe.StatusFail, probe.ClassAuth},
+		{probe.TransportUDP, "bob", "pion-pass-1", probe.StatusPass, ""},
+		{probe.TransportTCP, "bob", "pion-pass-1", probe.StatusPass, ""},
+		{probe.TransportTLS, "bob", "pion-pass-1", probe.StatusPass, ""},
+		{probe.TransportUDP, "bob", "nope-nope", probe.StatusFail, probe.ClassAuth},
+		{probe.TransportTCP, "bob", "nope-nope", probe.StatusFail, probe.ClassAuth},
+		{probe.TransportUDP, "mallory", "pion-pass-1", probe.StatusFail, probe.ClassAuth},
 	} {
-		cfg := &probe.Config{TURN: probe.TURNCredentials{Username: tc.user, Password: probe.Secret(tc.pass)}}
-		spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: port, Transport: probe.TransportUDP}
+		port := map[probe.Transport]int{probe.TransportUDP: srv.UDPPort, probe.TransportTCP: srv.TCPPort, probe.TransportTLS: srv.TLSPort}[tc.tr]
+		cfg := &probe.Config{RootCAs: srv.CAPool, TURN: probe.TURNCredentials{Username: tc.user, Password: probe.Secret(tc.pass)}}
+		spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: port, Transport: tc.tr}
 		res := runCheck(t, probe.TURN, spec, cfg, 2*time.Second)
 		if res.Status != tc.status || res.Class != tc.class {
-			t.Errorf("%s/%s: status %s class %q (%s)", tc.user, tc.pass, res.Status, res.Class, res.Error)
+			t.Errorf("%s %s/%s: status %s class %q (%s)", tc.tr, tc.user, tc.pass, res.Status, res.Class, res.Error)
 		}
-		if d := res.Details.TURN; tc.status == probe.StatusPass && (d.RelayReceived != probe.TURNRelayCount || d.MappedAddr == "") {
-			t.Errorf("details %+v", d)
+		if d := res.Details.TURN; tc.status == probe.StatusPass {
+			if d.RelaySent != probe.TURNRelayCount || d.RelayReceived != probe.TURNRelayCount || d.MappedAddr == "" {
+				t.Errorf("%s: details %+v", tc.tr, d)
+			}
+			assertRelayPeer(t, tc.tr, d, "127.0.0.1")
 		}
 		assertNoSecret(t, res, tc.pass)
 	}
 }
 
+// A server that refuses the second allocation (a quota): over TCP the
+// check falls back to the UDP socket peer and says why.
+func TestTURNPionRelayPeerRefused(t *testing.T) {
+	srv := startPionTURN(t, "bob", "pion-pass-1", 1)
+	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: "pion-pass-1"}}
+	spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: srv.TCPPort, Transport: probe.TransportTCP}
+	res := runCheck(t, probe.TURN, spec, cfg, 2*time.Second)
+	d := res.Details.TURN
+	if res.Status != probe.StatusPass || d.RelayPeer != probe.TURNPeerUDP || d.RelayPeerError == "" || d.RelayReceived != probe.TURNRelayCount {
+		t.Fatalf("status %s (%s): relay peer %q (error %q), %d/%d echoed", res.Status, res.Error, d.RelayPeer, d.RelayPeerError, d.RelayReceived, d.RelaySent)
+	}
+	t.Logf("relay peer error: %s", d.RelayPeerError)
+	if d.ErrorCode != 0 {
+		t.Errorf("the peer's refusal leaked into our error code: %d %s", d.ErrorCode, d.ErrorReason)
+	}
+	assertNoSecret(t, res, "pion-pass-1")
+}
+
+// The check's context ends while the second allocation waits for the
+// server: the check returns, and nothing of it is left running (both
+// clients closed). No fallback to a UDP peer once the context is over.
+func TestTURNPionRelayPeerCancelled(t *testing.T) {
+	before := runtime.NumGoroutine()
+	hold := make(chan struct{})
+	srv := startPionTURNWith(t, "bob", "pion-pass-1", &pionRelays{maxAllocs: 1, hold: hold})
+	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: "pion-pass-1"}}
+	spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: srv.TCPPort, Transport: probe.TransportTCP}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	res := probe.TURN(ctx, spec, cfg)
+	cancel()
+	d := res.Details.TURN
+	if res.Status != probe.StatusFail || res.Class != probe.ClassTimeout || d.RelayPeer != probe.TURNPeerRelay || d.RelayedAddr == "" || d.RelaySent != 0 {
+		t.Errorf("status %s class %q (%s): relay peer %q, relayed %q, %d sent", res.Status, res.Class, res.Error, d.RelayPeer, d.RelayedAddr, d.RelaySent)
+	}
+	assertNoSecret(t, res, "pion-pass-1")
+	close(hold)
+	srv.Close()
+	for i := 0; runtime.NumGoroutine() > before; i++ {
+		if i == 250 {
+			buf := make([]byte, 1<<20)
+			t.Fatalf("%d goroutines after the check, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 // Benchmarks (not timed tests): go test -bench . ./probe/
 func BenchmarkTURNPionUDP(b *testing.B) {
-	port := startPionTURN(b, "bob", "pion-pass-1")
+	port := startPionTURN(b, "bob", "pion-pass-1", 0).UDPPort
 	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: "pion-pass-1"}}
 	spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: port, Transport: probe.TransportUDP}
 	benchCheck(b, probe.TURN, spec, cfg)

@@ -76,6 +76,7 @@ func TestTURNCoturn(t *testing.T) {
 						t.Errorf("no step %s in %v", s, d.Steps)
 					}
 				}
+				assertRelayPeer(t, tc.tr, d, ct.IP)
 			}
 			assertNoSecret(t, res, ct.Pass, "wrong-password", ct.Secret)
 		})
@@ -115,6 +116,25 @@ func TestTURNStopped(t *testing.T) {
 		if res.Status != probe.StatusFail || res.Class != probe.ClassRefused {
 			t.Errorf("%s: status %s class %q (%s), want fail refused", tr, res.Status, res.Class, res.Error)
 		}
+	}
+}
+
+// assertRelayPeer: over TCP and TLS the echo runs relay to relay through
+// a second allocation on relayIP; over UDP and DTLS from a UDP socket.
+func assertRelayPeer(t *testing.T, tr probe.Transport, d *probe.TURNDetails, relayIP string) {
+	t.Helper()
+	if tr == probe.TransportTCP || tr == probe.TransportTLS {
+		if d.RelayPeer != probe.TURNPeerRelay || !strings.HasPrefix(d.PeerRelayedAddr, relayIP+":") ||
+			d.PeerRelayedAddr == d.RelayedAddr || d.RelayPeerError != "" {
+			t.Errorf("%s: relay peer %q at %q (ours %q, error %q), want a second allocation on %s", tr, d.RelayPeer, d.PeerRelayedAddr, d.RelayedAddr, d.RelayPeerError, relayIP)
+		}
+		if _, ok := d.Steps["peer_allocate"]; !ok {
+			t.Errorf("no step peer_allocate in %v", d.Steps)
+		}
+		return
+	}
+	if d.RelayPeer != probe.TURNPeerUDP || d.PeerRelayedAddr != "" {
+		t.Errorf("%s: relay peer %q at %q, want %q", tr, d.RelayPeer, d.PeerRelayedAddr, probe.TURNPeerUDP)
 	}
 }
 

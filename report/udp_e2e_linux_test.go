@@ -139,3 +139,34 @@ func TestTURNRelayBlockedInNamespace(t *testing.T) {
 		t.Errorf("UDP reaches the server; findings %+v", rep.Findings)
 	}
 }
+
+// The lab's udp-drop case: every UDP datagram from the client's address
+// is dropped (so also a second local socket's datagrams to the relayed
+// address), TURN over TCP works. The turn check echoes relay to relay
+// through a second allocation, so turn-tcp passes and the report says UDP
+// is blocked and media will relay over TCP (not turn-relay-failed).
+func TestClientUDPDroppedInNamespace(t *testing.T) {
+	rep, js, pass := runUDPNetns(t, "-A", "INPUT", "-p", "udp", "-s", "127.0.0.1", "-j", "DROP")
+	// (The headline is port-closed: nothing serves the profile's TCP 443
+	// in this namespace.)
+	udp := findingOf(rep, CauseUDPBlocked)
+	if udp == nil || udp.Severity != SeverityCritical || !strings.Contains(udp.Detail, "media will relay over TCP") || udp.Facts["media_over"] != "tcp-relay" {
+		t.Fatalf("udp-blocked %+v, want it critical with media over a TCP relay; findings %+v", udp, rep.Findings)
+	}
+	if f := findingOf(rep, CauseTURNRelayFailed); f != nil {
+		t.Errorf("turn-relay-failed although TURN over TCP relays: %+v", f)
+	}
+	if c := rep.Check("turn-udp"); c == nil || c.Class != probe.ClassTimeout {
+		t.Fatalf("turn-udp: %+v", c)
+	}
+	c := rep.Check("turn-tcp")
+	if c == nil || c.Status != probe.StatusPass {
+		t.Fatalf("turn-tcp: %+v", c)
+	}
+	if d := c.Details.TURN; d.RelayPeer != probe.TURNPeerRelay || d.RelayReceived != probe.TURNRelayCount {
+		t.Errorf("turn-tcp relay peer %q, %d/%d echoed", d.RelayPeer, d.RelayReceived, d.RelaySent)
+	}
+	if strings.Contains(js, pass) {
+		t.Error("TURN password in the JSON report")
+	}
+}

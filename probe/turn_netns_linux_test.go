@@ -1,0 +1,93 @@
+//go:build linux
+
+package probe
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ucprobe/ucprobe/probe/probetest"
+)
+
+// TURN where the client's UDP is dropped (the usual reason for TURN over
+// TCP/443): coturn runs in a namespace of its own, nft drops every UDP
+// datagram from the client's address 127.0.0.1 on the way in, while the
+// relays on 127.0.0.2 still talk UDP to each other inside the server.
+// Over UDP the check times out; over TCP and TLS it must pass, echoing
+// relay to relay through a second allocation (a UDP socket peer would be
+// dropped like the rest).
+func TestTURNClientUDPDroppedNetns(t *testing.T) {
+	ns := testNetns(t)
+	probetest.NeedBinary(t, "nft", "nftables")
+	ct := probetest.StartCoturn(t, probetest.CoturnOptions{Single: true, TLS: true, Netns: ns})
+	nft := "table inet clientudp {\n chain in {\n  type filter hook input priority 0; policy accept;\n  ip saddr 127.0.0.1 meta l4proto udp drop\n }\n}\n"
+	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(nft)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft: %v\n%s", err, out)
+	}
+	// StartCoturn waits for the TCP listener only; wait for TLS too.
+	inNetns(t, ns, func() {
+		tlsAddr := net.JoinHostPort(ct.IP, strconv.Itoa(ct.TLSPort))
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+			if c, err := net.DialTimeout("tcp", tlsAddr, 200*time.Millisecond); err == nil {
+				_ = c.Close()
+				return
+			}
+		}
+	})
+
+	cfg := &Config{RootCAs: ct.CAPool, TURN: TURNCredentials{Username: ct.User, Password: Secret(ct.Pass)}}
+	run := func(tr Transport, port int) Result {
+		var res Result
+		// Every socket of the check is made on this (namespaced) thread.
+		inNetns(t, ns, func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			res = TURN(ctx, Spec{ID: "turn-" + string(tr), Kind: KindTURN, Host: ct.IP, Port: port, Transport: tr}, cfg)
+		})
+		assertNoSecretInternal(t, res, ct.Pass)
+		return res
+	}
+
+	if res := run(TransportUDP, ct.Port); res.Status != StatusFail || res.Class != ClassTimeout || res.Details.TURN.Answers != 0 {
+		t.Errorf("turn-udp: status %s class %q (%s), %d answers; want a timeout", res.Status, res.Class, res.Error, res.Details.TURN.Answers)
+	}
+	for _, tc := range []struct {
+		tr   Transport
+		port int
+	}{{TransportTCP, ct.Port}, {TransportTLS, ct.TLSPort}} {
+		res := run(tc.tr, tc.port)
+		d := res.Details.TURN
+		if res.Status != StatusPass {
+			t.Errorf("turn-%s: status %s class %q (%s); details %+v", tc.tr, res.Status, res.Class, res.Error, d)
+			continue
+		}
+		if d.RelayPeer != TURNPeerRelay || d.RelayPeerError != "" || !strings.HasPrefix(d.PeerRelayedAddr, ct.IP+":") {
+			t.Errorf("turn-%s: relay peer %q at %q (error %q), want a second allocation", tc.tr, d.RelayPeer, d.PeerRelayedAddr, d.RelayPeerError)
+		}
+		if d.RelaySent != TURNRelayCount || d.RelayReceived != TURNRelayCount || d.Stage != TURNStageDone {
+			t.Errorf("turn-%s: relay %d/%d stage %s, want %d each", tc.tr, d.RelayReceived, d.RelaySent, d.Stage, TURNRelayCount)
+		}
+		if _, ok := d.Steps["first_relay"]; !ok {
+			t.Errorf("turn-%s: no first_relay in %v", tc.tr, d.Steps)
+		}
+	}
+}
+
+// assertNoSecretInternal: the secret is in neither the JSON nor the
+// printed forms of the result.
+func assertNoSecretInternal(t *testing.T, res Result, secret string) {
+	t.Helper()
+	b, _ := json.Marshal(res)
+	if text := string(b) + fmt.Sprintf("%v %+v %#v", res, res, res); strings.Contains(text, secret) {
+		t.Errorf("secret leaked into the result: %s", b)
+	}
+}
