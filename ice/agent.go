@@ -1,6 +1,7 @@
 package ice
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -148,6 +149,9 @@ func displays(ss []server) []string {
 
 // agentSetup is one agent's configuration.
 type agentSetup struct {
+	// ctx bounds the agent's dials and lookups (with timing.Gather); its
+	// end, or the close function newAgent returns, ends them.
+	ctx       context.Context
 	servers   []server
 	relayOnly bool
 	timing    Timing
@@ -160,7 +164,9 @@ type agentSetup struct {
 	log      *gatherLog
 }
 
-func newAgent(s agentSetup) (*pice.Agent, error) {
+// newAgent returns the agent and the function that closes it: it ends
+// the agent's dials first, so Close never waits for one.
+func newAgent(s agentSetup) (*pice.Agent, func(), error) {
 	urls := make([]*stun.URI, len(s.servers))
 	for i, sv := range s.servers {
 		urls[i] = sv.uri
@@ -187,8 +193,20 @@ func newAgent(s agentSetup) (*pice.Agent, error) {
 		opts = append(opts, pice.WithCandidateTypes([]pice.CandidateType{
 			pice.CandidateTypeHost, pice.CandidateTypeServerReflexive, pice.CandidateTypeRelay}))
 	}
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	ctx, cancel := context.WithCancel(ctx)
 	if s.net != nil {
 		opts = append(opts, pice.WithNet(s.net))
+	} else {
+		n, err := newBoundedNet(ctx, max(t.Gather, time.Second))
+		if err != nil {
+			cancel()
+			return nil, nil, err
+		}
+		opts = append(opts, pice.WithNet(n))
 	}
 	if s.loopback {
 		opts = append(opts, pice.WithIncludeLoopback())
@@ -199,7 +217,15 @@ func newAgent(s agentSetup) (*pice.Agent, error) {
 	if s.log != nil {
 		opts = append(opts, pice.WithLoggerFactory(s.log))
 	}
-	return pice.NewAgentWithOptions(opts...)
+	a, err := pice.NewAgentWithOptions(opts...)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	return a, func() {
+		cancel()
+		_ = a.Close()
+	}, nil
 }
 
 func isLoopbackHost(host string) bool {

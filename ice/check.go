@@ -45,6 +45,11 @@ type Checker struct {
 	HTTPClient *http.Client
 	// Codec shapes the media stream; zero means G711.
 	Codec Codec
+
+	// Tests: keep only the offered servers this accepts (two-ended), and
+	// make the local agent relay-only.
+	serverFilter func(server) bool
+	relayOnly    bool
 }
 
 // Check is the ice prober (probe.Prober) with the default Checker.
@@ -166,20 +171,20 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 	t.RelayWait = 0
 	loopback := c.Loopback || isLoopbackHost(host)
 	glog := &gatherLog{secrets: []string{pass, cfg.TURN.Password.Reveal(), cfg.TURN.SharedSecret.Reveal()}}
-	a, err := newAgent(agentSetup{servers: servers, relayOnly: relayOnly, timing: t, net: c.Net, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, relayOnly: relayOnly, timing: t, net: c.Net, loopback: loopback, ipFilter: c.IPFilter, log: glog})
 	if err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
 	}
-	defer a.Close()
+	defer closeA()
 	peerNet := c.PeerNet
 	if peerNet == nil {
 		peerNet = c.Net
 	}
-	b, err := newAgent(agentSetup{servers: peerServers, relayOnly: true, timing: t, net: peerNet, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+	b, closeB, err := newAgent(agentSetup{ctx: ctx, servers: peerServers, relayOnly: true, timing: t, net: peerNet, loopback: loopback, ipFilter: c.IPFilter, log: glog})
 	if err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("ICE peer agent: %w", err))
 	}
-	defer b.Close()
+	defer closeB()
 
 	start := time.Now()
 	// Trickle: every candidate goes to the other agent as its text form,

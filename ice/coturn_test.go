@@ -1,14 +1,18 @@
 package ice
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/pion/stun/v4"
 	"github.com/pion/transport/v5/test"
 
 	"github.com/ucprobe/ucprobe/probe"
@@ -129,4 +133,81 @@ func TestCoturn(t *testing.T) {
 		}
 		t.Logf("%s: %s; ICE said %v", res.Class, res.Error, res.Details.ICE.GatherErrors)
 	})
+}
+
+// TestCoturnTCPRelayTwoEnded: a client that can reach the TURN server
+// only over TCP (as where the site drops UDP) connects to the responder
+// through its relay over TCP.
+func TestCoturnTCPRelayTwoEnded(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	port := startCoturn(t, "127.0.0.3", false)
+	_, addr := startResponder(t, ResponderConfig{Servers: []string{fmt.Sprintf("turn:127.0.0.3:%d?transport=udp", port)},
+		TURNUser: testUser, TURNPass: testPass})
+	tcpRelayTwoEnded(t, addr)
+}
+
+func tcpRelayTwoEnded(t *testing.T, addr string) {
+	t.Helper()
+	c := loopbackChecker()
+	c.relayOnly = true
+	c.serverFilter = func(s server) bool { return s.uri.Proto == stun.ProtoTypeTCP }
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+	res := runCheck(t, c, spec, &probe.Config{Responder: addr, TURN: creds(), Media: time.Second}, 10*time.Second)
+	d := res.Details.ICE
+	if res.Status != probe.StatusPass || d.SelectedVia != "relay/tcp" || d.Media == nil || d.Media.Received < 45 {
+		t.Fatalf("%s %s: %s, via %q\n%s", res.Status, res.Class, res.Error, d.SelectedVia, dump(t, res))
+	}
+}
+
+// TestCoturnUnroutableResponderAddress (root, a namespace of its own): the
+// responder has a second address that coturn cannot send to (nft drops
+// coturn's relay traffic to it, so sendto fails with EPERM, as an
+// unrouted internal NIC gives ENETUNREACH in the lab). coturn tears the
+// whole allocation down on the first failed send: offering that address
+// killed the client's relay over TCP after its first check (the lab's
+// udp-drop and vpn-no-udp). The responder offers only the address the
+// signalling reached, so the relay over TCP connects.
+func TestCoturnUnroutableResponderAddress(t *testing.T) {
+	if os.Getenv("UCPROBE_ICE_IN_NETNS") == "" {
+		probetest.NeedRoot(t)
+		probetest.NeedBinary(t, "ip", "iproute2")
+		probetest.NeedBinary(t, "nft", "nftables")
+		probetest.NeedBinary(t, "turnserver", "coturn")
+		b := make([]byte, 4)
+		_, _ = rand.Read(b)
+		ns := "ucit-" + hex.EncodeToString(b)
+		run := func(args ...string) {
+			t.Helper()
+			if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
+				t.Fatalf("%v: %v\n%s", args, err, out)
+			}
+		}
+		run("ip", "netns", "add", ns)
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+		in := func(args ...string) { t.Helper(); run(append([]string{"ip", "netns", "exec", ns}, args...)...) }
+		in("ip", "link", "set", "lo", "up")
+		in("ip", "link", "add", "ucit0", "type", "veth", "peer", "name", "ucit1")
+		in("ip", "addr", "add", "10.99.0.1/24", "dev", "ucit0")
+		in("ip", "link", "set", "ucit0", "up")
+		in("ip", "link", "set", "ucit1", "up")
+		in("nft", "add table ip t; add chain ip t out { type filter hook output priority 0; }; add rule ip t out ip daddr 10.99.0.1 udp sport 40000-40999 drop")
+		cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run", "^TestCoturnUnroutableResponderAddress$", "-test.v", "-test.count=1")
+		cmd.Env = append(os.Environ(), "UCPROBE_ICE_IN_NETNS=1")
+		out, err := cmd.CombinedOutput()
+		t.Logf("in %s:\n%s", ns, out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	t.Cleanup(test.CheckRoutines(t))
+	port := startCoturn(t, "127.0.0.3", false)
+	// No IP filter: every address of the machine, as `ucprobe serve` on
+	// all addresses.
+	r, err := NewResponderHandler(ResponderConfig{Servers: []string{fmt.Sprintf("turn:127.0.0.3:%d?transport=udp", port)},
+		TURNUser: testUser, TURNPass: testPass, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tcpRelayTwoEnded(t, serve(t, r))
 }

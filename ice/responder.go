@@ -180,7 +180,8 @@ func (r *Responder) offer(w http.ResponseWriter, req *http.Request) {
 	r.mu.Unlock()
 
 	glog := &gatherLog{secrets: r.secrets}
-	a, err := newAgent(agentSetup{servers: r.servers, timing: r.cfg.Timing, net: r.cfg.Net, loopback: r.cfg.Loopback, ipFilter: r.cfg.IPFilter, log: glog})
+	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: r.servers, timing: r.cfg.Timing, net: r.cfg.Net, loopback: r.cfg.Loopback,
+		ipFilter: r.hostFilter(req), log: glog})
 	if err != nil {
 		cancel()
 		r.mu.Lock()
@@ -197,7 +198,7 @@ func (r *Responder) offer(w http.ResponseWriter, req *http.Request) {
 	go func() {
 		defer r.wg.Done()
 		<-ctx.Done()
-		_ = a.Close()
+		closeA()
 		r.mu.Lock()
 		delete(r.sessions, id)
 		r.mu.Unlock()
@@ -230,6 +231,28 @@ func (r *Responder) offer(w http.ResponseWriter, req *http.Request) {
 }
 
 const maxCandidates = 64
+
+// hostFilter restricts the session's host candidates to the address the
+// client's signalling reached (and to cfg.IPFilter). The client reaches
+// that one; the others (an internal NIC, a DMZ address) may be unroutable
+// from the TURN server, and coturn tears the whole allocation down (the
+// client's TCP control connection gets a reset) the first time sending to
+// a peer fails ("udp send: Network is unreachable"): one unroutable host
+// candidate of ours killed the client's relay over TCP, which is the only
+// path where UDP is blocked. A loopback address (a reverse proxy in front)
+// says nothing about the path, so then every address is offered.
+func (r *Responder) hostFilter(req *http.Request) func(net.IP) bool {
+	base := r.cfg.IPFilter
+	la, _ := req.Context().Value(http.LocalAddrContextKey).(net.Addr)
+	ta, ok := la.(*net.TCPAddr)
+	if !ok || ta.IP == nil || ta.IP.IsUnspecified() || (ta.IP.IsLoopback() && !r.cfg.Loopback) {
+		return base
+	}
+	local := ta.IP
+	return func(ip net.IP) bool {
+		return ip.Equal(local) && (base == nil || base(ip))
+	}
+}
 
 func (r *Responder) answer(w http.ResponseWriter, req *http.Request, id string) {
 	r.mu.Lock()

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -209,6 +210,9 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	}()
 
 	servers, kind, secrets := c.offeredServers(offer.ICEServers, cfg)
+	if c.serverFilter != nil {
+		servers = slices.DeleteFunc(servers, func(s server) bool { return !c.serverFilter(s) })
+	}
 	det.TURNCredentials = kind
 	det.Servers = displays(servers)
 	det.PeerServers = det.Servers
@@ -216,11 +220,11 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 
 	t := c.timing()
 	glog := &gatherLog{secrets: secrets}
-	a, err := newAgent(agentSetup{servers: servers, timing: t, net: c.Net, loopback: c.Loopback || isLoopbackHost(rhost), ipFilter: c.IPFilter, log: glog})
+	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, relayOnly: c.relayOnly, timing: t, net: c.Net, loopback: c.Loopback || isLoopbackHost(rhost), ipFilter: c.IPFilter, log: glog})
 	if err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
 	}
-	defer a.Close()
+	defer closeA()
 	start := time.Now()
 	done := make(chan struct{})
 	if err := a.OnCandidate(func(cand pice.Candidate) {

@@ -1,0 +1,128 @@
+package ice
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
+)
+
+// boundedNet is the OS network as pion sees it (stdnet) with dials and
+// name lookups that end. Pion dials TURN over TCP and TLS with
+// transport.Net's DialTCP, which takes no context: a TURN server whose SYN
+// is dropped held the dial for the kernel's SYN retries (about 130 s), and
+// Agent.Close waits for gathering to end. Here every dial ends at
+// timeout, or at once when ctx ends (the agent is closing or the check's
+// deadline came).
+type boundedNet struct {
+	*stdnet.Net
+	ctx     context.Context
+	timeout time.Duration
+}
+
+var _ transport.Net = (*boundedNet)(nil)
+
+func newBoundedNet(ctx context.Context, timeout time.Duration) (*boundedNet, error) {
+	n, err := stdnet.NewNet()
+	if err != nil {
+		return nil, err
+	}
+	return &boundedNet{Net: n, ctx: ctx, timeout: timeout}, nil
+}
+
+func (n *boundedNet) dialer(laddr net.Addr) *net.Dialer {
+	d := &net.Dialer{Timeout: n.timeout}
+	if laddr != nil {
+		d.LocalAddr = laddr
+	}
+	return d
+}
+
+// Dial connects to address within the bound.
+func (n *boundedNet) Dial(network, address string) (net.Conn, error) {
+	return n.dialer(nil).DialContext(n.ctx, network, address)
+}
+
+// DialTCP connects to raddr within the bound.
+func (n *boundedNet) DialTCP(network string, laddr, raddr *net.TCPAddr) (transport.TCPConn, error) {
+	if raddr == nil {
+		return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("missing address")}
+	}
+	var la net.Addr
+	if laddr != nil {
+		la = laddr
+	}
+	c, err := n.dialer(la).DialContext(n.ctx, network, raddr.String())
+	if err != nil {
+		return nil, err
+	}
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		_ = c.Close()
+		return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("not a TCP connection")}
+	}
+	return tc, nil
+}
+
+// ResolveTCPAddr looks names up within the bound.
+func (n *boundedNet) ResolveTCPAddr(network, address string) (*net.TCPAddr, error) {
+	ap, err := n.resolve(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return net.TCPAddrFromAddrPort(ap), nil
+}
+
+// ResolveUDPAddr looks names up within the bound.
+func (n *boundedNet) ResolveUDPAddr(network, address string) (*net.UDPAddr, error) {
+	ap, err := n.resolve(network, address)
+	if err != nil {
+		return nil, err
+	}
+	return net.UDPAddrFromAddrPort(ap), nil
+}
+
+// resolve: an address literal needs no lookup; a name is looked up with
+// the bound, IPv4 first unless the network says otherwise (as
+// net.ResolveTCPAddr does).
+func (n *boundedNet) resolve(network, address string) (netip.AddrPort, error) {
+	host, ps, err := net.SplitHostPort(address)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	port, err := strconv.ParseUint(ps, 10, 16)
+	if err != nil {
+		return netip.AddrPort{}, &net.AddrError{Err: "invalid port", Addr: address}
+	}
+	want := network[len(network)-1]
+	if a, err := netip.ParseAddr(host); err == nil {
+		return netip.AddrPortFrom(a.Unmap(), uint16(port)), nil
+	}
+	ctx, cancel := context.WithTimeout(n.ctx, n.timeout)
+	defer cancel()
+	ipnet := "ip"
+	switch want {
+	case '4':
+		ipnet = "ip4"
+	case '6':
+		ipnet = "ip6"
+	}
+	addrs, err := net.DefaultResolver.LookupNetIP(ctx, ipnet, host)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	for _, a := range addrs {
+		if a.Unmap().Is4() {
+			return netip.AddrPortFrom(a.Unmap(), uint16(port)), nil
+		}
+	}
+	if len(addrs) == 0 {
+		return netip.AddrPort{}, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	return netip.AddrPortFrom(addrs[0], uint16(port)), nil
+}
