@@ -183,18 +183,12 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 
 func printDemoHeader(w io.Writer, srv *responder.Server, ts *demoTURN) {
 	info := srv.Info()
-	served := 0
-	for _, s := range info.UDP {
-		served += s.Hi - s.Lo + 1
-	}
+	served := responder.CountSpans(info.UDP)
 	fmt.Fprintf(w, "ucprobe demo: started on %s only (nothing leaves this machine):\n", demoIP)
 	fmt.Fprintf(w, "  responder  UDP %s (%d ports, STUN), TCP %d, HTTP %s, ICE peer\n",
 		responder.FormatSpans(info.UDP), served, demoTCP, srv.HTTPAddr())
 	if len(info.UDPFailed) > 0 {
-		n := 0
-		for _, s := range info.UDPFailed {
-			n += s.Hi - s.Lo + 1
-		}
+		n := responder.CountSpans(info.UDPFailed)
 		fmt.Fprintf(w, "             UDP %s (%d ports) in use by other programs: not served, reported as not-served\n", responder.FormatSpans(info.UDPFailed), n)
 	}
 	if len(info.TCPFailed) > 0 {

@@ -187,10 +187,7 @@ func printServeStart(w io.Writer, srv *responder.Server, st serveSettings) {
 	}
 	fmt.Fprintf(w, "ucprobe serve %s: responder on %s\n", version, where)
 	if len(info.UDP) > 0 {
-		n := 0
-		for _, s := range info.UDP {
-			n += s.Hi - s.Lo + 1
-		}
+		n := responder.CountSpans(info.UDP)
 		fmt.Fprintf(w, "  UDP   %s (%d ports, STUN)\n", responder.FormatSpans(info.UDP), n)
 	}
 	if len(info.UDPFailed) > 0 {
@@ -229,11 +226,7 @@ func printServeSummary(w io.Writer, srv *responder.Server) {
 	for _, c := range clients {
 		ports := "none"
 		if len(c.Ports) > 0 {
-			n := 0
-			for _, s := range c.Ports {
-				n += s.Hi - s.Lo + 1
-			}
-			ports = fmt.Sprintf("%s (%d)", responder.FormatSpans(c.Ports), n)
+			ports = fmt.Sprintf("%s (%d)", responder.FormatSpans(c.Ports), responder.CountSpans(c.Ports))
 		}
 		fmt.Fprintf(w, "  %s: UDP ports %s, %d received, %d answered, %d rate-limited; TCP connections %d\n",
 			c.IP, ports, c.Received, c.Answered, c.RateLimited, c.TCP)

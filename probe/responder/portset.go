@@ -50,8 +50,8 @@ func (s *portSet) count() int {
 	return n
 }
 
-// spanPorts is the number of ports in spans.
-func spanPorts(spans []Span) int {
+// CountSpans is the number of ports in spans.
+func CountSpans(spans []Span) int {
 	n := 0
 	for _, s := range spans {
 		n += s.Hi - s.Lo + 1

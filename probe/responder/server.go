@@ -81,10 +81,10 @@ func (s *Server) Start(ctx context.Context) error {
 	s.started = true
 	s.mu.Unlock()
 
-	need := spanPorts(s.cfg.UDP) + len(s.cfg.TCP) + fileReserve
+	need := CountSpans(s.cfg.UDP) + len(s.cfg.TCP) + fileReserve
 	if limit, ok := openFileLimit(); ok && uint64(need) > limit {
 		return fmt.Errorf("%w: %d UDP and %d TCP ports need about %d open files, the limit is %d: raise it with `ulimit -n %d` (systemd: LimitNOFILE=) or serve fewer ports",
-			ErrFileLimit, spanPorts(s.cfg.UDP), len(s.cfg.TCP), need, limit, need)
+			ErrFileLimit, CountSpans(s.cfg.UDP), len(s.cfg.TCP), need, limit, need)
 	}
 	info := Info{Software: s.cfg.Software, UDP: s.cfg.UDP, TCP: s.cfg.TCP, Token: s.key != nil, ICE: s.cfg.ICE != nil}
 	if info.UDP == nil {
@@ -171,7 +171,7 @@ func (s *Server) bindUDP(ctx context.Context, lc *net.ListenConfig, info *Info) 
 			pc, err := lc.ListenPacket(ctx, "udp", s.hostPort(p))
 			if err != nil {
 				if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-					return fmt.Errorf("%w: ran out of open files at UDP port %d: raise the limit with `ulimit -n %d`", ErrFileLimit, p, spanPorts(s.cfg.UDP)+len(s.cfg.TCP)+fileReserve)
+					return fmt.Errorf("%w: ran out of open files at UDP port %d: raise the limit with `ulimit -n %d`", ErrFileLimit, p, CountSpans(s.cfg.UDP)+len(s.cfg.TCP)+fileReserve)
 				}
 				if ctx.Err() != nil {
 					return ctx.Err()
@@ -195,7 +195,7 @@ func (s *Server) bindTCP(ctx context.Context, lc *net.ListenConfig, info *Info) 
 		ln, err := lc.Listen(ctx, "tcp", s.hostPort(p))
 		if err != nil {
 			if errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) {
-				return fmt.Errorf("%w: ran out of open files at TCP port %d: raise the limit with `ulimit -n %d`", ErrFileLimit, p, spanPorts(s.cfg.UDP)+len(s.cfg.TCP)+fileReserve)
+				return fmt.Errorf("%w: ran out of open files at TCP port %d: raise the limit with `ulimit -n %d`", ErrFileLimit, p, CountSpans(s.cfg.UDP)+len(s.cfg.TCP)+fileReserve)
 			}
 			if ctx.Err() != nil {
 				return ctx.Err()

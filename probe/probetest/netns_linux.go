@@ -1,0 +1,73 @@
+//go:build linux
+
+package probetest
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"os/exec"
+	"runtime"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// NewNetns creates a network namespace for one test, with lo up, and
+// removes it (and with it every interface and firewall rule inside) in
+// t.Cleanup. Traffic of the test stays inside it. It needs root.
+func NewNetns(t testing.TB) string {
+	t.Helper()
+	NeedRoot(t)
+	NeedBinary(t, "ip", "iproute2")
+	b := make([]byte, 4)
+	_, _ = rand.Read(b)
+	name := "ucpt-" + hex.EncodeToString(b)
+	MustRun(t, "ip", "netns", "add", name)
+	t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", name).Run() })
+	NsRun(t, name, "ip", "link", "set", "lo", "up")
+	return name
+}
+
+// NsRun runs a command inside the namespace and fails the test on error.
+func NsRun(t testing.TB, ns string, args ...string) {
+	t.Helper()
+	MustRun(t, "ip", append([]string{"netns", "exec", ns}, args...)...)
+}
+
+// MustRun runs a command and fails the test on error, with its output.
+func MustRun(t testing.TB, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+}
+
+// InNetns runs fn on an OS thread switched into the namespace. Sockets
+// created there stay in the namespace after the thread is gone; the
+// thread is never unlocked, so the runtime discards it afterwards instead
+// of reusing it in the wrong namespace. (Goroutines fn starts run
+// elsewhere: net/http dials, for one, do not stay in the namespace.)
+func InNetns(t testing.TB, ns string, fn func()) {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := unix.Open("/run/netns/"+ns, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer unix.Close(fd)
+		if err := unix.Setns(fd, unix.CLONE_NEWNET); err != nil {
+			errc <- err
+			return
+		}
+		fn()
+		errc <- nil
+	}()
+	if err := <-errc; err != nil {
+		t.Fatalf("enter netns %s: %v", ns, err)
+	}
+}
