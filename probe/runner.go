@@ -164,9 +164,12 @@ func (r *Runner) runOne(ctx context.Context, s Spec, cfg *Config) (res Result) {
 		if res.DurationMS == 0 {
 			res.DurationMS = ms(time.Since(start))
 		}
-		// The run itself ended (Ctrl-C), or the run's deadline came before
-		// the check's own timeout: silence cut short is not evidence.
-		if (ctx.Err() != nil || capped) && res.Status == StatusFail && (res.Class == ClassTimeout || res.Class == ClassCanceled) {
+		// The run itself ended (Ctrl-C), or the run's deadline (earlier
+		// than the check's own timeout) was reached: silence cut short is
+		// not evidence. A check that timed out on a bound of its own
+		// before that keeps its failure.
+		cutOff := ctx.Err() != nil || capped && cctx.Err() != nil
+		if cutOff && res.Status == StatusFail && (res.Class == ClassTimeout || res.Class == ClassCanceled) {
 			res = Canceled(s, "the run ended before this check finished")
 			res.DurationMS = ms(time.Since(start))
 		}

@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
 	"strconv"
@@ -136,6 +137,21 @@ func TestRunnerTimeoutVersusRunDeadline(t *testing.T) {
 	}
 	if res[1].Status != StatusSkip || res[1].Class != ClassCanceled {
 		t.Errorf("long: %s %q, want skip canceled", res[1].Status, res[1].Class)
+	}
+
+	// Capped by the run's deadline, but timed out on a bound of its own
+	// long before it (e.g. one signalling request): a real failure.
+	ownBound := func(ctx context.Context, s Spec, _ *Config) Result {
+		res := NewResult(s)
+		res.Fail(ClassTimeout, errors.New("request timed out after its own bound"))
+		return res
+	}
+	r2 := &Runner{Probers: map[Kind]Prober{KindICE: ownBound}, Margin: time.Millisecond}
+	ctx3, cancel3 := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel3()
+	res = r2.Run(ctx3, []Spec{{ID: "ice", Kind: KindICE, Host: "192.0.2.1", Timeout: 2 * time.Hour}})
+	if res[0].Status != StatusFail || res[0].Class != ClassTimeout {
+		t.Errorf("own bound under a capped deadline: %s %q, want fail timeout", res[0].Status, res[0].Class)
 	}
 
 	ctx2, cancel2 := context.WithCancel(context.Background())
