@@ -218,13 +218,23 @@ func ruleRelayOnly(in *Input) []Finding {
 			detail += fmt.Sprintf(" Media runs over %s to the TURN server (%s): UDP does not get through, so every voice packet rides a TCP stream, which stalls under loss.",
 				strings.ToUpper(strings.TrimPrefix(d.SelectedVia, "relay/")), d.SelectedVia)
 		}
-		out = append(out, Finding{
+		f := Finding{
 			Severity: SeverityWarning,
 			Title:    "Media only connects through the TURN relay (" + d.SelectedVia + ")",
 			Detail:   detail,
 			Evidence: []string{c.ID},
 			Facts:    map[string]string{"selected_via": d.SelectedVia, "selected": hostPort(d.Selected.Local) + " -> " + hostPort(d.Selected.Remote), "direct_failed": fmt.Sprint(nFailed)},
-		})
+		}
+		// A symmetric NAT here is why the direct pairs failed: the far
+		// end answers the address STUN learned, which this NAT gives to
+		// the STUN server only. One finding says both.
+		if nat, natChecks := symmetricNAT(in); nat != nil && nFailed > 0 {
+			f.Detail += fmt.Sprintf(" This network's NAT is symmetric (%s mapping): the far end cannot reach the address STUN learned, so a relay is needed.", nat.Mapping)
+			f.Evidence = append(f.Evidence, natChecks...)
+			f.Facts["nat_mapping"], f.Facts["nat_filtering"] = nat.Mapping, nat.Filtering
+			f.Explains = []Cause{CauseSymmetricNAT}
+		}
+		out = append(out, f)
 	}
 	return out
 }

@@ -239,3 +239,26 @@ func TestICEText(t *testing.T) {
 		t.Error("JSON lacks the selected path")
 	}
 }
+
+// Through a symmetric NAT to a firewalled site (the lab's
+// symmetric-nat-site-fw): one warning, relay-only, that names the NAT and
+// folds the symmetric-nat finding.
+func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
+	ice := iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{State: "connected", SelectedVia: "relay/udp", Pairs: []probe.ICEPair{
+		pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false), pair(relayA, hostB, "succeeded", true)}})
+	stun := stunNAT("stun", probe.NATAddressAndPortDependent)
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stun, turnUDPOK, ice}, Limits: limits}, nil)
+	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseRelayOnly}) {
+		t.Fatalf("causes %v, want [relay-only]", got)
+	}
+	f := fs[0]
+	if !slices.Equal(f.Explains, []Cause{CauseSymmetricNAT}) || !slices.Contains(f.Evidence, "stun") ||
+		f.Facts["nat_mapping"] != probe.NATAddressAndPortDependent || !strings.Contains(f.Detail, "NAT is symmetric") {
+		t.Errorf("explains %v evidence %v facts %v detail %q", f.Explains, f.Evidence, f.Facts, f.Detail)
+	}
+	// Without a symmetric NAT relay-only stands alone and says nothing of NAT.
+	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunNAT("stun", probe.NATEndpointIndependent), turnUDPOK, ice}, Limits: limits}, nil)
+	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseRelayOnly}) || strings.Contains(fs[0].Detail, "symmetric") {
+		t.Errorf("causes %v detail %q", got, fs[0].Detail)
+	}
+}

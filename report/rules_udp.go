@@ -319,23 +319,9 @@ func ruleTURNUntested(in *Input) []Finding {
 // symmetric-nat: the mapping depends on the destination (RFC 4787
 // address- or address-and-port-dependent mapping).
 func ruleSymmetricNAT(in *Input) []Finding {
-	nat := in.Env.NAT
-	var ev []string
-	for _, c := range in.Checks {
-		if s := c.Details.STUN; s != nil && s.NAT != nil {
-			if nat == nil {
-				nat = s.NAT
-			}
-			if symmetric(s.NAT.Mapping) {
-				ev = append(ev, c.ID)
-			}
-		}
-	}
-	if nat == nil || !symmetric(nat.Mapping) {
+	nat, ev := symmetricNAT(in)
+	if nat == nil {
 		return nil
-	}
-	if len(ev) == 0 {
-		ev = nat.Checks
 	}
 	var mapped []string
 	for srv, m := range nat.Mapped {
@@ -356,6 +342,31 @@ func ruleSymmetricNAT(in *Input) []Finding {
 		Evidence: ev,
 		Facts:    map[string]string{"mapping": nat.Mapping, "filtering": nat.Filtering, "public": nat.PublicAddr},
 	}}
+}
+
+// symmetricNAT is the NAT evidence when it shows a destination-dependent
+// mapping (the environment's, else the first STUN check's), with the
+// checks that measured it; nil otherwise.
+func symmetricNAT(in *Input) (*probe.NATInfo, []string) {
+	nat := in.Env.NAT
+	var ev []string
+	for _, c := range in.Checks {
+		if s := c.Details.STUN; s != nil && s.NAT != nil {
+			if nat == nil {
+				nat = s.NAT
+			}
+			if symmetric(s.NAT.Mapping) {
+				ev = append(ev, c.ID)
+			}
+		}
+	}
+	if nat == nil || !symmetric(nat.Mapping) {
+		return nil, nil
+	}
+	if len(ev) == 0 {
+		ev = nat.Checks
+	}
+	return nat, ev
 }
 
 func symmetric(mapping string) bool {
