@@ -50,6 +50,15 @@ func TestDiagnoseConfusables(t *testing.T) {
 			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
 		}, env(lan, noRoute("172.16.5.9")),
 			CauseVPNRequired, []Cause{CauseNoRoute, CauseHostUnreachable, CauseTCPBlocked, CauseCheckFailed}},
+		{"VPN down: the responder's ICE signalling to the same host times out too", []probe.Result{
+			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
+			func() probe.Result {
+				c := fail("ice", probe.KindICE, "", "pbx.corp", "172.16.5.9", probe.ClassTimeout) // the runner gives a one-address name's address
+				c.Details.ICE = &probe.ICEDetails{Mode: "two-ended", Signalling: &probe.ICESignalling{URL: "http://pbx.corp:8480/v1/ice", Stage: "offer"}}
+				return c
+			}(),
+		}, env(lan, noRoute("172.16.5.9")),
+			CauseVPNRequired, []Cause{CauseICESignalling, CauseNoRoute, CauseCheckFailed}},
 		{"private server, no VPN, silence via the default gateway", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
 			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),

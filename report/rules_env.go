@@ -220,17 +220,35 @@ func ruleVPNRequired(in *Input) []Finding {
 				"whether this client must use the VPN or that address cannot be determined from here.",
 				h, strings.Join(distinct(others, endpoint), ", "))
 		}
+		// The responder's signalling to the same host went unanswered
+		// for the same reason.
+		ev := ids(need)
+		for _, c := range unansweredSignalling(in, h) {
+			if !slices.Contains(ev, c.ID) {
+				ev = append(ev, c.ID)
+			}
+		}
 		out = append(out, Finding{
 			Severity: sev,
 			Title:    fmt.Sprintf("%s is on the company network, and this client is not connected to the VPN", h),
 			Detail:   detail,
-			Evidence: ids(need),
+			Evidence: ev,
 			Explains: []Cause{CauseNoRoute, CauseHostUnreachable, CauseTCPBlocked, CauseUDPBlocked, CauseUDPPortRangeBlocked,
-				CauseTURNUnreachable, CauseICEFailed},
+				CauseTURNUnreachable, CauseICEFailed, CauseICESignalling},
 			Facts: map[string]string{"host": h, "addresses": strings.Join(addrs, ",")},
 		})
 	}
 	return out
+}
+
+// unansweredSignalling are the ICE checks to host whose signalling with
+// the responder got no answer (silence, no route, nothing listening): the
+// same unreachable host seen over HTTP.
+func unansweredSignalling(in *Input, host string) []probe.Result {
+	return filter(iceChecks(in), func(c probe.Result) bool {
+		return c.Host == host && signallingFailed(c) &&
+			(c.Class == probe.ClassTimeout || c.Class == probe.ClassUnreachable || c.Class == probe.ClassRefused)
+	})
 }
 
 // small-mtu (no vendor seed; RFC 8200 section 5, IPv6 minimum link MTU):
