@@ -56,14 +56,24 @@ func turnLines(c probe.Result) []string {
 	}
 	var out []string
 	if t.RelayedAddr != "" {
-		out = append(out, fmt.Sprintf("relay %s, mapped %s, lifetime %d s, %d/%d datagrams back through the relay",
-			t.RelayedAddr, orDash(t.MappedAddr), t.LifetimeS, t.RelayReceived, t.RelaySent))
+		l := fmt.Sprintf("relay %s, mapped %s, lifetime %d s, %d/%d datagrams back through the relay",
+			t.RelayedAddr, orDash(t.MappedAddr), t.LifetimeS, t.RelayReceived, t.RelaySent)
+		switch t.RelayPeer {
+		case "relay":
+			l += fmt.Sprintf(" (echoed relay to relay via a second allocation %s: no client UDP needed)", orDash(t.PeerRelayedAddr))
+		case "udp-socket":
+			l += " (echoed from a second local UDP socket)"
+		}
+		out = append(out, l)
+	}
+	if t.RelayPeerError != "" {
+		out = append(out, "relay-to-relay echo failed, fell back to a UDP socket: "+t.RelayPeerError)
 	}
 	if t.ErrorCode != 0 {
 		out = append(out, fmt.Sprintf("server answered %d %s (%s credentials, user %q)", t.ErrorCode, t.ErrorReason, t.Credentials, t.Username))
 	}
 	if len(t.Steps) > 0 {
-		order := map[string]int{"connect": 0, "challenge": 1, "allocate": 2, "permission": 3, "first_relay": 4}
+		order := map[string]int{"connect": 0, "challenge": 1, "allocate": 2, "peer_allocate": 3, "permission": 4, "first_relay": 5}
 		keys := make([]string, 0, len(t.Steps))
 		for k := range t.Steps {
 			keys = append(keys, k)
