@@ -209,17 +209,31 @@ echo "ucprobe benchmarks: whole-process time, median of $RUNS runs, loopback ($(
 echo
 echo "| what | ucprobe ms | peer | peer ms | ratio |"
 echo "|---|---|---|---|---|"
+# The ICE timings and the exporter soak have scripts of their own (their
+# output is not a table row); they run after the table.
+extras() {
+	echo
+	case "$1" in
+	ice | all) scripts/bench_ice.sh ;;
+	esac
+	case "$1" in
+	exporter | all) PROBES="${PROBES:-1000}" scripts/bench_exporter.sh ;;
+	esac
+}
+
 case "${1:-all}" in
 stun) bench_stun ;;
 turn) bench_turn ;;
 sweep) bench_sweep ;;
+ice | exporter) ;;
 all)
 	bench_stun
 	bench_turn
 	bench_sweep
 	;;
 *)
-	echo "usage: $0 [all|stun|turn|sweep]" >&2
+	echo "usage: $0 [all|stun|turn|sweep|ice|exporter]" >&2
 	exit 3
 	;;
 esac
+extras "${1:-all}"

@@ -1,5 +1,5 @@
 #!/bin/sh
-# ICE part of the benchmarks (joined into scripts/bench.sh by the lead).
+# ICE part of the benchmarks (scripts/bench.sh ice|all runs it).
 # Loopback only: pion/turn in process on 127.0.0.2, the responder's ICE
 # peer on 127.0.0.1. Prints, per mode, the median time from the start of
 # the check to ICE connected and the check's overhead beyond the media
@@ -8,9 +8,13 @@ set -eu
 cd "$(dirname "$0")/.."
 N="${BENCH_ICE_N:-20}"
 out=$(go test ./ice/ -run '^$' -bench 'BenchmarkICE' -benchtime "${N}x" -count 1)
+# go test prints a benchmark's name first and its figures on a later line
+# when the benchmark logs in between: take the figures from the line that
+# has them, under the last name seen.
 echo "$out" | awk '
-/^BenchmarkICE/ {
-	name=$1; sub(/^BenchmarkICE/, "", name); sub(/-[0-9]+$/, "", name)
+/^BenchmarkICE/ { name=$1; sub(/^BenchmarkICE/, "", name); sub(/-[0-9]+$/, "", name) }
+/connected-ms/ {
+	c=""; o=""
 	for (i = 1; i <= NF; i++) {
 		if ($i == "connected-ms") c=$(i-1)
 		if ($i == "overhead-ms") o=$(i-1)
