@@ -2,29 +2,20 @@ package main
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"math/big"
 	"net"
 	"strconv"
-	"sync"
 	"time"
 
-	"github.com/pion/logging"
-	"github.com/pion/turn/v5"
 	"github.com/urfave/cli/v3"
 
 	"github.com/ucprobe/ucprobe/ice"
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/localturn"
 	"github.com/ucprobe/ucprobe/probe/responder"
 	"github.com/ucprobe/ucprobe/profiles"
 )
@@ -114,14 +105,15 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 
 	creds := probe.TURNCredentials{Username: demoTURNUser, Password: probe.Secret(demoPassword())}
 
-	ts, err := startDemoTURN(creds)
+	ts, err := localturn.Start(localturn.Config{IP: demoIP, Port: demoTURNPort, TLSPort: demoTURNSPort,
+		AvoidLo: demoUDPLo, AvoidHi: demoUDPHi, Realm: demoRealm, User: creds.Username, Password: creds.Password.Reveal()})
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %w", err)
 	}
 	defer ts.Close()
 
 	peer, err := ice.NewResponderHandler(ice.ResponderConfig{
-		Servers:  []string{fmt.Sprintf("stun:%s:%d", demoIP, ts.port), fmt.Sprintf("turn:%s:%d?transport=udp", demoIP, ts.port)},
+		Servers:  []string{fmt.Sprintf("stun:%s:%d", demoIP, ts.Port), fmt.Sprintf("turn:%s:%d?transport=udp", demoIP, ts.Port)},
 		TURNUser: creds.Username, TURNPass: creds.Password,
 		IPFilter: func(ip net.IP) bool { return ip.Equal(net.ParseIP(demoIP)) },
 		Loopback: true,
@@ -155,22 +147,22 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 
 	// The profile's stun/turn checks name 3478; follow the TURN server
 	// when it had to take another port.
-	if ts.port != demoTURNPort {
+	if ts.Port != demoTURNPort {
 		for i, c := range p.Checks {
 			if (c.Kind == string(probe.KindSTUN) || c.Kind == string(probe.KindTURN)) && c.Port == strconv.Itoa(demoTURNPort) {
-				p.Checks[i].Port = strconv.Itoa(ts.port)
+				p.Checks[i].Port = strconv.Itoa(ts.Port)
 			}
 		}
 	}
 	cfg := &probe.Config{
 		Responder: srv.HTTPAddr(),
 		TURN:      creds,
-		RootCAs:   ts.roots,
+		RootCAs:   ts.Roots,
 		Media:     cmd.Duration("media"),
 		Resolver:  resolver,
 		Logger:    logger,
 	}
-	vars := map[string]string{"server": demoIP, "turn": demoIP, "turn_tls_port": strconv.Itoa(ts.tlsPort)}
+	vars := map[string]string{"server": demoIP, "turn": demoIP, "turn_tls_port": strconv.Itoa(ts.TLSPort)}
 	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
 	if err != nil {
 		return usageError{err}
@@ -181,7 +173,7 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 	return exitStatus(rep.Verdict.ExitCode())
 }
 
-func printDemoHeader(w io.Writer, srv *responder.Server, ts *demoTURN) {
+func printDemoHeader(w io.Writer, srv *responder.Server, ts *localturn.Server) {
 	info := srv.Info()
 	served := responder.CountSpans(info.UDP)
 	fmt.Fprintf(w, "ucprobe demo: started on %s only (nothing leaves this machine):\n", demoIP)
@@ -194,297 +186,9 @@ func printDemoHeader(w io.Writer, srv *responder.Server, ts *demoTURN) {
 	if len(info.TCPFailed) > 0 {
 		fmt.Fprintf(w, "             TCP %s in use by another program: the signalling check connects to that one\n", joinInts(info.TCPFailed))
 	}
-	fmt.Fprintf(w, "  TURN/STUN  UDP and TCP %d, TLS %d (pion/turn; user %q, a password made for this run)\n", ts.port, ts.tlsPort, demoTURNUser)
-	for _, note := range ts.notes {
+	fmt.Fprintf(w, "  TURN/STUN  UDP and TCP %d, TLS %d (pion/turn; user %q, a password made for this run)\n", ts.Port, ts.TLSPort, demoTURNUser)
+	for _, note := range ts.Notes {
 		fmt.Fprintf(w, "             %s\n", note)
 	}
 	fmt.Fprintf(w, "running profile %s against them; everything stops when the report is written.\n\n", demoProfile)
-}
-
-// demoTURN is pion/turn's server on loopback: UDP and TCP on one port,
-// TLS on another. pion's Close neither waits for its goroutines nor closes
-// accepted connections, so every socket it reads from is wrapped: Close
-// closes them all and waits until no read on any of them is in flight.
-type demoTURN struct {
-	srv           *turn.Server
-	port, tlsPort int
-	roots         *x509.CertPool
-	notes         []string
-
-	mu       sync.Mutex
-	idle     *sync.Cond // signalled when inflight drops to 0 after Close
-	closed   bool
-	inflight int
-	sockets  map[io.Closer]struct{}
-	once     sync.Once
-}
-
-func startDemoTURN(creds probe.TURNCredentials) (*demoTURN, error) {
-	t := &demoTURN{sockets: map[io.Closer]struct{}{}}
-	t.idle = sync.NewCond(&t.mu)
-	pc, ln, port, err := listenUDPTCP(demoTURNPort)
-	if err != nil {
-		return nil, err
-	}
-	if port != demoTURNPort {
-		t.notes = append(t.notes, fmt.Sprintf("%d is in use on %s (UDP or TCP): took %d instead", demoTURNPort, demoIP, port))
-	}
-	cert, roots, err := demoCertificate()
-	if err != nil {
-		pc.Close()
-		ln.Close()
-		return nil, fmt.Errorf("demo: TURN TLS certificate: %w", err)
-	}
-	tcpTLS, err := net.Listen("tcp4", net.JoinHostPort(demoIP, strconv.Itoa(demoTURNSPort)))
-	if err != nil {
-		if tcpTLS, err = net.Listen("tcp4", net.JoinHostPort(demoIP, "0")); err != nil {
-			pc.Close()
-			ln.Close()
-			return nil, fmt.Errorf("demo: TURN TLS listener: %w", err)
-		}
-		t.notes = append(t.notes, fmt.Sprintf("TLS %d is in use on %s: took %d instead", demoTURNSPort, demoIP, tcpTLS.Addr().(*net.TCPAddr).Port))
-	}
-	t.port, t.tlsPort, t.roots = port, tcpTLS.Addr().(*net.TCPAddr).Port, roots
-	tlsLn := tls.NewListener(t.trackListener(tcpTLS), &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
-
-	key := turn.GenerateAuthKey(creds.Username, demoRealm, creds.Password.Reveal())
-	gen := func() turn.RelayAddressGenerator {
-		return &demoRelayGen{RelayAddressGeneratorStatic: turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(demoIP), Address: demoIP}, t: t}
-	}
-	quiet := logging.NewDefaultLoggerFactory()
-	quiet.DefaultLogLevel = logging.LogLevelDisabled
-	t.srv, err = turn.NewServer(turn.ServerConfig{
-		Realm:         demoRealm,
-		LoggerFactory: quiet,
-		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
-			if ra.Username != creds.Username {
-				return "", nil, false
-			}
-			return ra.Username, key, true
-		},
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: t.trackPacketConn(pc), RelayAddressGenerator: gen()}},
-		ListenerConfigs: []turn.ListenerConfig{
-			{Listener: t.trackListener(ln), RelayAddressGenerator: gen()},
-			{Listener: tlsLn, RelayAddressGenerator: gen()},
-		},
-	})
-	if err != nil {
-		t.Close()
-		return nil, fmt.Errorf("demo: TURN server: %w", err)
-	}
-	return t, nil
-}
-
-// listenUDPTCP binds UDP and TCP on 127.0.0.1:want, or, when either is
-// taken, on a free port that is free for both.
-func listenUDPTCP(want int) (net.PacketConn, net.Listener, int, error) {
-	try := func(port int) (net.PacketConn, net.Listener, error) {
-		pc, err := net.ListenPacket("udp4", net.JoinHostPort(demoIP, strconv.Itoa(port)))
-		if err != nil {
-			return nil, nil, err
-		}
-		p := pc.LocalAddr().(*net.UDPAddr).Port
-		ln, err := net.Listen("tcp4", net.JoinHostPort(demoIP, strconv.Itoa(p)))
-		if err != nil {
-			pc.Close()
-			return nil, nil, err
-		}
-		return pc, ln, nil
-	}
-	if pc, ln, err := try(want); err == nil {
-		return pc, ln, want, nil
-	}
-	var last error
-	for range 10 {
-		pc, ln, err := try(0)
-		if err != nil {
-			last = err
-			continue
-		}
-		// A free port can lie in the media range (32768-33000 is
-		// ephemeral on Linux): leave that to the responder.
-		if p := pc.LocalAddr().(*net.UDPAddr).Port; p < demoUDPLo || p > demoUDPHi {
-			return pc, ln, p, nil
-		}
-		pc.Close()
-		ln.Close()
-		last = errors.New("only ports of the media range were free")
-	}
-	return nil, nil, 0, fmt.Errorf("demo: TURN server: %d on %s is in use and no free UDP+TCP port was found: %w", want, demoIP, last)
-}
-
-// demoCertificate makes a throw-away certificate for 127.0.0.1 and the
-// pool that trusts it (only this run's TURN TLS check uses it).
-func demoCertificate() (tls.Certificate, *x509.CertPool, error) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	now := time.Now()
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(now.UnixNano()),
-		Subject:      pkix.Name{CommonName: "ucprobe demo"},
-		NotBefore:    now.Add(-time.Hour), NotAfter: now.Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP(demoIP)},
-		KeyUsage:    x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IsCA:        true, BasicConstraintsValid: true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	leaf, err := x509.ParseCertificate(der)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	roots := x509.NewCertPool()
-	roots.AddCert(leaf)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: k, Leaf: leaf}, roots, nil
-}
-
-// Close stops the TURN server, closes every socket it used and waits
-// until no read is in flight. Bounded: after 5 s it returns regardless.
-func (t *demoTURN) Close() {
-	t.once.Do(func() {
-		if t.srv != nil {
-			_ = t.srv.Close()
-		}
-		t.mu.Lock()
-		t.closed = true
-		for c := range t.sockets {
-			_ = c.Close()
-		}
-		t.sockets = nil
-		stop := time.AfterFunc(5*time.Second, func() {
-			t.mu.Lock()
-			t.inflight = 0
-			t.idle.Broadcast()
-			t.mu.Unlock()
-		})
-		for t.inflight > 0 {
-			t.idle.Wait()
-		}
-		t.mu.Unlock()
-		stop.Stop()
-	})
-}
-
-// add registers a socket for Close (closes it at once after Close).
-func (t *demoTURN) add(c io.Closer) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		_ = c.Close()
-		return
-	}
-	t.sockets[c] = struct{}{}
-}
-
-func (t *demoTURN) remove(c io.Closer) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.sockets, c)
-}
-
-// enter starts a read; false after Close.
-func (t *demoTURN) enter() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		return false
-	}
-	t.inflight++
-	return true
-}
-
-func (t *demoTURN) leave() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.inflight > 0 {
-		t.inflight--
-	}
-	if t.inflight == 0 {
-		t.idle.Broadcast()
-	}
-}
-
-func (t *demoTURN) trackPacketConn(pc net.PacketConn) net.PacketConn {
-	w := &demoPacketConn{PacketConn: pc, t: t}
-	t.add(pc)
-	return w
-}
-
-func (t *demoTURN) trackListener(ln net.Listener) net.Listener {
-	t.add(ln)
-	return &demoListener{Listener: ln, t: t}
-}
-
-type demoPacketConn struct {
-	net.PacketConn
-	t *demoTURN
-}
-
-func (c *demoPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
-	if !c.t.enter() {
-		return 0, nil, net.ErrClosed
-	}
-	defer c.t.leave()
-	return c.PacketConn.ReadFrom(b)
-}
-
-func (c *demoPacketConn) Close() error {
-	c.t.remove(c.PacketConn)
-	return c.PacketConn.Close()
-}
-
-type demoListener struct {
-	net.Listener
-	t *demoTURN
-}
-
-func (l *demoListener) Accept() (net.Conn, error) {
-	if !l.t.enter() {
-		return nil, net.ErrClosed
-	}
-	c, err := l.Listener.Accept()
-	l.t.leave()
-	if err != nil {
-		return nil, err
-	}
-	l.t.add(c)
-	return &demoConn{Conn: c, t: l.t}, nil
-}
-
-// demoConn is an accepted TCP connection.
-type demoConn struct {
-	net.Conn
-	t *demoTURN
-}
-
-func (c *demoConn) Read(b []byte) (int, error) {
-	if !c.t.enter() {
-		return 0, net.ErrClosed
-	}
-	defer c.t.leave()
-	return c.Conn.Read(b)
-}
-
-func (c *demoConn) Close() error {
-	c.t.remove(c.Conn)
-	return c.Conn.Close()
-}
-
-// demoRelayGen tracks the relay sockets of allocations.
-type demoRelayGen struct {
-	turn.RelayAddressGeneratorStatic
-	t *demoTURN
-}
-
-func (g *demoRelayGen) AllocatePacketConn(cfg turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
-	pc, addr, err := g.RelayAddressGeneratorStatic.AllocatePacketConn(cfg)
-	if err != nil {
-		return nil, nil, err
-	}
-	return g.t.trackPacketConn(pc), addr, nil
 }
