@@ -145,8 +145,10 @@ func waitPackets(t *testing.T, s *Server, n uint64) Stats {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for {
+		// Packets counts on arrival and the outcome just after: wait for
+		// the outcomes, so a snapshot never misses the last one.
 		st := s.Stats()
-		if st.Packets >= n {
+		if st.Packets >= n && st.Answered+st.RateLimited+st.TooLarge+st.Malformed+st.NotBinding+st.Unauthenticated >= n {
 			return st
 		}
 		if time.Now().After(deadline) {
