@@ -93,8 +93,10 @@ func TestUDPRangeAgainstResponder(t *testing.T) {
 		if len(d.SubRanges) != 1 || d.SubRanges[0].Range != (probe.PortRange{First: base, Last: served}) || d.SubRanges[0].State != probe.PortOpen {
 			t.Errorf("sub-ranges %+v", d.SubRanges)
 		}
-		if d.Sent != 250 || d.Rounds != 1 {
-			t.Errorf("sent %d in %d rounds, want 250 in 1 (nothing to retransmit)", d.Sent, d.Rounds)
+		// One round when the machine keeps up; a late answer costs a
+		// retransmission, never a wrong state.
+		if d.Sent < 250 || d.Rounds < 1 || d.Rounds > 6 {
+			t.Errorf("sent %d in %d rounds, want at least 250 in 1 to 6", d.Sent, d.Rounds)
 		}
 	})
 
