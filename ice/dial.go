@@ -99,7 +99,10 @@ func (n *boundedNet) resolve(network, address string) (netip.AddrPort, error) {
 	if err != nil {
 		return netip.AddrPort{}, &net.AddrError{Err: "invalid port", Addr: address}
 	}
-	want := network[len(network)-1]
+	var want byte
+	if network != "" {
+		want = network[len(network)-1]
+	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(a.Unmap(), uint16(port)), nil
 	}
