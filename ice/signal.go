@@ -124,7 +124,7 @@ func (s *signaller) do(ctx context.Context, method, path string, in, out any) er
 	if err != nil {
 		// Keep the URL (never the token, which rides in a header) and
 		// classify the socket error.
-		return classed(probe.Classify(err), fmt.Errorf("signalling %s %s: %w", method, s.base+path, unwrapURL(err)))
+		return classed(probe.Classify(err), fmt.Errorf("signalling %s %s: %w", method, s.base+path, probe.UnwrapURLError(err)))
 	}
 	defer resp.Body.Close()
 	s.sig.StatusCode = resp.StatusCode
@@ -159,17 +159,6 @@ func describeBody(ct string, data []byte) string {
 		ct = "no content type"
 	}
 	return fmt.Sprintf("%s (%d bytes)", ct, len(data))
-}
-
-// unwrapURL drops *url.Error's repetition of method and URL.
-func unwrapURL(err error) error {
-	var ue interface{ Unwrap() error }
-	if errors.As(err, &ue) {
-		if inner := ue.Unwrap(); inner != nil {
-			return inner
-		}
-	}
-	return err
 }
 
 // twoEnded runs full ICE against a ucprobe responder.

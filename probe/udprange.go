@@ -86,6 +86,15 @@ type UDPSubRange struct {
 	Ports     int       `json:"ports"` // swept ports in the run (fewer than Range.Len() when sampled)
 }
 
+// String is "31000-33000 filtered (inbound)".
+func (s UDPSubRange) String() string {
+	out := s.Range.String() + " " + s.State
+	if s.Direction != "" {
+		out += " (" + s.Direction + ")"
+	}
+	return out
+}
+
 // Sweep knobs.
 const (
 	// DefaultSweepRate paces the sweep (packets per second, retransmissions
@@ -173,7 +182,7 @@ func UDPRange(ctx context.Context, spec Spec, cfg *Config) Result {
 	}
 	summarize(sw, det, spec.Ranges)
 	res.DurationMS = ms(time.Since(start))
-	judgeSweep(&res, det, cfg)
+	judgeSweep(&res, spec, det, cfg)
 	if cfg.Logger != nil {
 		cfg.Logger.Debug("udp-range", "check", spec.ID, "target", target.Addr(), "ports", det.Ports, "open", det.Open,
 			"filtered", det.Filtered, "closed", det.Closed, "sent", det.Sent, "rounds", det.Rounds, "receipts", det.Receipts)
@@ -184,10 +193,9 @@ func UDPRange(ctx context.Context, spec Spec, cfg *Config) Result {
 // judgeSweep sets the status and class from the port counts. The class of
 // a partly or wholly blocked range is that of its most common non-open
 // state (silence: timeout).
-func judgeSweep(res *Result, det *UDPRangeDetails, cfg *Config) {
+func judgeSweep(res *Result, spec Spec, det *UDPRangeDetails, cfg *Config) {
 	if det.Ports == 0 {
-		*res = Canceled(Spec{ID: res.ID, Kind: res.Kind, Title: res.Title, Target: res.Target, Host: res.Host,
-			Address: res.Address, Transport: res.Transport, Optional: res.Optional}, "the run ended before any port was swept")
+		*res = Canceled(spec, "the run ended before any port was swept")
 		return
 	}
 	if det.TokenRefused && det.Open == 0 {
@@ -228,11 +236,7 @@ func judgeSweep(res *Result, det *UDPRangeDetails, cfg *Config) {
 		if s.State == PortOpen || s.State == PortNotServed || s.State == PortClosed && !det.Receipts {
 			continue
 		}
-		p := s.Range.String() + " " + s.State
-		if s.Direction != "" {
-			p += " (" + s.Direction + ")"
-		}
-		parts = append(parts, p)
+		parts = append(parts, s.String())
 	}
 	if len(parts) > 6 {
 		parts = append(parts[:6], fmt.Sprintf("and %d more", len(parts)-6))

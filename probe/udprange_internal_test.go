@@ -94,14 +94,14 @@ func TestJudgeSweep(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			res := Result{ID: "r", Kind: KindUDPRange, Status: StatusPass}
 			det := c.det
-			judgeSweep(&res, &det, &Config{Responder: c.responder})
+			judgeSweep(&res, Spec{ID: "r", Kind: KindUDPRange}, &det, &Config{Responder: c.responder})
 			if res.Status != c.status || res.Class != c.class || !strings.Contains(res.Error, c.errHas) {
 				t.Errorf("got %s/%q %q, want %s/%q containing %q", res.Status, res.Class, res.Error, c.status, c.class, c.errHas)
 			}
 		})
 	}
 	res := Result{ID: "r", Kind: KindUDPRange, Status: StatusPass}
-	judgeSweep(&res, &UDPRangeDetails{}, &Config{})
+	judgeSweep(&res, Spec{ID: "r", Kind: KindUDPRange}, &UDPRangeDetails{}, &Config{})
 	if res.Status != StatusSkip || res.Class != ClassCanceled {
 		t.Errorf("nothing swept: %s/%s, want skip/canceled", res.Status, res.Class)
 	}

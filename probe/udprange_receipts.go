@@ -87,7 +87,7 @@ func getJSON(ctx context.Context, c *http.Client, url string, token Secret, out 
 	}
 	resp, err := c.Do(req)
 	if err != nil {
-		return unwrapURLError(err)
+		return UnwrapURLError(err)
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
@@ -105,8 +105,9 @@ func getJSON(ctx context.Context, c *http.Client, url string, token Secret, out 
 	return nil
 }
 
-// unwrapURLError drops net/http's "Get URL:" wrapper, which repeats the URL.
-func unwrapURLError(err error) error {
+// UnwrapURLError drops net/http's "Get URL:" wrapper, which repeats the
+// URL the caller already names.
+func UnwrapURLError(err error) error {
 	var ue interface{ Unwrap() error }
 	if errors.As(err, &ue) {
 		if inner := ue.Unwrap(); inner != nil {

@@ -546,11 +546,7 @@ func describeRuns(rs []probe.UDPSubRange) []string {
 			out = append(out, fmt.Sprintf("and %d more runs", len(rs)-8))
 			break
 		}
-		d := s.Range.String() + " " + s.State
-		if s.Direction != "" {
-			d += " " + s.Direction
-		}
-		out = append(out, d)
+		out = append(out, s.String())
 	}
 	return out
 }

@@ -36,11 +36,7 @@ func udpRangeSummary(c probe.Result) []string {
 				runs = append(runs, fmt.Sprintf("… %d more", len(u.SubRanges)-10))
 				break
 			}
-			r := s.Range.String() + " " + s.State
-			if s.Direction != "" {
-				r += " (" + s.Direction + ")"
-			}
-			runs = append(runs, r)
+			runs = append(runs, s.String())
 		}
 		out = append(out, strings.Join(runs, ", "))
 	}

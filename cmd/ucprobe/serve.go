@@ -67,9 +67,8 @@ probed which ports.`,
 
 // serveSettings are the parsed flags.
 type serveSettings struct {
-	cfg     responder.Config
-	iceCfg  ice.ResponderConfig
-	udpDesc string
+	cfg    responder.Config
+	iceCfg ice.ResponderConfig
 }
 
 func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
