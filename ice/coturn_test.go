@@ -1,8 +1,6 @@
 package ice
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"net"
 	"os"
@@ -169,23 +167,10 @@ func tcpRelayTwoEnded(t *testing.T, addr string) {
 // signalling reached, so the relay over TCP connects.
 func TestCoturnUnroutableResponderAddress(t *testing.T) {
 	if os.Getenv("UCPROBE_ICE_IN_NETNS") == "" {
-		probetest.NeedRoot(t)
-		probetest.NeedBinary(t, "ip", "iproute2")
 		probetest.NeedBinary(t, "nft", "nftables")
 		probetest.NeedBinary(t, "turnserver", "coturn")
-		b := make([]byte, 4)
-		_, _ = rand.Read(b)
-		ns := "ucit-" + hex.EncodeToString(b)
-		run := func(args ...string) {
-			t.Helper()
-			if out, err := exec.Command(args[0], args[1:]...).CombinedOutput(); err != nil {
-				t.Fatalf("%v: %v\n%s", args, err, out)
-			}
-		}
-		run("ip", "netns", "add", ns)
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
-		in := func(args ...string) { t.Helper(); run(append([]string{"ip", "netns", "exec", ns}, args...)...) }
-		in("ip", "link", "set", "lo", "up")
+		ns := probetest.NewNetns(t) // root, ip; lo up; removed in Cleanup
+		in := func(args ...string) { t.Helper(); probetest.NsRun(t, ns, args...) }
 		in("ip", "link", "add", "ucit0", "type", "veth", "peer", "name", "ucit1")
 		in("ip", "addr", "add", "10.99.0.1/24", "dev", "ucit0")
 		in("ip", "link", "set", "ucit0", "up")

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
-	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -28,28 +27,34 @@ func TestTURNClientUDPDroppedNetns(t *testing.T) {
 	probetest.NeedBinary(t, "nft", "nftables")
 	ct := probetest.StartCoturn(t, probetest.CoturnOptions{Single: true, TLS: true, Netns: ns})
 	nft := "table inet clientudp {\n chain in {\n  type filter hook input priority 0; policy accept;\n  ip saddr 127.0.0.1 meta l4proto udp drop\n }\n}\n"
-	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
-	cmd.Stdin = strings.NewReader(nft)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("nft: %v\n%s", err, out)
-	}
+	probetest.NsNft(t, ns, nft)
 	// StartCoturn waits for the TCP listener only; wait for TLS too.
+	tlsUp := false
 	inNetns(t, ns, func() {
 		tlsAddr := net.JoinHostPort(ct.IP, strconv.Itoa(ct.TLSPort))
-		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && !tlsUp; time.Sleep(20 * time.Millisecond) {
 			if c, err := net.DialTimeout("tcp", tlsAddr, 200*time.Millisecond); err == nil {
 				_ = c.Close()
-				return
+				tlsUp = true
 			}
 		}
 	})
+	if !tlsUp {
+		t.Fatalf("coturn's TLS listener %s:%d did not come up in 5 s", ct.IP, ct.TLSPort)
+	}
 
 	cfg := &Config{RootCAs: ct.CAPool, TURN: TURNCredentials{Username: ct.User, Password: Secret(ct.Pass)}}
 	run := func(tr Transport, port int) Result {
 		var res Result
 		// Every socket of the check is made on this (namespaced) thread.
 		inNetns(t, ns, func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			// UDP is expected to time out (2 s costs the test little);
+			// TCP and TLS need two allocations and the echo to pass.
+			bound := 5 * time.Second
+			if tr == TransportUDP {
+				bound = 2 * time.Second
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), bound)
 			defer cancel()
 			res = TURN(ctx, Spec{ID: "turn-" + string(tr), Kind: KindTURN, Host: ct.IP, Port: port, Transport: tr}, cfg)
 		})

@@ -156,7 +156,9 @@ func TestTURNPionRelayPeerCancelled(t *testing.T) {
 	srv := startPionTURNWith(t, "bob", "pion-pass-1", &pionRelays{maxAllocs: 1, hold: hold})
 	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: "pion-pass-1"}}
 	spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: srv.TCPPort, Transport: probe.TransportTCP}
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	// The second allocation is held forever, so the deadline always
+	// cuts it; 3 s leaves the first one room on a loaded machine.
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	res := probe.TURN(ctx, spec, cfg)
 	cancel()
 	d := res.Details.TURN

@@ -70,11 +70,7 @@ func TestUDPRangeNetnsFaults(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			ns := testNetns(t)
 			nft := "table inet sweep {\n chain in {\n  type filter hook input priority 0; policy accept;\n  " + c.rules + "\n }\n}\n"
-			cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
-			cmd.Stdin = strings.NewReader(nft)
-			if out, err := cmd.CombinedOutput(); err != nil {
-				t.Fatalf("nft: %v\n%s", err, out)
-			}
+			probetest.NsNft(t, ns, nft)
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
 			child := exec.CommandContext(ctx, "ip", "netns", "exec", ns, os.Args[0])

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"net"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -95,8 +96,8 @@ func TestUDPRangeAgainstResponder(t *testing.T) {
 		}
 		// One round when the machine keeps up; a late answer costs a
 		// retransmission, never a wrong state.
-		if d.Sent < 250 || d.Rounds < 1 || d.Rounds > 6 {
-			t.Errorf("sent %d in %d rounds, want at least 250 in 1 to 6", d.Sent, d.Rounds)
+		if d.Sent < 250 || d.Rounds < 1 {
+			t.Errorf("sent %d in %d rounds, want at least 250 in at least 1", d.Sent, d.Rounds)
 		}
 	})
 
@@ -113,7 +114,10 @@ func TestUDPRangeAgainstResponder(t *testing.T) {
 
 	t.Run("without a responder a closed port is closed (ICMP port unreachable) and reached", func(t *testing.T) {
 		if !icmpQueue() {
-			t.Skip("this OS queues no ICMP errors on unconnected sockets")
+			if runtime.GOOS == "linux" { // IP_RECVERR must work here
+				t.Fatal("the ICMP error queue could not be enabled")
+			}
+			t.Skipf("%s queues no ICMP errors on unconnected sockets", runtime.GOOS)
 		}
 		res, d := runSweep(t, sweepSpec(served-9, served+10), &probe.Config{})
 		// Closed proves the host was reached: without receipts that is

@@ -96,8 +96,10 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	// The first demo's responder released its ports: the second one
-	// served as many.
-	if len(notServed) == 2 && notServed[1] != notServed[0] {
+	// serves them again. Ports 32768-33000 lie in Linux's ephemeral range,
+	// so other tests' sockets can take a few meanwhile; a leak would leave
+	// nearly all 3,001 not-served.
+	if len(notServed) == 2 && notServed[1] > notServed[0]+50 {
 		t.Errorf("not-served %d in the first demo, %d in the second: ports were not released", notServed[0], notServed[1])
 	}
 	// Nothing the demos started is left running (the one extra goroutine

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 
@@ -12,7 +11,7 @@ import (
 // A responder that refuses the token would leave every responder check
 // silent: that is bad input (exit 3, one line), not a UDP block.
 func TestRunWrongResponderToken(t *testing.T) {
-	srv, err := responder.New(responder.Config{TCP: []int{freeTCPPort(t)}, Listen: "127.0.0.1", HTTP: "127.0.0.1:0", Token: "right-one"})
+	srv, err := responder.New(responder.Config{TCP: []int{freePort(t)}, Listen: "127.0.0.1", HTTP: "127.0.0.1:0", Token: "right-one"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -27,16 +26,6 @@ func TestRunWrongResponderToken(t *testing.T) {
 	if strings.Contains(errOut, "wrong-one") || strings.Contains(errOut, "right-one") {
 		t.Errorf("a token leaked: %q", errOut)
 	}
-}
-
-func freeTCPPort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 func TestRunBadSweepRate(t *testing.T) {

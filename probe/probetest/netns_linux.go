@@ -35,15 +35,6 @@ func NsRun(t testing.TB, ns string, args ...string) {
 	MustRun(t, "ip", append([]string{"netns", "exec", ns}, args...)...)
 }
 
-// MustRun runs a command and fails the test on error, with its output.
-func MustRun(t testing.TB, name string, args ...string) {
-	t.Helper()
-	out, err := exec.Command(name, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-}
-
 // InNetns runs fn on an OS thread switched into the namespace. Sockets
 // created there stay in the namespace after the thread is gone; the
 // thread is never unlocked, so the runtime discards it afterwards instead
@@ -69,5 +60,17 @@ func InNetns(t testing.TB, ns string, fn func()) {
 	}()
 	if err := <-errc; err != nil {
 		t.Fatalf("enter netns %s: %v", ns, err)
+	}
+}
+
+// NsNft loads an nft ruleset (nft -f -) inside the namespace and fails
+// the test on error.
+func NsNft(t testing.TB, ns, rules string) {
+	t.Helper()
+	NeedBinary(t, "nft", "nftables")
+	cmd := exec.Command("ip", "netns", "exec", ns, "nft", "-f", "-")
+	cmd.Stdin = strings.NewReader(rules)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("nft in %s: %v\n%s\n%s", ns, err, out, rules)
 	}
 }

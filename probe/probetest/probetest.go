@@ -5,6 +5,7 @@ package probetest
 import (
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 )
 
@@ -39,4 +40,13 @@ func Unavailable(t testing.TB, format string, args ...any) {
 		t.Fatalf("UCPROBE_CI=1 and a test prerequisite is missing: "+format, args...)
 	}
 	t.Skipf(format, args...)
+}
+
+// MustRun runs a command and fails the test on error, with its output.
+func MustRun(t testing.TB, name string, args ...string) {
+	t.Helper()
+	out, err := exec.Command(name, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
 }

@@ -206,7 +206,7 @@ func estosArgs(timeout string, extra ...string) []string {
 func diagCases() []diagCase {
 	return []diagCase{
 		{
-			name: "clean/xphone", scenario: "clean", args: xphoneArgs("6s"),
+			name: "clean/xphone", scenario: "clean", args: xphoneArgs("9s"),
 			verdict: "ok", headline: "-",
 			check: func(t *testing.T, r *ucReport) {
 				wantStatus(t, r, "signalling", "pass")
@@ -218,7 +218,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "clean/estos-procall", scenario: "clean", args: estosArgs("6s"),
+			name: "clean/estos-procall", scenario: "clean", args: estosArgs("9s"),
 			verdict: "ok", headline: "-",
 			check: func(t *testing.T, r *ucReport) {
 				for _, id := range []string{"ucconnect-tls", "ucconnect-ws", "stun", "turn-udp", "turn-tcp", "ice-relay"} {
@@ -229,7 +229,7 @@ func diagCases() []diagCase {
 		{
 			// TURN over TCP is the way out: ICE connects through the TCP relay,
 			// which udp-blocked folds (not a separate relay-only).
-			name: "udp-drop", scenario: "udp-drop", args: xphoneArgs("8s"),
+			name: "udp-drop", scenario: "udp-drop", args: xphoneArgs("10s"),
 			verdict: "failed", headline: "udp-blocked",
 			critical: []string{"udp-blocked"},
 			check: func(t *testing.T, r *ucReport) {
@@ -244,7 +244,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "udp-prohibited", scenario: "udp-prohibited", args: xphoneArgs("8s"),
+			name: "udp-prohibited", scenario: "udp-prohibited", args: xphoneArgs("10s"),
 			verdict: "failed", headline: "udp-blocked",
 			critical: []string{"udp-blocked"},
 			check: func(t *testing.T, r *ucReport) {
@@ -255,7 +255,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "range-partial", scenario: "range-partial", args: xphoneArgs("6s"),
+			name: "range-partial", scenario: "range-partial", args: xphoneArgs("9s"),
 			verdict: "failed", headline: "udp-port-range-blocked",
 			critical: []string{"udp-port-range-blocked"},
 			check: func(t *testing.T, r *ucReport) {
@@ -274,7 +274,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "tcp-filtered", scenario: "tcp-filtered", args: xphoneArgs("6s"),
+			name: "tcp-filtered", scenario: "tcp-filtered", args: xphoneArgs("9s"),
 			verdict: "failed", headline: "tcp-blocked",
 			critical: []string{"tcp-blocked"},
 			check: func(t *testing.T, r *ucReport) {
@@ -286,7 +286,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "tcp-closed", scenario: "tcp-closed", args: xphoneArgs("6s"),
+			name: "tcp-closed", scenario: "tcp-closed", args: xphoneArgs("9s"),
 			verdict: "failed", headline: "port-closed",
 			critical: []string{"port-closed"},
 			check: func(t *testing.T, r *ucReport) {
@@ -298,7 +298,7 @@ func diagCases() []diagCase {
 		},
 		{
 			// The tunnel carries the TCP (signalling, TURN over TCP) but not the UDP.
-			name: "vpn-no-udp", scenario: "vpn-no-udp", args: xphoneArgs("8s"),
+			name: "vpn-no-udp", scenario: "vpn-no-udp", args: xphoneArgs("10s"),
 			verdict: "failed", headline: "vpn-no-udp",
 			critical: []string{"vpn-no-udp"},
 			check: func(t *testing.T, r *ucReport) {
@@ -328,7 +328,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "multi-homed", scenario: "multi-homed", args: xphoneArgs("6s"),
+			name: "multi-homed", scenario: "multi-homed", args: xphoneArgs("9s"),
 			verdict: "failed", headline: "multi-homed-server",
 			critical: []string{"multi-homed-server"},
 			check: func(t *testing.T, r *ucReport) {
@@ -347,7 +347,7 @@ func diagCases() []diagCase {
 			// clients needs TURN). The responder has a public address, so the
 			// two-ended ICE check still connects directly (peer-reflexive on
 			// its side): no relay-only, and the verdict stays ok.
-			name: "symmetric-nat", scenario: "symmetric-nat", args: xphoneArgs("6s"),
+			name: "symmetric-nat", scenario: "symmetric-nat", args: xphoneArgs("9s"),
 			verdict: "ok", headline: "symmetric-nat",
 			info: []string{"symmetric-nat"},
 			check: func(t *testing.T, r *ucReport) {
@@ -370,7 +370,7 @@ func diagCases() []diagCase {
 			// (a warning) heads the report. symmetric-nat stays info (TURN
 			// works from here) and explains why the relay is needed: it is
 			// either its own info finding or folded under relay-only.
-			name: "symmetric-nat-site-fw", scenario: "symmetric-nat-site-fw", args: xphoneArgs("6s"),
+			name: "symmetric-nat-site-fw", scenario: "symmetric-nat-site-fw", args: xphoneArgs("9s"),
 			verdict: "degraded", headline: "relay-only",
 			warning: []string{"relay-only"},
 			check: func(t *testing.T, r *ucReport) {
@@ -424,7 +424,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "turn-bad-creds", scenario: "turn-bad-creds", args: xphoneArgs("6s"),
+			name: "turn-bad-creds", scenario: "turn-bad-creds", args: xphoneArgs("9s"),
 			verdict: "failed", headline: "turn-auth-failed",
 			critical: []string{"turn-auth-failed"},
 			check: func(t *testing.T, r *ucReport) {
@@ -450,7 +450,7 @@ func diagCases() []diagCase {
 		{
 			// The site firewall drops everything to the TURN server; UDP to
 			// the responder passes, so this is the TURN server, not UDP.
-			name: "turn-blocked", scenario: "turn-blocked", args: xphoneArgs("8s"),
+			name: "turn-blocked", scenario: "turn-blocked", args: xphoneArgs("10s"),
 			verdict: "failed", headline: "turn-unreachable",
 			critical: []string{"turn-unreachable"},
 			check: func(t *testing.T, r *ucReport) {
@@ -462,7 +462,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "dns-broken", scenario: "dns-broken", args: xphoneArgs("6s"),
+			name: "dns-broken", scenario: "dns-broken", args: xphoneArgs("9s"),
 			verdict: "failed", headline: "dns-failure",
 			critical: []string{"dns-failure"},
 			check: func(t *testing.T, r *ucReport) {
@@ -495,7 +495,7 @@ func diagCases() []diagCase {
 		{
 			// An inspecting proxy: the client trusts the lab CA, the proxy's
 			// certificate comes from another one.
-			name: "tls-untrusted", scenario: "tls-untrusted", args: estosArgs("6s"),
+			name: "tls-untrusted", scenario: "tls-untrusted", args: estosArgs("9s"),
 			verdict: "failed", headline: "tls-untrusted",
 			critical: []string{"tls-untrusted"},
 			check: func(t *testing.T, r *ucReport) {
@@ -509,7 +509,7 @@ func diagCases() []diagCase {
 			},
 		},
 		{
-			name: "ws-refused", scenario: "ws-refused", args: estosArgs("6s"),
+			name: "ws-refused", scenario: "ws-refused", args: estosArgs("9s"),
 			verdict: "failed", headline: "websocket-blocked",
 			critical: []string{"websocket-blocked"},
 			check: func(t *testing.T, r *ucReport) {
