@@ -10,14 +10,17 @@ import (
 )
 
 // Profile is one product role's checks, limits and remedies, as written in
-// YAML. Every profile cites the seed document it comes from.
+// YAML. A vendor profile cites the document its ports and quotes come from.
 type Profile struct {
-	ID      string   `yaml:"id"`
-	Product string   `yaml:"product"`
-	Role    string   `yaml:"role"`
-	Purpose string   `yaml:"purpose"`
-	Source  string   `yaml:"source"`
-	Refs    []string `yaml:"refs,omitempty"`
+	ID      string `yaml:"id"`
+	Product string `yaml:"product"`
+	Role    string `yaml:"role"`
+	Purpose string `yaml:"purpose"`
+	// Doc is the vendor document the profile comes from (none for generic).
+	Doc  Citation `yaml:"source,omitempty"`
+	Refs []string `yaml:"refs,omitempty"`
+	// Source is Doc as a report prints it; filled at load.
+	Source string `yaml:"-"`
 	// Variables are the values a run fills in ({name} in targets).
 	Variables map[string]Variable `yaml:"variables"`
 	Defaults  Defaults            `yaml:"defaults,omitempty"`
@@ -54,7 +57,11 @@ type Limits struct {
 	MOSMin   float64 `yaml:"mos_min,omitempty"`
 	// MediaS is the default length of the media-like measurement.
 	MediaS float64 `yaml:"media_s,omitempty"`
-	Source string  `yaml:"source,omitempty"`
+	// Doc cites where the limits come from: a section of the profile's
+	// document, or another document.
+	Doc Citation `yaml:"source,omitempty"`
+	// Source is Doc as a report prints it; filled at load.
+	Source string `yaml:"-"`
 }
 
 // DefaultLimits follow Microsoft's published client-to-edge budget for
@@ -87,10 +94,16 @@ type Check struct {
 }
 
 // Remedy is what to do about a cause, in the vendor's words.
+// The quote is the document's own words ("..." marks an omission); Section
+// says where in the profile's document it stands, Doc names another
+// document instead.
 type Remedy struct {
-	Text   string `yaml:"text"`
-	Quote  string `yaml:"quote,omitempty"`
-	Source string `yaml:"source,omitempty"`
+	Text    string   `yaml:"text"`
+	Quote   string   `yaml:"quote,omitempty"`
+	Section string   `yaml:"section,omitempty"`
+	Doc     Citation `yaml:"source,omitempty"`
+	// Source is the citation as a report prints it; filled at load.
+	Source string `yaml:"-"`
 }
 
 // Duration is a time.Duration written as "3s" in YAML.

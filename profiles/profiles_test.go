@@ -4,7 +4,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -24,34 +23,34 @@ func TestEmbeddedProfiles(t *testing.T) {
 	if strings.Join(got, ",") != strings.Join(want, ",") {
 		t.Fatalf("profiles %v, want %v", got, want)
 	}
-	seed := regexp.MustCompile(`^\d{3}_[0-9a-f]{16}\.txt$`)
 	for _, p := range all {
 		if p.File != "embedded:"+p.ID+".yaml" {
 			t.Errorf("%s: file %s does not match its id", p.ID, p.File)
 		}
-		refs := []string{p.Source}
-		for _, r := range p.Remedies {
-			refs = append(refs, r.Source)
-		}
-		for _, ref := range refs {
-			if p.ID == "generic" && ref == p.Source {
-				continue
-			}
-			if !seed.MatchString(ref) {
-				t.Errorf("%s: source %q is not a seed file name", p.ID, ref)
-				continue
-			}
-			// The seed must exist beside the repository (../shared/seeds).
-			if _, err := os.Stat(filepath.Join("..", "..", "shared", "seeds", ref)); err != nil {
-				t.Errorf("%s: cites %s, which is not in ../shared/seeds: %v", p.ID, ref, err)
-			}
-		}
 		if p.ID == "generic" {
+			if !p.Doc.IsZero() || len(p.Remedies) != 0 {
+				t.Errorf("generic cites no vendor document and has no vendor remedies (the catalog's apply)")
+			}
 			continue
+		}
+		// A citation names the document as a reader would look it up.
+		if p.Doc.Vendor == "" || p.Doc.Title == "" {
+			t.Errorf("%s: source %+v lacks the vendor or the title", p.ID, p.Doc)
+		}
+		for _, ref := range append([]string{p.Source, p.Limits.Source}, p.Refs...) {
+			if strings.HasSuffix(ref, ".txt") {
+				t.Errorf("%s: reference %q is a file name, not a document a reader can find", p.ID, ref)
+			}
+		}
+		if len(p.Remedies) == 0 {
+			t.Errorf("%s: a vendor profile quotes its vendor for at least one cause", p.ID)
 		}
 		for cause, r := range p.Remedies {
 			if r.Quote == "" || r.Text == "" {
 				t.Errorf("%s: remedy %s lacks text or the vendor's quote", p.ID, cause)
+			}
+			if r.Section == "" || !strings.Contains(r.Source, p.Doc.Title) || !strings.Contains(r.Source, "section") {
+				t.Errorf("%s: remedy %s cites %q: want the document's title and a section", p.ID, cause, r.Source)
 			}
 		}
 	}
@@ -157,7 +156,7 @@ func TestStrictLoader(t *testing.T) {
 	const good = `id: site
 product: Site PBX
 purpose: test
-source: mine
+source: {vendor: Me, title: Site plan}
 variables:
   server: {description: the PBX, required: true}
 checks:

@@ -37,8 +37,6 @@ func (p *Profile) validate() error {
 		return p.errAt("product", "product is required")
 	case strings.TrimSpace(p.Purpose) == "":
 		return p.errAt("purpose", "purpose is required (one line: what the profile checks)")
-	case strings.TrimSpace(p.Source) == "":
-		return p.errAt("source", "source is required (the document the ports come from)")
 	case len(p.Checks) == 0:
 		return p.errAt("checks", "a profile needs at least one check")
 	}
@@ -54,6 +52,9 @@ func (p *Profile) validate() error {
 		if !idPattern.MatchString(name) {
 			return p.errAt("remedies."+name, "remedy key %q is not a cause id", name)
 		}
+	}
+	if err := p.resolveCitations(); err != nil {
+		return err
 	}
 	seen := map[string]bool{}
 	for i, c := range p.Checks {

@@ -155,9 +155,9 @@ func TestICERules(t *testing.T) {
 			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
 				Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
 				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 250, RTTMeanMS: 90, JitterMS: 3, MOS: 4.3}})},
-			limits: profiles.Limits{RTTMS: 80, JitterMS: 30, LossPct: 1, Source: "002_c8e1890840900af9.txt"},
+			limits: profiles.Limits{RTTMS: 80, JitterMS: 30, LossPct: 1, Source: `Imagicle, "Network protocols and ports in use" (UCX Suite documentation), section "Traffic requirements"`},
 			want:   []Cause{CauseHighLatency},
-			words:  []string{"90 ms", "80 ms", "002_c8e1890840900af9.txt"},
+			words:  []string{"90 ms", "80 ms", "Traffic requirements"},
 		},
 		{
 			name: "connected, but no echo came back: 100 % loss",

@@ -211,7 +211,7 @@ func TestRemedyQuotesSeed(t *testing.T) {
 		t.Fatalf("findings %v", causes(got))
 	}
 	f := got[0]
-	if !slices.Equal(f.Refs, []string{"003_c8a66ec544dd7c4b.txt"}) || f.Quote == "" || f.Remedy != p.Remedies["tcp-blocked"].Text {
+	if !slices.Equal(f.Refs, []string{p.Remedies["tcp-blocked"].Source}) || f.Quote == "" || f.Remedy != p.Remedies["tcp-blocked"].Text {
 		t.Errorf("remedy not from the profile: %+v", f)
 	}
 }

@@ -6,6 +6,12 @@
 #   scripts/test.sh            # everything
 #   scripts/test.sh -short     # quick: no lab, no Prometheus (passes -short to go test)
 #
+# It starts with the fresh-clone check: HEAD cloned into an empty temporary
+# folder (nothing beside it, as in a user's clone) must pass go vet and
+# go test -short, so nothing in the build or the tests reads outside the
+# repository. Uncommitted changes are not in that clone; the suite after it
+# tests the working tree.
+#
 # Tests that need coturn, sipp, Prometheus or root skip on a developer
 # machine without them, but CI (CI=true) installs them and sets
 # UCPROBE_CI=1, which turns every such skip into a failure.
@@ -43,9 +49,20 @@ if command -v systemctl >/dev/null && systemctl is-active --quiet coturn 2>/dev/
   systemctl stop coturn || true
 fi
 
+if [ "$(id -u)" != 0 ]; then
+  echo "note: not root: the namespace lab and the network-namespace tests skip (they need CAP_NET_ADMIN); run as root for the whole suite"
+fi
+
 if [ "${CI:-}" = "true" ]; then
   export UCPROBE_CI=1 UCPROBE_REQUIRE_LAB=1
 fi
+
+step "fresh clone: HEAD alone in an empty folder (go vet, go test -short)"
+fresh=$(mktemp -d)
+trap 'rm -rf "$fresh"' EXIT
+git clone -q --no-local . "$fresh/ucprobe"
+(cd "$fresh/ucprobe" && [ ! -e ../shared ] && go vet ./... && go test -short -count=1 ./...)
+rm -rf "$fresh"
 
 step "gofmt"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
