@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -94,6 +95,7 @@ var (
 	state struct {
 		sync.Mutex
 		mainRan     bool
+		short       bool  // -short: the lab is not brought up
 		unavailable error // why the lab cannot run here (skip, or fail with EnvRequire)
 		upErr       error // the lab should run but did not come up (fail)
 	}
@@ -176,8 +178,14 @@ func Down() error { _, err := script(time.Minute, "down"); return err }
 // the tests and tears the lab down (unless LAB_KEEP=1). Test binaries that
 // use the lab take turns through the lock file LAB_DIR.test.lock.
 func Main(m *testing.M) int {
+	flag.Parse()
 	state.Lock()
 	state.mainRan = true
+	if testing.Short() {
+		state.short = true
+		state.Unlock()
+		return m.Run() // every test skips: -short is the quick suite
+	}
 	state.unavailable = Available()
 	state.Unlock()
 	if state.unavailable != nil {
@@ -230,10 +238,13 @@ func lockFile(path string) (func(), error) {
 func Require(t testing.TB) {
 	t.Helper()
 	state.Lock()
-	mainRan, unavailable, upErr := state.mainRan, state.unavailable, state.upErr
+	mainRan, short, unavailable, upErr := state.mainRan, state.short, state.unavailable, state.upErr
 	state.Unlock()
 	if !mainRan {
 		t.Fatal("lab: call os.Exit(lab.Main(m)) from TestMain to use the lab")
+	}
+	if short {
+		t.Skip("lab: skipped under -short (scripts/test.sh runs it in the full suite)")
 	}
 	if unavailable != nil {
 		if os.Getenv(EnvRequire) == "1" {
