@@ -2,6 +2,8 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 )
 
@@ -10,4 +12,25 @@ func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(r)
+}
+
+// ErrSchema: a document is not a ucprobe report of a schema this version
+// reads.
+var ErrSchema = errors.New("not a ucprobe report")
+
+// ReadJSON reads a saved JSON report (for example one a customer sent),
+// refusing other documents and other schema versions.
+func ReadJSON(r io.Reader) (*Report, error) {
+	var rep Report
+	dec := json.NewDecoder(io.LimitReader(r, 64<<20))
+	if err := dec.Decode(&rep); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrSchema, err)
+	}
+	switch {
+	case rep.Schema == "":
+		return nil, fmt.Errorf("%w: no \"schema\" field", ErrSchema)
+	case rep.Schema != Schema:
+		return nil, fmt.Errorf("%w of schema %s: schema %q is not one this version reads", ErrSchema, Schema, rep.Schema)
+	}
+	return &rep, nil
 }

@@ -62,11 +62,13 @@ type Folded struct {
 
 // Report is the whole result of a run: the JSON contract ucprobe/report/v1.
 type Report struct {
-	Schema      string            `json:"schema"`
-	Version     string            `json:"ucprobe_version"`
-	Profile     string            `json:"profile"`
-	Product     string            `json:"product,omitempty"`
-	Variables   map[string]string `json:"variables,omitempty"`
+	Schema    string            `json:"schema"`
+	Version   string            `json:"ucprobe_version"`
+	Profile   string            `json:"profile"`
+	Product   string            `json:"product,omitempty"`
+	Variables map[string]string `json:"variables,omitempty"`
+	// Labels are the run's --label pairs (site, operator, ...).
+	Labels      map[string]string `json:"labels,omitempty"`
 	Started     time.Time         `json:"started"`
 	DurationMS  float64           `json:"duration_ms"`
 	Verdict     Verdict           `json:"verdict"`

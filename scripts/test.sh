@@ -34,6 +34,7 @@ command -v nft >/dev/null || need_pkgs+=(nftables)
 command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v promtool >/dev/null || need_pkgs+=(prometheus)
+command -v chromium >/dev/null || need_pkgs+=(chromium)   # the HTML report's browser test
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     step "installing ${need_pkgs[*]}"
@@ -56,6 +57,8 @@ fi
 if [ "${CI:-}" = "true" ]; then
   export UCPROBE_CI=1 UCPROBE_REQUIRE_LAB=1
 fi
+# The browser test keeps its screenshots here (the CI artifacts).
+export UCPROBE_ARTIFACTS=${UCPROBE_ARTIFACTS:-/tmp/ucprobe-artifacts}
 
 step "fresh clone: HEAD alone in an empty folder (go vet, go test -short)"
 fresh=$(mktemp -d)
@@ -90,4 +93,5 @@ if [ -z "$short" ] && [ -x scripts/monitoring/test-prometheus.sh ]; then
   scripts/monitoring/test-prometheus.sh
 fi
 echo
+ls "$UCPROBE_ARTIFACTS"/*.png 2>/dev/null | sed 's/^/artifact: /' || true
 echo "scripts/test.sh: all green"

@@ -88,6 +88,7 @@ Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 		OnUsageError:    onUsage,
 		Commands: []*cli.Command{
 			runCommand(),
+			renderCommand(),
 			profilesCommand(),
 			exporterCommand(),
 			serveCommand(),
@@ -96,7 +97,7 @@ Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 		},
 		Action: func(_ context.Context, cmd *cli.Command) error {
 			if cmd.Args().Len() > 0 {
-				return usagef("unknown command %q (commands: run, profiles, demo, serve, exporter, version; see 'ucprobe --help')", cmd.Args().First())
+				return usagef("unknown command %q (commands: run, render, profiles, demo, serve, exporter, version; see 'ucprobe --help')", cmd.Args().First())
 			}
 			return cli.ShowRootCommandHelp(cmd)
 		},

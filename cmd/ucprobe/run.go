@@ -19,7 +19,7 @@ import (
 	"github.com/ucprobe/ucprobe/report"
 )
 
-const formatsHelp = "text, json, prometheus"
+const formatsHelp = "text, json, html, prometheus"
 
 // resolver is nil (the system's) except in tests, which must not send DNS
 // queries off the machine.
@@ -61,7 +61,7 @@ UCPROBE_TURN_PASS; they are never printed. Exit codes: 0 ok, 1 degraded,
 			&cli.DurationFlag{Name: "media", Usage: "length of the media-like measurement on the ICE path (0 skips it; default: the profile's)", Value: -1},
 			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "deadline for the whole run", Value: 10 * time.Second},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: " + formatsHelp, Value: "text"},
-			&cli.StringSliceFlag{Name: "label", Usage: "prometheus format: add `NAME=VALUE` to every metric (repeatable), e.g. --label site=berlin; profile and target are always set"},
+			&cli.StringSliceFlag{Name: "label", Usage: "add `NAME=VALUE` to the report (repeatable), e.g. --label site=berlin --label operator=jane: json and html show it, prometheus puts it on every metric (profile and target are always set)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of stdout"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text: add the environment and every check's details"},
 			&cli.BoolFlag{Name: "debug", Usage: "log what the probes do to stderr (never secrets)"},
@@ -85,6 +85,9 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	if len(labels) > 0 && format == "text" {
+		return usagef("--label: the text report has no place for labels; use --format json, html or prometheus")
+	}
 	p, err := profiles.Load(cmd.String("profile"))
 	if err != nil {
 		return usageError{err}
@@ -100,6 +103,9 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
 	if err != nil {
 		return usageError{err}
+	}
+	if len(labels) > 0 {
+		rep.Labels = labels
 	}
 	if err := writeReport(cmd, rep, format, labels); err != nil {
 		return err
@@ -202,6 +208,8 @@ func writeReport(cmd *cli.Command, rep *report.Report, format string, labels map
 			return report.WriteJSON(w, rep)
 		case "prometheus":
 			return report.WritePrometheus(w, rep, report.MetricsOptions{ConstLabels: textfileLabels(rep, labels)})
+		case "html":
+			return report.WriteHTML(w, rep)
 		default:
 			return report.WriteText(w, rep, report.TextOptions{Color: color, Verbose: cmd.Bool("verbose")})
 		}
