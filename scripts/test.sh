@@ -35,6 +35,7 @@ command -v ip >/dev/null || need_pkgs+=(iproute2)
 command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v promtool >/dev/null || need_pkgs+=(prometheus)
 command -v chromium >/dev/null || need_pkgs+=(chromium)   # the HTML report's browser test
+command -v zip >/dev/null || need_pkgs+=(zip)             # scripts/release.sh (Windows archives)
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     step "installing ${need_pkgs[*]}"
@@ -77,13 +78,10 @@ fi
 step "go vet"
 go vet ./...
 
-step "cross-compile (windows, darwin; amd64, arm64)"
-for os in windows darwin linux; do
-  for arch in amd64 arm64; do
-    CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -o /dev/null ./cmd/ucprobe
-    echo "ok $os/$arch"
-  done
-done
+step "cross-compile: the release archives (linux, windows, darwin; amd64, arm64)"
+rel=$(mktemp -d)
+OUT=$rel scripts/release.sh
+rm -rf "$rel"
 
 step "go test -race ./..."
 go test -race $short -timeout 15m ./...
