@@ -49,9 +49,11 @@ func (l *limiter) allow(ip netip.Addr) bool {
 	return src.Allow() && l.global.Allow()
 }
 
-// sourceKey is what one source is for the limits and quotas: an IPv4
+// SourceKey is what one source is for the limits and quotas: an IPv4
 // address, or the /64 of an IPv6 one (a single host usually holds a whole
 // /64 and can rotate through it freely).
+func SourceKey(ip netip.Addr) netip.Prefix { return sourceKey(ip) }
+
 func sourceKey(ip netip.Addr) netip.Prefix {
 	ip = ip.Unmap()
 	bits := 32

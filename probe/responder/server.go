@@ -29,20 +29,20 @@ type Server struct {
 	count  counters
 	log    *slog.Logger
 
-	mu        sync.Mutex
-	started   bool
-	closing   bool
-	done      chan struct{} // closed when Close has finished
-	udp       []*udpSocket
-	tcp       []net.Listener
-	conns     map[net.Conn]struct{}
-	httpSrv   *http.Server
-	httpLn    net.Listener
+	mu      sync.Mutex
+	started bool
+	closing bool
+	done    chan struct{} // closed when Close has finished
+	udp     []*udpSocket
+	tcp     []net.Listener
+	conns   map[net.Conn]struct{}
+	httpSrv *http.Server
+	httpLn  net.Listener
 	// fingerprint is the HTTPS certificate's (set before Start returns).
 	fingerprint string
-	info      Info
-	stopAfter func() bool
-	wg        sync.WaitGroup
+	info        Info
+	stopAfter   func() bool
+	wg          sync.WaitGroup
 
 	// plainUDP forces the plain path (tests: what the kernel does alone).
 	plainUDP bool
