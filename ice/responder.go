@@ -101,7 +101,12 @@ var ErrShareNeedsToken = errors.New("sharing TURN credentials needs a token")
 // DefaultMaxRemoteCandidates bounds an answer's candidates: a client
 // with several interfaces, two server-reflexive and two relay candidates
 // stays below it.
-const DefaultMaxRemoteCandidates = 16
+const DefaultMaxRemoteCandidates = 12
+
+// ResponderMaxBindingRequests bounds the peer's checks per candidate pair
+// (DefaultTiming's 20 is the client's): half a second of checks opens the
+// site's pinholes; the client's own checks trigger answers beyond it.
+const ResponderMaxBindingRequests = 10
 
 // ICEOff is the refusal of a responder without a token.
 const ICEOff = "the two-ended ICE check is off: this responder runs without a token (start ucprobe serve with --token-file FILE, and give clients the same token)"
@@ -125,6 +130,7 @@ func NewResponderHandler(cfg ResponderConfig) (*Responder, error) {
 	}
 	if cfg.Timing == (Timing{}) {
 		cfg.Timing = DefaultTiming
+		cfg.Timing.MaxBindingRequests = ResponderMaxBindingRequests
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -345,6 +351,12 @@ func (r *Responder) answer(w http.ResponseWriter, req *http.Request, id string) 
 	for _, c := range cands {
 		_ = s.agent.AddRemoteCandidate(c)
 	}
+	// A failed session ends at once: its slot and its checks go with it.
+	_ = s.agent.OnConnectionStateChange(func(st pice.ConnectionState) {
+		if st == pice.ConnectionStateFailed || st == pice.ConnectionStateClosed {
+			s.cancel()
+		}
+	})
 	conn, err := s.agent.StartAccept(ans.Ufrag, ans.Pwd)
 	if err != nil {
 		s.cancel()

@@ -245,7 +245,7 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	// Gather-then-answer: what came late is not sent.
 	var local []string
 	if cs, err := a.GetLocalCandidates(); err == nil {
-		for _, cand := range cs {
+		for _, cand := range answerCandidates(cs, DefaultMaxRemoteCandidates) {
 			local = append(local, cand.Marshal())
 		}
 	}

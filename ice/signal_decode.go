@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	pice "github.com/pion/ice/v4"
@@ -83,4 +84,18 @@ func parseCandidates(raw []string, what string) ([]pice.Candidate, error) {
 // checkable: an address a connectivity check may be sent to.
 func checkable(ip netip.Addr) bool {
 	return ip.IsValid() && !ip.IsUnspecified() && !ip.IsMulticast() && ip != netip.AddrFrom4([4]byte{255, 255, 255, 255})
+}
+
+// answerCandidates keeps at most max of a client's candidates for its
+// answer (the responder refuses more): relay and server-reflexive ones
+// first, the paths across NATs and firewalls, then host ones in the
+// agent's order (a machine with many interfaces has many of those).
+func answerCandidates(cs []pice.Candidate, max int) []pice.Candidate {
+	if len(cs) <= max {
+		return cs
+	}
+	rank := map[pice.CandidateType]int{pice.CandidateTypeRelay: 0, pice.CandidateTypeServerReflexive: 1, pice.CandidateTypePeerReflexive: 2, pice.CandidateTypeHost: 3}
+	out := slices.Clone(cs)
+	slices.SortStableFunc(out, func(a, b pice.Candidate) int { return rank[a.Type()] - rank[b.Type()] })
+	return out[:max]
 }
