@@ -71,6 +71,12 @@ func (v *victims) candidates(extra int) []string {
 	return out
 }
 
+// insecureClient talks to the test responders (HTTPS, any certificate;
+// no keep-alive, so no connection outlives its request).
+var insecureClient = sync.OnceValue(func() *http.Client {
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}, DisableKeepAlives: true}}
+})
+
 // signal posts to the responder's signalling with token ("" for none)
 // and returns the status, the decoded offer (if any) and the bytes sent.
 func signal(t *testing.T, addr, path, token string, body any) (int, Offer, int) {
@@ -81,9 +87,7 @@ func signal(t *testing.T, addr, path, token string, body any) (int, Offer, int) 
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
-	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	resp, err := insecureClient().Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
