@@ -64,6 +64,8 @@ var (
 	ErrNotResponder = errors.New("not a ucprobe responder")
 	// ErrTokenRejected: the responder refused the token.
 	ErrTokenRejected = errors.New("responder rejected the token")
+	// ErrICEOff: the responder runs without a token, so its ICE peer is off.
+	ErrICEOff = errors.New("the responder's two-ended ICE check is off (it runs without a token)")
 	// ErrBadMode: the spec names an unknown ICE mode.
 	ErrBadMode = errors.New("unknown ICE mode")
 )

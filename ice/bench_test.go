@@ -55,12 +55,12 @@ func BenchmarkICERelayRelay(b *testing.B) {
 func BenchmarkICETwoEnded(b *testing.B) {
 	port := startTURN(b, "127.0.0.2")
 	r, err := NewResponderHandler(ResponderConfig{Servers: []string{"stun:127.0.0.2:" + itoa(port), "turn:127.0.0.2:" + itoa(port) + "?transport=udp"},
-		TURNUser: testUser, TURNPass: testPass, ShareTURNCredentials: true, IPFilter: loopbackOnly, Loopback: true})
+		TURNUser: testUser, TURNPass: testPass, ShareTURNCredentials: true, Token: testToken, IPFilter: loopbackOnly, Loopback: true})
 	if err != nil {
 		b.Fatal(err)
 	}
 	addr := serve(b, r)
-	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}, &probe.Config{Responder: addr})
+	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}, pinned(&probe.Config{Responder: addr}))
 }
 
 // BenchmarkICEMediaOverhead: a one-ended check with a 1 s media window;

@@ -133,7 +133,7 @@ func TestWrongTURNPassword(t *testing.T) {
 
 // errorOf recovers the sentinel from the result's text for tests.
 func errorOf(r probe.Result) error {
-	for _, e := range []error{ErrNoCandidates, ErrICEFailed, ErrNoTURNCredentials, ErrNotResponder, ErrTokenRejected} {
+	for _, e := range []error{ErrNoCandidates, ErrICEFailed, ErrNoTURNCredentials, ErrNotResponder, ErrTokenRejected, ErrICEOff, probe.ErrResponderUntrusted} {
 		if strings.Contains(r.Error, e.Error()) {
 			return e
 		}

@@ -107,7 +107,7 @@ func TestCoturn(t *testing.T) {
 		_, addr := startResponder(t, ResponderConfig{Servers: []string{fmt.Sprintf("turn:127.0.0.3:%d?transport=udp", ltPort)},
 			TURNUser: testUser, TURNPass: testPass})
 		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
-		res := runCheck(t, loopbackChecker(), spec, &probe.Config{Responder: addr, TURN: creds(), Media: time.Second}, 10*time.Second)
+		res := runCheck(t, loopbackChecker(), spec, pinned(&probe.Config{Responder: addr, TURN: creds(), Media: time.Second}), 10*time.Second)
 		d := res.Details.ICE
 		if res.Status != probe.StatusPass || d.Media == nil || d.Media.Received == 0 {
 			t.Fatalf("%s %s: %s\n%s", res.Status, res.Class, res.Error, dump(t, res))
@@ -150,7 +150,7 @@ func tcpRelayTwoEnded(t *testing.T, addr string) {
 	c.relayOnly = true
 	c.serverFilter = func(s server) bool { return s.uri.Proto == stun.ProtoTypeTCP }
 	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
-	res := runCheck(t, c, spec, &probe.Config{Responder: addr, TURN: creds(), Media: time.Second}, 10*time.Second)
+	res := runCheck(t, c, spec, pinned(&probe.Config{Responder: addr, TURN: creds(), Media: time.Second}), 10*time.Second)
 	d := res.Details.ICE
 	if res.Status != probe.StatusPass || d.SelectedVia != "relay/tcp" || d.Media == nil || d.Media.Received < 45 {
 		t.Fatalf("%s %s: %s, via %q\n%s", res.Status, res.Class, res.Error, d.SelectedVia, dump(t, res))
@@ -190,7 +190,7 @@ func TestCoturnUnroutableResponderAddress(t *testing.T) {
 	// No IP filter: every address of the machine, as `ucprobe serve` on
 	// all addresses.
 	r, err := NewResponderHandler(ResponderConfig{Servers: []string{fmt.Sprintf("turn:127.0.0.3:%d?transport=udp", port)},
-		TURNUser: testUser, TURNPass: testPass, Loopback: true})
+		TURNUser: testUser, TURNPass: testPass, Loopback: true, Token: testToken})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func TestTURNOverTCPBlackhole(t *testing.T) {
 	}
 	t.Run("responder", func(t *testing.T) {
 		r, err := NewResponderHandler(ResponderConfig{Servers: []string{fmt.Sprintf("turn:127.0.0.6:%d?transport=tcp", hole)},
-			TURNUser: testUser, TURNPass: testPass, IPFilter: loopbackOnly, Loopback: true})
+			TURNUser: testUser, TURNPass: testPass, IPFilter: loopbackOnly, Loopback: true, Token: testToken})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -124,7 +124,7 @@ func TestTURNOverTCPBlackhole(t *testing.T) {
 		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
 		res := watchdog(t, 20*time.Second, func(ctx context.Context) probe.Result {
 			c := &Checker{IPFilter: loopbackOnly, Loopback: true}
-			return c.Check(ctx, spec, &probe.Config{Responder: addr, TURN: creds()})
+			return c.Check(ctx, spec, pinned(&probe.Config{Responder: addr, TURN: creds()}))
 		})
 		// Host candidates on loopback still connect; a dead TURN server
 		// must not cost the check its deadline.

@@ -3,6 +3,7 @@ package ice
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
@@ -12,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -21,6 +23,7 @@ import (
 	"github.com/pion/transport/v5"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/responder"
 )
 
 // ResponderConfig configures the responder's ICE peer.
@@ -38,13 +41,23 @@ type ResponderConfig struct {
 	// offer (REST credentials are time-limited), as a WebRTC service does.
 	// Off, clients use their own --turn-user/--turn-pass.
 	ShareTURNCredentials bool
-	// Token, when set, is checked here as well (Authorization: Bearer);
-	// `ucprobe serve` checks it in front of this handler anyway.
+	// Token is checked here as well (Authorization: Bearer); `ucprobe
+	// serve` checks it in front of this handler anyway. Without one the
+	// peer refuses every session: an ICE agent sends connectivity checks
+	// to whatever addresses the answer names, which only an authenticated
+	// client may choose. Sharing TURN credentials needs one too.
 	Token probe.Secret
-	// MaxSessions bounds concurrent sessions (default 8); SessionTimeout
+	// MaxSessions bounds concurrent sessions (default 8), and
+	// MaxSessionsPerSource one source's share of them (an IPv4 address or
+	// an IPv6 /64; default MaxSessions/4, at least 1). SessionTimeout
 	// bounds each one's life (default 30 s).
-	MaxSessions    int
-	SessionTimeout time.Duration
+	MaxSessions          int
+	MaxSessionsPerSource int
+	SessionTimeout       time.Duration
+	// MaxRemoteCandidates bounds the candidates an answer may carry
+	// (default DefaultMaxRemoteCandidates): each one gets at most
+	// Timing.MaxBindingRequests checks per local candidate.
+	MaxRemoteCandidates int
 	// IPFilter restricts the host candidates (e.g. to the address clients
 	// reach); Loopback includes loopback candidates.
 	IPFilter func(net.IP) bool
@@ -72,6 +85,7 @@ type Responder struct {
 
 type session struct {
 	id       string
+	source   netip.Prefix
 	agent    *pice.Agent
 	ctx      context.Context
 	cancel   context.CancelFunc
@@ -81,16 +95,42 @@ type session struct {
 // ErrBadServer: a responder server URL that does not parse.
 var ErrBadServer = errors.New("bad STUN/TURN URL")
 
+// ErrShareNeedsToken: TURN credentials would go to anyone who asks.
+var ErrShareNeedsToken = errors.New("sharing TURN credentials needs a token")
+
+// DefaultMaxRemoteCandidates bounds an answer's candidates: a client
+// with several interfaces, two server-reflexive and two relay candidates
+// stays below it.
+const DefaultMaxRemoteCandidates = 12
+
+// ResponderMaxBindingRequests bounds the peer's checks per candidate pair
+// (DefaultTiming's 20 is the client's): half a second of checks opens the
+// site's pinholes; the client's own checks trigger answers beyond it.
+const ResponderMaxBindingRequests = 10
+
+// ICEOff is the refusal of a responder without a token.
+const ICEOff = "the two-ended ICE check is off: this responder runs without a token (start ucprobe serve with --token-file FILE, and give clients the same token)"
+
 // NewResponderHandler checks the configuration and returns the handler.
 func NewResponderHandler(cfg ResponderConfig) (*Responder, error) {
+	if cfg.ShareTURNCredentials && cfg.Token == "" {
+		return nil, fmt.Errorf("%w: without one anyone who asks gets the TURN password (give a token, or drop the sharing)", ErrShareNeedsToken)
+	}
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = 8
+	}
+	if cfg.MaxSessionsPerSource <= 0 {
+		cfg.MaxSessionsPerSource = max(1, cfg.MaxSessions/4)
+	}
+	if cfg.MaxRemoteCandidates <= 0 {
+		cfg.MaxRemoteCandidates = DefaultMaxRemoteCandidates
 	}
 	if cfg.SessionTimeout <= 0 {
 		cfg.SessionTimeout = 30 * time.Second
 	}
 	if cfg.Timing == (Timing{}) {
 		cfg.Timing = DefaultTiming
+		cfg.Timing.MaxBindingRequests = ResponderMaxBindingRequests
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -134,12 +174,15 @@ func hello(msg string) Hello { return Hello{Schema: Schema, Software: Software, 
 // ServeHTTP routes the signalling. It accepts paths with or without the
 // /v1/ice prefix (mounted with or without http.StripPrefix).
 func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
-	if r.cfg.Token != "" {
-		got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), []byte(r.cfg.Token.Reveal())) != 1 {
-			writeJSON(w, http.StatusUnauthorized, hello("token required or wrong"))
-			return
-		}
+	if r.cfg.Token == "" {
+		writeJSON(w, http.StatusForbidden, hello(ICEOff))
+		return
+	}
+	got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
+	gs, ws := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(r.cfg.Token.Reveal()))
+	if !ok || subtle.ConstantTimeCompare(gs[:], ws[:]) != 1 {
+		writeJSON(w, http.StatusUnauthorized, hello("token required or wrong"))
+		return
 	}
 	path := strings.TrimPrefix(req.URL.Path, "/v1/ice")
 	path = strings.Trim(path, "/")
@@ -167,14 +210,20 @@ func (r *Responder) offer(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusServiceUnavailable, hello("shutting down"))
 		return
 	}
+	src := requestSource(req)
 	if len(r.sessions) >= r.cfg.MaxSessions {
 		r.mu.Unlock()
-		writeJSON(w, http.StatusServiceUnavailable, hello(fmt.Sprintf("busy: %d sessions at once at most", r.cfg.MaxSessions)))
+		writeJSON(w, http.StatusServiceUnavailable, hello(fmt.Sprintf("busy: %d ICE sessions at once at most; try again within %s", r.cfg.MaxSessions, r.cfg.SessionTimeout)))
+		return
+	}
+	if n := r.heldBy(src); n >= r.cfg.MaxSessionsPerSource {
+		r.mu.Unlock()
+		writeJSON(w, http.StatusTooManyRequests, hello(fmt.Sprintf("busy: %s holds %d of %d ICE sessions, its share; end one (DELETE) or wait %s", src, n, r.cfg.MaxSessions, r.cfg.SessionTimeout)))
 		return
 	}
 	id := newID()
 	ctx, cancel := context.WithTimeout(context.Background(), r.cfg.SessionTimeout)
-	s := &session{id: id, ctx: ctx, cancel: cancel}
+	s := &session{id: id, source: src, ctx: ctx, cancel: cancel}
 	r.sessions[id] = s
 	r.wg.Add(1)
 	r.mu.Unlock()
@@ -230,7 +279,26 @@ func (r *Responder) offer(w http.ResponseWriter, req *http.Request) {
 	writeJSON(w, http.StatusCreated, o)
 }
 
-const maxCandidates = 64
+// requestSource is the source key of the request's peer (the zero
+// prefix when it cannot be read: all such requests share one share).
+func requestSource(req *http.Request) netip.Prefix {
+	ap, err := netip.ParseAddrPort(req.RemoteAddr)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	return responder.SourceKey(ap.Addr())
+}
+
+// heldBy counts src's sessions; r.mu is held.
+func (r *Responder) heldBy(src netip.Prefix) int {
+	n := 0
+	for _, s := range r.sessions {
+		if s.source == src {
+			n++
+		}
+	}
+	return n
+}
 
 // hostFilter restricts the session's host candidates to the address the
 // client's signalling reached (and to cfg.IPFilter). The client reaches
@@ -268,22 +336,27 @@ func (r *Responder) answer(w http.ResponseWriter, req *http.Request, id string) 
 		writeJSON(w, http.StatusNotFound, hello("no such session (ended, or answered already)"))
 		return
 	}
-	var ans Answer
-	dec := json.NewDecoder(io.LimitReader(req.Body, maxBody))
-	if err := dec.Decode(&ans); err != nil || ans.Ufrag == "" || ans.Pwd == "" || len(ans.Candidates) > maxCandidates {
+	data, err := io.ReadAll(io.LimitReader(req.Body, maxBody))
+	if err != nil {
 		s.cancel()
-		writeJSON(w, http.StatusBadRequest, hello("answer: want JSON {ufrag, pwd, candidates (at most 64)}"))
+		writeJSON(w, http.StatusBadRequest, hello("answer: "+err.Error()))
 		return
 	}
-	for _, raw := range ans.Candidates {
-		c, err := pice.UnmarshalCandidate(raw)
-		if err != nil {
-			s.cancel()
-			writeJSON(w, http.StatusBadRequest, hello(fmt.Sprintf("answer: candidate %q: %v", raw, err)))
-			return
-		}
+	ans, cands, err := decodeAnswer(data, r.cfg.MaxRemoteCandidates)
+	if err != nil {
+		s.cancel()
+		writeJSON(w, http.StatusBadRequest, hello(err.Error()))
+		return
+	}
+	for _, c := range cands {
 		_ = s.agent.AddRemoteCandidate(c)
 	}
+	// A failed session ends at once: its slot and its checks go with it.
+	_ = s.agent.OnConnectionStateChange(func(st pice.ConnectionState) {
+		if st == pice.ConnectionStateFailed || st == pice.ConnectionStateClosed {
+			s.cancel()
+		}
+	})
 	conn, err := s.agent.StartAccept(ans.Ufrag, ans.Pwd)
 	if err != nil {
 		s.cancel()

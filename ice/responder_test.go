@@ -1,27 +1,38 @@
 package ice
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/pion/transport/v5/test"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/responder"
 )
+
+// testToken is the responders' token in tests (without one the ICE peer
+// is off).
+const testToken probe.Secret = "ice-test-token"
 
 // startResponder serves the responder's ICE peer on 127.0.0.1 with
 // httptest and returns its host:port.
 func startResponder(t *testing.T, cfg ResponderConfig) (*Responder, string) {
 	t.Helper()
 	cfg.IPFilter, cfg.Loopback = loopbackOnly, true
+	if cfg.Token == "" {
+		cfg.Token = testToken
+	}
 	r, err := NewResponderHandler(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -29,17 +40,36 @@ func startResponder(t *testing.T, cfg ResponderConfig) (*Responder, string) {
 	return r, serve(t, r)
 }
 
-// serve mounts the handler under /v1/ice/ as `ucprobe serve` does, on
-// loopback, and returns host:port; both stop in Cleanup.
+// serve mounts the handler under /v1/ice/ as `ucprobe serve` does, over
+// HTTPS on loopback, and returns host:port (its certificate's pin is in
+// pins); both stop in Cleanup.
 func serve(t testing.TB, r *Responder) string {
 	mux := http.NewServeMux()
 	mux.Handle("/v1/ice/", r)
-	srv := httptest.NewServer(mux)
+	srv := httptest.NewTLSServer(mux)
 	t.Cleanup(func() {
 		srv.Close()
 		r.Close()
 	})
-	return strings.TrimPrefix(srv.URL, "http://")
+	addr := strings.TrimPrefix(srv.URL, "https://")
+	pins.Store(addr, responder.Fingerprint(srv.Certificate().Raw))
+	return addr
+}
+
+// pins are the test servers' fingerprints by address.
+var pins sync.Map
+
+// pinned fills in what a field tech passes with --responder: the token
+// (the test token unless one is set) and the fingerprint of the test
+// server at cfg.Responder.
+func pinned(cfg *probe.Config) *probe.Config {
+	if cfg.ResponderToken == "" {
+		cfg.ResponderToken = testToken
+	}
+	if fp, ok := pins.Load(cfg.Responder); ok {
+		cfg.ResponderFingerprint = fp.(string)
+	}
+	return cfg
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
@@ -64,7 +94,7 @@ func TestTwoEnded(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			r, addr := startResponder(t, tc.cfg)
 			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
-			cfg := &probe.Config{Responder: addr, ResponderToken: tc.cfg.Token, TURN: tc.creds, Media: time.Second}
+			cfg := pinned(&probe.Config{Responder: addr, ResponderToken: tc.cfg.Token, TURN: tc.creds, Media: time.Second})
 			res := runCheck(t, loopbackChecker(), spec, cfg, 10*time.Second)
 			d := res.Details.ICE
 			if res.Status != probe.StatusPass {
@@ -124,19 +154,19 @@ func TestTwoEndedBadResponder(t *testing.T) {
 	t.Cleanup(test.CheckRoutines(t))
 	_, good := startResponder(t, ResponderConfig{Token: "right-token"})
 	hang := make(chan struct{})
-	hanging := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	hanging := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		select {
 		case <-hang:
 		case <-r.Context().Done():
 		}
 	}))
 	t.Cleanup(func() { close(hang); hanging.Close() })
-	garbage := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	garbage := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprint(w, `{"schema": "ucprobe/ice/v1", "software": "ucprobe", "session": 12}`)
 	}))
 	t.Cleanup(garbage.Close)
-	nginx := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	nginx := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html")
 		w.WriteHeader(http.StatusNotFound)
 		fmt.Fprint(w, "<html>404 Not Found</html>")
@@ -149,7 +179,7 @@ func TestTwoEndedBadResponder(t *testing.T) {
 	closedAddr := closed.Addr().String()
 	closed.Close()
 
-	host := func(u string) string { return strings.TrimPrefix(u, "http://") }
+	host := func(u string) string { return strings.TrimPrefix(u, "https://") }
 	for _, tc := range []struct {
 		name      string
 		responder string
@@ -160,6 +190,7 @@ func TestTwoEndedBadResponder(t *testing.T) {
 	}{
 		{"wrong token", good, "wrong-token", probe.ClassAuth, ErrTokenRejected, 3 * time.Second},
 		{"no token", good, "", probe.ClassAuth, ErrTokenRejected, 3 * time.Second},
+		{"token, certificate not pinned", good, "right-token", probe.ClassTLS, probe.ErrResponderUntrusted, 3 * time.Second},
 		{"not ucprobe", host(nginx.URL), "", probe.ClassProtocol, ErrNotResponder, 3 * time.Second},
 		{"garbage", host(garbage.URL), "", probe.ClassProtocol, ErrNotResponder, 3 * time.Second},
 		{"hangs", host(hanging.URL), "", probe.ClassTimeout, nil, 1500 * time.Millisecond},
@@ -169,6 +200,9 @@ func TestTwoEndedBadResponder(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
 			cfg := &probe.Config{Responder: tc.responder, ResponderToken: tc.token, Media: time.Second}
+			if tc.token != "" && !strings.Contains(tc.name, "not pinned") {
+				cfg = pinned(cfg)
+			}
 			start := time.Now()
 			res := runCheck(t, loopbackChecker(), spec, cfg, tc.bound)
 			if res.Status != probe.StatusFail || res.Class != tc.class {
@@ -187,34 +221,64 @@ func TestTwoEndedBadResponder(t *testing.T) {
 	}
 }
 
+// Sessions are bounded in total and per source (an address, an IPv6
+// /64): a source past its share gets 429, a full responder 503, and
+// neither costs an open session anything.
 func TestResponderBounds(t *testing.T) {
 	t.Cleanup(test.CheckRoutines(t))
-	r, addr := startResponder(t, ResponderConfig{MaxSessions: 2, SessionTimeout: 300 * time.Millisecond})
-	post := func() int {
-		resp, err := http.Post("http://"+addr+"/v1/ice/sessions", "application/json", strings.NewReader("{}"))
+	r, addr := startResponder(t, ResponderConfig{MaxSessions: 3, MaxSessionsPerSource: 2, SessionTimeout: 300 * time.Millisecond})
+	post := func(from, path string) int {
+		t.Helper()
+		tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true},
+			DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}}).DialContext}
+		defer tr.CloseIdleConnections()
+		req, _ := http.NewRequest(http.MethodPost, "https://"+addr+path, strings.NewReader("{}"))
+		req.Header.Set("Authorization", "Bearer "+testToken.Reveal())
+		resp, err := (&http.Client{Transport: tr}).Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	if a, b, c := post(), post(), post(); a != 201 || b != 201 || c != 503 {
-		t.Errorf("statuses %d %d %d, want 201 201 503 (two sessions at most)", a, b, c)
+	const path = "/v1/ice/sessions"
+	got := []int{post("127.0.0.1", path), post("127.0.0.1", path), post("127.0.0.1", path), post("127.0.0.2", path), post("127.0.0.3", path)}
+	if want := []int{201, 201, 429, 201, 503}; !slices.Equal(got, want) {
+		t.Errorf("statuses %v, want %v (2 per source, 3 in all)", got, want)
 	}
-	time.Sleep(600 * time.Millisecond)
+	deadline := time.Now().Add(5 * time.Second)
+	for r.Sessions() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n := r.Sessions(); n != 0 {
 		t.Errorf("%d sessions outlived their timeout", n)
 	}
-	if s := post(); s != 201 {
+	if s := post("127.0.0.1", path); s != 201 {
 		t.Errorf("after expiry: status %d", s)
 	}
-	resp, err := http.Post("http://"+addr+"/v1/ice/sessions/nope/answer", "application/json", strings.NewReader("{}"))
+	if s := post("127.0.0.1", path+"/nope/answer"); s != 404 {
+		t.Errorf("answer to an unknown session: %d", s)
+	}
+}
+
+// Without a token the ICE peer is off, and it will not share TURN
+// credentials: a one-line refusal, and an error at start.
+func TestResponderNeedsToken(t *testing.T) {
+	r, err := NewResponderHandler(ResponderConfig{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode != 404 {
-		t.Errorf("answer to an unknown session: %d", resp.StatusCode)
+	addr := serve(t, r)
+	res := runCheck(t, loopbackChecker(), probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded},
+		&probe.Config{Responder: addr}, 3*time.Second)
+	if res.Status != probe.StatusFail || !errors.Is(errorOf(res), ErrICEOff) || strings.Contains(res.Error, "\n") {
+		t.Errorf("%s %s: %q, want a one-line ErrICEOff", res.Status, res.Class, res.Error)
+	}
+	if r.Sessions() != 0 {
+		t.Error("a session was opened without a token")
+	}
+	if _, err := NewResponderHandler(ResponderConfig{ShareTURNCredentials: true}); !errors.Is(err, ErrShareNeedsToken) {
+		t.Errorf("sharing TURN credentials without a token: err %v", err)
 	}
 }
 

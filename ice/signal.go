@@ -12,13 +12,13 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	pice "github.com/pion/ice/v4"
 	"github.com/pion/stun/v4"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/responder"
 )
 
 // The signalling protocol between `ucprobe run` and a responder's ICE
@@ -73,20 +73,19 @@ type Answer struct {
 
 const maxBody = 64 << 10
 
-// responderBase is the responder's ICE signalling URL and its host.
-func responderBase(r string) (string, string, error) {
-	base, host, err := probe.ResponderURL(r)
+// responderEndpoint is the responder's control endpoint (HTTPS, with the
+// run's trust policy: probe.Config.ResponderEndpoint).
+func responderEndpoint(cfg probe.Config) (*probe.ResponderEndpoint, error) {
+	ep, err := cfg.ResponderEndpoint()
 	if errors.Is(err, probe.ErrNoResponder) {
-		return "", "", errors.New("the two-ended ICE check needs a responder: pass --responder HOST")
+		return nil, errors.New("the two-ended ICE check needs a responder: pass --responder HOST")
 	}
-	if err != nil {
-		return "", "", err
-	}
-	return base + "/v1/ice", host, nil
+	return ep, err
 }
 
 type signaller struct {
 	client *http.Client
+	ep     *probe.ResponderEndpoint
 	base   string
 	token  probe.Secret
 	sig    *probe.ICESignalling
@@ -122,6 +121,9 @@ func (s *signaller) do(ctx context.Context, method, path string, in, out any) er
 	}
 	resp, err := s.client.Do(req)
 	if err != nil {
+		if terr := s.ep.TrustError(probe.UnwrapURLError(err)); errors.Is(terr, probe.ErrResponderUntrusted) {
+			return classed(probe.ClassTLS, terr)
+		}
 		// Keep the URL (never the token, which rides in a header) and
 		// classify the socket error.
 		return classed(probe.Classify(err), fmt.Errorf("signalling %s %s: %w", method, s.base+path, probe.UnwrapURLError(err)))
@@ -132,13 +134,17 @@ func (s *signaller) do(ctx context.Context, method, path string, in, out any) er
 	if err != nil {
 		return classed(probe.Classify(err), fmt.Errorf("signalling %s %s: reading the answer: %w", method, path, err))
 	}
-	switch resp.StatusCode {
-	case http.StatusUnauthorized, http.StatusForbidden:
-		return classed(probe.ClassAuth, fmt.Errorf("%w (HTTP %d at %s): check --token", ErrTokenRejected, resp.StatusCode, s.base))
-	}
 	ct, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	var hello Hello
-	if ct != "application/json" || json.Unmarshal(data, &hello) != nil || hello.Schema != Schema {
+	isHello := ct == "application/json" && json.Unmarshal(data, &hello) == nil && hello.Schema == Schema
+	switch {
+	case resp.StatusCode == http.StatusForbidden && isHello && hello.Error != "":
+		// A responder without a token: its ICE peer is off.
+		return classed(probe.ClassAuth, fmt.Errorf("%w at %s: restart it with --token-file FILE and pass the same token here", ErrICEOff, s.ep.Host))
+	case resp.StatusCode == http.StatusUnauthorized, resp.StatusCode == http.StatusForbidden:
+		return classed(probe.ClassAuth, fmt.Errorf("%w (HTTP %d at %s): check --token", ErrTokenRejected, resp.StatusCode, s.base))
+	}
+	if !isHello {
 		return classed(probe.ClassProtocol, fmt.Errorf("%w: %s answered HTTP %d with %s, not ucprobe ICE signalling (is `ucprobe serve` running there, and new enough?)",
 			ErrNotResponder, s.base, resp.StatusCode, describeBody(ct, data)))
 	}
@@ -163,22 +169,22 @@ func describeBody(ct string, data []byte) string {
 
 // twoEnded runs full ICE against a ucprobe responder.
 func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Config, det *probe.ICEDetails) error {
-	responder := cfg.Responder
-	if responder == "" {
-		responder = spec.DialHost()
+	rcfg := *cfg
+	if rcfg.Responder == "" {
+		rcfg.Responder = spec.DialHost()
 	}
-	base, rhost, err := responderBase(responder)
+	ep, err := responderEndpoint(rcfg)
 	if err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
+	base, rhost := ep.Base+responder.PathICE, ep.Host
 	client := c.HTTPClient
 	if client == nil {
-		client = &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true,
-			DialContext: (&net.Dialer{}).DialContext, ResponseHeaderTimeout: 0}}
+		client = ep.Client
 	}
 	det.Signalling = &probe.ICESignalling{URL: base + "/", Stage: "offer"}
 	// The responder gathers before it answers the offer: allow for that.
-	s := &signaller{client: client, base: base, token: cfg.ResponderToken, sig: det.Signalling, bound: 2*c.timing().Gather + time.Second}
+	s := &signaller{client: client, ep: ep, base: base, token: cfg.ResponderToken, sig: det.Signalling, bound: 2*c.timing().Gather + time.Second}
 
 	var offer Offer
 	t0 := time.Now()
@@ -188,8 +194,9 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	det.Signalling.RTTMS = ms(time.Since(t0))
 	det.Signalling.Session = offer.Session
 	det.PeerGatheringMS = offer.GatheringMS
-	if offer.Session == "" || offer.Ufrag == "" || offer.Pwd == "" || strings.ContainsAny(offer.Session, "/?#") {
-		return classed(probe.ClassProtocol, fmt.Errorf("%w: the offer from %s lacks a session or ICE credentials", ErrNotResponder, base))
+	remote, err := decodeOffer(&offer)
+	if err != nil {
+		return classed(probe.ClassProtocol, fmt.Errorf("%w: %s: %v", ErrNotResponder, base, err))
 	}
 	// However the check ends, the responder's session goes.
 	defer func() {
@@ -238,7 +245,7 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	// Gather-then-answer: what came late is not sent.
 	var local []string
 	if cs, err := a.GetLocalCandidates(); err == nil {
-		for _, cand := range cs {
+		for _, cand := range answerCandidates(cs, DefaultMaxRemoteCandidates) {
 			local = append(local, cand.Marshal())
 		}
 	}
@@ -251,13 +258,9 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 		return err
 	}
 	det.Signalling.Stage = "done"
-	for _, raw := range offer.Candidates {
-		rc, err := pice.UnmarshalCandidate(raw)
-		if err != nil {
-			return classed(probe.ClassProtocol, fmt.Errorf("%w: bad candidate in the offer from %s: %v", ErrNotResponder, base, err))
-		}
+	for _, rc := range remote {
 		if err := a.AddRemoteCandidate(rc); err != nil {
-			return classed(probe.ClassProtocol, fmt.Errorf("remote candidate %q: %w", raw, err))
+			return classed(probe.ClassProtocol, fmt.Errorf("remote candidate %q: %w", rc.Marshal(), err))
 		}
 	}
 	conn, err := a.StartDial(offer.Ufrag, offer.Pwd)

@@ -14,6 +14,7 @@ import (
 	"github.com/pion/transport/v5/vnet"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/responder"
 	"github.com/ucprobe/ucprobe/profiles"
 	"github.com/ucprobe/ucprobe/report"
 )
@@ -122,15 +123,16 @@ var (
 func twoEndedVNet(t *testing.T, topo *topology, servers []string, timing Timing, media time.Duration) probe.Result {
 	t.Helper()
 	r, err := NewResponderHandler(ResponderConfig{Servers: servers, TURNUser: testUser, TURNPass: testPass,
-		ShareTURNCredentials: true, Net: topo.site, Timing: timing})
+		ShareTURNCredentials: true, Token: testToken, Net: topo.site, Timing: timing})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(http.StripPrefix("", r))
+	srv := httptest.NewTLSServer(http.StripPrefix("", r))
 	defer func() { srv.Close(); r.Close() }()
 	c := &Checker{Net: topo.client, Timing: timing}
 	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
-	cfg := &probe.Config{Responder: strings.TrimPrefix(srv.URL, "http://"), Media: media}
+	cfg := &probe.Config{Responder: strings.TrimPrefix(srv.URL, "https://"), Media: media,
+		ResponderToken: testToken, ResponderFingerprint: responder.Fingerprint(srv.Certificate().Raw)}
 	return runCheck(t, c, spec, cfg, 15*time.Second)
 }
 

@@ -71,6 +71,9 @@ type Config struct {
 	// a ucprobe responder at the far end; empty when there is none.
 	Responder      string
 	ResponderToken Secret
+	// ResponderFingerprint pins the responder's HTTPS certificate
+	// ("SHA256:hex", as `ucprobe serve` prints it).
+	ResponderFingerprint string
 	// ExtraSTUN are additional STUN servers (host:port) for NAT mapping tests.
 	ExtraSTUN []string
 	// SweepRate paces UDP range sweeps in packets per second (0:

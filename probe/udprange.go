@@ -56,6 +56,10 @@ type UDPRangeDetails struct {
 	// TokenRefused: the responder refused our token, so its silence is
 	// no evidence of a block (class auth).
 	TokenRefused bool `json:"token_refused,omitempty"`
+	// ReceiptLost: the responder knew this sweep's session but no longer
+	// holds its receipt (evicted for room, or restarted), so which probes
+	// arrived is unknown: not evidence of a blocked inbound path.
+	ReceiptLost bool `json:"receipt_lost,omitempty"`
 	// Arrived is how many swept ports the responder saw a probe on.
 	Arrived int `json:"arrived,omitempty"`
 	// RateLimited counts probes the responder did not answer because of

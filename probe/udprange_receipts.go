@@ -17,28 +17,41 @@ import (
 // errNotFound: the responder does not know the session (nothing arrived).
 var errNotFound = errors.New("unknown session")
 
+// errGone: the responder dropped the session's receipt to make room.
+var errGone = errors.New("receipt evicted")
+
 // fetchReceipts asks the responder what it serves and which of this
 // sweep's probes arrived. Receipts only mean something when the responder
 // is the sweep's target: "nothing arrived" at another host proves nothing.
 func fetchReceipts(ctx context.Context, spec Spec, cfg *Config, sw *sweeper, det *UDPRangeDetails) {
-	base, host, err := ResponderURL(cfg.Responder)
+	ep, err := cfg.ResponderEndpoint()
 	if err != nil {
 		det.ReceiptsError = err.Error()
 		return
 	}
-	if !sameHost(ctx, cfg, host, spec, sw.target) {
-		det.ReceiptsError = fmt.Sprintf("the responder %s is not this sweep's target %s: no receipts", host, sw.target)
+	if !sameHost(ctx, cfg, ep.Host, spec, sw.target) {
+		det.ReceiptsError = fmt.Sprintf("the responder %s is not this sweep's target %s: no receipts", ep.Host, sw.target)
 		return
 	}
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	var info responder.Info
-	if err := getJSON(ctx, client, base+responder.PathInfo, cfg.ResponderToken, &info); err != nil {
+	if err := getJSON(ctx, ep, ep.Base+responder.PathInfo, cfg.ResponderToken, &info); err != nil {
 		det.ReceiptsError = "responder info: " + err.Error()
 		det.TokenRefused = errors.Is(err, ErrResponderToken)
 		return
 	}
 	var rc responder.Receipt
-	switch err := getJSON(ctx, client, base+responder.PathReceipts+sw.session, cfg.ResponderToken, &rc); {
+	switch err := getJSON(ctx, ep, ep.Base+responder.PathReceipts+sw.session, cfg.ResponderToken, &rc); {
+	case errors.Is(err, errGone):
+		// Its probes may have arrived: no judgement of the inbound path.
+		det.ReceiptLost = true
+		det.ReceiptsError = fmt.Sprintf("the responder dropped this sweep's receipt to make room for other sessions (%d evicted since it started): which probes arrived is unknown", info.SessionsEvicted)
+		return
+	case errors.Is(err, errNotFound) && sw.sawSession():
+		// It answered probes of this session, yet does not know it: a
+		// restart, or a receipt dropped beyond what it remembers.
+		det.ReceiptLost = true
+		det.ReceiptsError = "the responder answered this sweep's probes but no longer knows its session (restarted, or the receipt was dropped): which probes arrived is unknown"
+		return
 	case errors.Is(err, errNotFound): // the responder saw none of our probes
 	case err != nil:
 		det.ReceiptsError = "receipts: " + err.Error()
@@ -77,7 +90,7 @@ func sameHost(ctx context.Context, cfg *Config, host string, spec Spec, target n
 	return err == nil && slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Unmap() == target })
 }
 
-func getJSON(ctx context.Context, c *http.Client, url string, token Secret, out any) error {
+func getJSON(ctx context.Context, ep *ResponderEndpoint, url string, token Secret, out any) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return err
@@ -85,15 +98,17 @@ func getJSON(ctx context.Context, c *http.Client, url string, token Secret, out 
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token.Reveal())
 	}
-	resp, err := c.Do(req)
+	resp, err := ep.Client.Do(req)
 	if err != nil {
-		return UnwrapURLError(err)
+		return ep.TrustError(UnwrapURLError(err))
 	}
 	defer resp.Body.Close()
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case resp.StatusCode == http.StatusNotFound:
 		return errNotFound
+	case resp.StatusCode == http.StatusGone:
+		return errGone
 	case resp.StatusCode == http.StatusUnauthorized:
 		return errUnauthorized
 	case resp.StatusCode != http.StatusOK:
@@ -126,20 +141,32 @@ var errUnauthorized = fmt.Errorf("HTTP 401: %w: give the one `ucprobe serve --to
 // CheckResponderToken asks the responder's /v1/info once, within ctx, and
 // returns ErrResponderToken when it refuses the token: every check that
 // needs the responder would then meet silence, which is no evidence (bad
-// input, exit 3). Any other outcome (unreachable, not a responder) is
-// left to the checks to report and returns nil.
+// input, exit 3); so would a certificate that is not trusted, for which
+// the token was not sent (ErrResponderUntrusted). Any other outcome
+// (unreachable, not a responder) is left to the checks to report and
+// returns nil.
 func CheckResponderToken(ctx context.Context, cfg *Config) error {
 	if cfg == nil || cfg.Responder == "" {
 		return nil
 	}
-	base, host, err := ResponderURL(cfg.Responder)
+	ep, err := cfg.ResponderEndpoint()
 	if err != nil {
 		return err
 	}
-	client := &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}}
 	var info responder.Info
-	if err := getJSON(ctx, client, base+responder.PathInfo, cfg.ResponderToken, &info); errors.Is(err, ErrResponderToken) {
-		return fmt.Errorf("--token: the responder at %s refused it (%w)", host, err)
+	switch err := getJSON(ctx, ep, ep.Base+responder.PathInfo, cfg.ResponderToken, &info); {
+	case errors.Is(err, ErrResponderToken):
+		return fmt.Errorf("--token: the responder at %s refused it (%w)", ep.Host, err)
+	case errors.Is(err, ErrResponderUntrusted):
+		return err
 	}
 	return nil
+}
+
+// sawSession: an answer echoed this sweep's session, so the responder
+// filed at least one of its probes.
+func (s *sweeper) sawSession() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sessionSeen
 }

@@ -155,9 +155,10 @@ func icmpQueue() bool {
 
 func TestUDPRangeToken(t *testing.T) {
 	base := freeUDPBlock(t, 20)
-	_, resp := startResponder(t, base, base+19, "s3cret-token")
+	srv, resp := startResponder(t, base, base+19, "s3cret-token")
+	pin := srv.Fingerprint()
 	t.Run("right token", func(t *testing.T) {
-		res, d := runSweep(t, sweepSpec(base, base+19), &probe.Config{Responder: resp, ResponderToken: "s3cret-token"})
+		res, d := runSweep(t, sweepSpec(base, base+19), &probe.Config{Responder: resp, ResponderToken: "s3cret-token", ResponderFingerprint: pin})
 		if res.Status != probe.StatusPass || d.Open != 20 || !d.Receipts || d.Responder != "ucprobe" {
 			t.Fatalf("status %s %q, details %+v", res.Status, res.Error, d)
 		}
@@ -165,7 +166,7 @@ func TestUDPRangeToken(t *testing.T) {
 	t.Run("wrong token: the responder stays silent and refuses receipts", func(t *testing.T) {
 		spec := sweepSpec(base, base+19)
 		spec.Timeout = 2 * time.Second
-		res, d := runSweep(t, spec, &probe.Config{Responder: resp, ResponderToken: "wrong"})
+		res, d := runSweep(t, spec, &probe.Config{Responder: resp, ResponderToken: "wrong", ResponderFingerprint: pin})
 		// Silence from a responder that refused the token is no block.
 		if res.Status != probe.StatusFail || res.Class != probe.ClassAuth || d.Filtered != 20 || d.Responder != "none" || !d.TokenRefused {
 			t.Fatalf("status %s/%s %q, details %+v", res.Status, res.Class, res.Error, d)
@@ -179,13 +180,21 @@ func TestUDPRangeToken(t *testing.T) {
 	})
 	t.Run("preflight", func(t *testing.T) {
 		ctx := context.Background()
-		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp, ResponderToken: "wrong"}); !errors.Is(err, probe.ErrResponderToken) || strings.Contains(err.Error(), "wrong") {
+		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp, ResponderToken: "wrong", ResponderFingerprint: pin}); !errors.Is(err, probe.ErrResponderToken) || strings.Contains(err.Error(), "wrong") {
 			t.Errorf("wrong token: %v", err)
+		}
+		// A token goes only to a certificate that is pinned or verifies:
+		// this one is self-signed, so without the pin nothing is sent.
+		for _, fp := range []string{"", "SHA256:" + strings.Repeat("0", 64)} {
+			err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp, ResponderToken: "s3cret-token", ResponderFingerprint: fp})
+			if !errors.Is(err, probe.ErrResponderUntrusted) || strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("pin %q: %v, want one line of ErrResponderUntrusted", fp, err)
+			}
 		}
 		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp}); !errors.Is(err, probe.ErrResponderToken) {
 			t.Errorf("no token: %v", err)
 		}
-		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp, ResponderToken: "s3cret-token"}); err != nil {
+		if err := probe.CheckResponderToken(ctx, &probe.Config{Responder: resp, ResponderToken: "s3cret-token", ResponderFingerprint: pin}); err != nil {
 			t.Errorf("right token: %v", err)
 		}
 		// Not reachable: not bad input, the checks report it.

@@ -414,8 +414,16 @@ start_all() {
 		if [[ $help == *--ice-server* ]]; then
 			ice=(--ice-server "stun:$TURN_IP:3478" --ice-server "turn:$TURN_IP:3478?transport=udp")
 		fi
+		# As a field tech runs it: a token (by file, never on the command line)
+		# and HTTPS with the lab's server certificate, which the client
+		# trusts through --ca-file (the lab CA).
+		local safe=()
+		if [[ $help == *--token-file* ]]; then
+			[[ -s $LAB_DIR/responder.token ]] || (umask 077 && openssl rand -hex 16 >"$LAB_DIR/responder.token")
+			safe=(--token-file "$LAB_DIR/responder.token" --tls-cert "$pki/server.pem" --tls-key "$pki/server.key")
+		fi
 		UCPROBE_TURN_USER=$TURN_USER UCPROBE_TURN_PASS=$TURN_PASS \
-			start responder server "$bin" serve --udp 30000-33000,3478 --tcp 2230,7222 --http :8480 "${ice[@]}"
+			start responder server "$bin" serve --udp 30000-33000,3478 --tcp 2230,7222 --http :8480 "${safe[@]}" "${ice[@]}"
 	else
 		say "ucprobe serve not available: starting labd STAND-IN responder (TCP 2230/7222, UDP STUN echo)"
 		start responder server "$labd" standin --udp 30000-33000,3478 --tcp 2230,7222 --http :8480 --lifetime "$life"

@@ -104,6 +104,9 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 	}
 
 	creds := probe.TURNCredentials{Username: demoTURNUser, Password: probe.Secret(demoPassword())}
+	// The responder runs as a field tech should run it: with a token (made
+	// for this run) and HTTPS whose fingerprint the client pins.
+	token := probe.Secret(demoPassword())
 
 	ts, err := localturn.Start(localturn.Config{IP: demoIP, Port: demoTURNPort, TLSPort: demoTURNSPort,
 		AvoidLo: demoUDPLo, AvoidHi: demoUDPHi, Realm: demoRealm, User: creds.Username, Password: creds.Password.Reveal()})
@@ -117,6 +120,7 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 		TURNUser: creds.Username, TURNPass: creds.Password,
 		IPFilter: func(ip net.IP) bool { return ip.Equal(net.ParseIP(demoIP)) },
 		Loopback: true,
+		Token:    token,
 		Logger:   logger,
 	})
 	if err != nil {
@@ -126,7 +130,7 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 	srv, err := responder.New(responder.Config{
 		UDP:    []responder.Span{{Lo: demoUDPLo, Hi: demoUDPHi}},
 		TCP:    []int{demoTCP},
-		Listen: demoIP, HTTP: net.JoinHostPort(demoIP, "0"),
+		Listen: demoIP, HTTP: net.JoinHostPort(demoIP, "0"), Token: token.Reveal(),
 		ICE: peer, Software: "ucprobe " + version + " (demo)", Logger: logger,
 	})
 	if err != nil {
@@ -155,12 +159,14 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 		}
 	}
 	cfg := &probe.Config{
-		Responder: srv.HTTPAddr(),
-		TURN:      creds,
-		RootCAs:   ts.Roots,
-		Media:     cmd.Duration("media"),
-		Resolver:  resolver,
-		Logger:    logger,
+		Responder:            srv.HTTPAddr(),
+		ResponderToken:       token,
+		ResponderFingerprint: srv.Fingerprint(),
+		TURN:                 creds,
+		RootCAs:              ts.Roots,
+		Media:                cmd.Duration("media"),
+		Resolver:             resolver,
+		Logger:               logger,
 	}
 	vars := map[string]string{"server": demoIP, "turn": demoIP, "turn_tls_port": strconv.Itoa(ts.TLSPort)}
 	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
@@ -177,7 +183,7 @@ func printDemoHeader(w io.Writer, srv *responder.Server, ts *localturn.Server) {
 	info := srv.Info()
 	served := responder.CountSpans(info.UDP)
 	fmt.Fprintf(w, "ucprobe demo: started on %s only (nothing leaves this machine):\n", demoIP)
-	fmt.Fprintf(w, "  responder  UDP %s (%d ports, STUN), TCP %d, HTTP %s, ICE peer\n",
+	fmt.Fprintf(w, "  responder  UDP %s (%d ports, STUN), TCP %d, HTTPS %s, ICE peer (a token and a pinned certificate made for this run)\n",
 		responder.FormatSpans(info.UDP), served, demoTCP, srv.HTTPAddr())
 	if len(info.UDPFailed) > 0 {
 		n := responder.CountSpans(info.UDPFailed)

@@ -15,6 +15,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/responder"
 	"github.com/ucprobe/ucprobe/profiles"
 	"github.com/ucprobe/ucprobe/report"
 )
@@ -36,12 +37,15 @@ client's network environment, and reports the root cause in the vendor's words.
 Helpdesk, a failing client:
   ucprobe run --profile xphone --server xphone.corp.example
 Field tech, with a responder started on the server side (ucprobe serve):
-  ucprobe run --profile xphone --server HOST --responder HOST
+  ucprobe run --profile xphone --server HOST --responder HOST \
+      --token-file token --responder-fingerprint SHA256:...   # as serve printed it
 Your own profile, machine-readable:
   ucprobe run --profile ./site.yaml --set server=HOST --format json --output report.json
 
-TURN credentials come from --turn-user/--turn-pass or UCPROBE_TURN_USER /
-UCPROBE_TURN_PASS; they are never printed. Exit codes: 0 ok, 1 degraded,
+TURN credentials come from --turn-user/--turn-pass(-file) or UCPROBE_TURN_USER /
+UCPROBE_TURN_PASS; they are never printed. The responder's token goes only over
+HTTPS to the certificate --responder-fingerprint pins (or one this machine
+trusts, --ca-file included); otherwise the run stops before sending it. Exit codes: 0 ok, 1 degraded,
 2 failed, 3 bad input.`,
 		// --set tcp=443,5061 is one value (the profile parses its lists);
 		// repeat a flag to give several.
@@ -51,10 +55,13 @@ UCPROBE_TURN_PASS; they are never printed. Exit codes: 0 ok, 1 degraded,
 			&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: "the server to test: sets the profile variable `HOST` server"},
 			&cli.StringSliceFlag{Name: "set", Usage: "set a profile variable, `VAR=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "responder", Aliases: []string{"r"}, Usage: "`HOST[:PORT]` of a ucprobe responder (ucprobe serve) at the far end"},
-			&cli.StringFlag{Name: "token", Usage: "shared `SECRET` of the responder (ucprobe serve --token)", Sources: cli.EnvVars("UCPROBE_TOKEN")},
+			&cli.StringFlag{Name: "token", Usage: "shared `SECRET` of the responder (prefer --token-file: flags show in ps)", Sources: cli.EnvVars("UCPROBE_TOKEN")},
+			&cli.StringFlag{Name: "token-file", Usage: "read the responder's token from `FILE`", TakesFile: true},
+			&cli.StringFlag{Name: "responder-fingerprint", Usage: "pin the responder's HTTPS certificate, `SHA256:HEX` as ucprobe serve prints it"},
 			&cli.StringFlag{Name: "ca-file", Usage: "`PEM` file with extra CA certificates to trust (added to the system roots)"},
 			&cli.StringFlag{Name: "turn-user", Usage: "TURN `USER` (long-term credentials)", Sources: cli.EnvVars("UCPROBE_TURN_USER")},
-			&cli.StringFlag{Name: "turn-pass", Usage: "TURN `PASSWORD` (prefer the environment variable)", Sources: cli.EnvVars("UCPROBE_TURN_PASS")},
+			&cli.StringFlag{Name: "turn-pass", Usage: "TURN `PASSWORD` (prefer --turn-pass-file or the environment variable)", Sources: cli.EnvVars("UCPROBE_TURN_PASS")},
+			&cli.StringFlag{Name: "turn-pass-file", Usage: "read the TURN password from `FILE`", TakesFile: true},
 			&cli.StringFlag{Name: "turn-secret", Usage: "TURN REST shared `SECRET` (coturn use-auth-secret): time-limited credentials", Sources: cli.EnvVars("UCPROBE_TURN_SECRET")},
 			&cli.StringSliceFlag{Name: "stun", Usage: "extra STUN server `HOST:PORT` for NAT mapping tests (repeatable)"},
 			&cli.IntFlag{Name: "sweep-rate", Usage: "pace UDP range sweeps at `PPS` packets per second (default 25000; lower it on a thin link)"},
@@ -143,13 +150,21 @@ func parseVars(server string, sets []string) (map[string]string, error) {
 }
 
 func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
+	token, err := secretFlag(cmd, "token")
+	if err != nil {
+		return nil, err
+	}
+	turnPass, err := secretFlag(cmd, "turn-pass")
+	if err != nil {
+		return nil, err
+	}
 	cfg := &probe.Config{
 		Responder:      cmd.String("responder"),
-		ResponderToken: probe.Secret(cmd.String("token")),
+		ResponderToken: token,
 		ExtraSTUN:      cmd.StringSlice("stun"),
 		TURN: probe.TURNCredentials{
 			Username:     cmd.String("turn-user"),
-			Password:     probe.Secret(cmd.String("turn-pass")),
+			Password:     turnPass,
 			SharedSecret: probe.Secret(cmd.String("turn-secret")),
 		},
 		Media:    time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
@@ -157,6 +172,11 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 	}
 	if m := cmd.Duration("media"); m >= 0 {
 		cfg.Media = m
+	}
+	if fp := cmd.String("responder-fingerprint"); fp != "" {
+		if cfg.ResponderFingerprint, err = responder.ParseFingerprint(fp); err != nil {
+			return nil, usagef("--responder-fingerprint: %v", err)
+		}
 	}
 	cfg.SweepRate = int(cmd.Int("sweep-rate"))
 	if cfg.SweepRate < 0 || cfg.SweepRate > 1000000 {
@@ -178,6 +198,43 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(cmd.Root().ErrWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return cfg, nil
+}
+
+// maxSecretFile bounds a secret file (a token or password is short).
+const maxSecretFile = 4 << 10
+
+// secretFlag is the secret of --NAME or --NAME-file (not both): a file
+// keeps it out of ps and the shell history. The file holds the secret,
+// a trailing newline allowed.
+func secretFlag(cmd *cli.Command, name string) (probe.Secret, error) {
+	v, file := cmd.String(name), cmd.String(name+"-file")
+	if file == "" {
+		return probe.Secret(v), nil
+	}
+	if v != "" {
+		return "", usagef("--%s-file and --%s (or its environment variable) both given: give one", name, name)
+	}
+	f, err := os.Open(file)
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return "", usagef("--%s-file %s: %v", name, file, err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	if err != nil {
+		return "", usagef("--%s-file %s: %v", name, file, err)
+	}
+	s := strings.TrimRight(string(data), "\r\n")
+	switch {
+	case len(data) > maxSecretFile:
+		return "", usagef("--%s-file %s: larger than %d bytes; it should hold only the secret", name, file, maxSecretFile)
+	case s == "" || strings.ContainsAny(s, "\r\n"):
+		return "", usagef("--%s-file %s: want the secret on one line", name, file)
+	}
+	return probe.Secret(s), nil
 }
 
 // loadCAFile returns the system roots plus the file's certificates.

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -30,35 +33,50 @@ server network, then test from the client network:
 It answers STUN Binding requests on every port of --udp (from the probed port),
 accepts TCP on --tcp, and remembers which probes arrived, so the client can tell
 "blocked on the way in" from "blocked on the way back". The client fetches that
-over HTTP (--http, default :8480), which also carries the two-ended ICE check.
+over HTTPS (--http, default :8480), which also carries the two-ended ICE check.
+
+With a token (safe to leave running on an edge):
+  server$ ucprobe serve --udp 30000-33000 --tcp 2230 --token-file /etc/ucprobe/token
+          (prints the certificate's fingerprint: SHA256:...)
+  client$ ucprobe run --profile xphone --server HOST --responder HOST \
+          --token-file token --responder-fingerprint SHA256:...
 
 More:
-  ucprobe serve --udp 30000-33000,3478 --tcp 2230,7222 --token SECRET   # clients pass --token
   ucprobe serve --udp 49152-65535 --listen 192.0.2.10                    # one address only
-  ucprobe serve --udp 30000-33000 --ice-server stun:stun.example:3478 \
-                --ice-server turn:turn.example:3478 --turn-user U          # ICE with STUN/TURN
+  ucprobe serve --udp 30000-33000 --token-file T --ice-server stun:stun.example:3478 \
+                --ice-server turn:turn.example:3478 --turn-user U --turn-pass-file P
+  ucprobe serve --print-fingerprint                                      # show it, then exit
 
-Answers are never larger than requests and are rate-limited per client and in
-total, so the responder is no amplifier. Without --token anyone may probe it;
-with one, STUN requests without the right MESSAGE-INTEGRITY and HTTP requests
-without "Authorization: Bearer TOKEN" get nothing. Many ports need many open
-files: 3,001 ports need about 3,300 (ulimit -n). Ctrl-C stops it and prints who
-probed which ports.`,
+Answers are never larger than requests and are rate-limited per client (an
+IPv6 /64 counts as one) and in total, so the responder is no amplifier.
+Without a token anyone may probe it, and the two-ended ICE check and TURN
+credential sharing are off. With one, STUN requests without the right
+MESSAGE-INTEGRITY and HTTPS requests without "Authorization: Bearer TOKEN" get
+nothing. The HTTPS certificate is made on first start and kept in --state-dir,
+so the fingerprint clients pin survives restarts; --tls-cert/--tls-key use your
+own. Many ports need many open files: 3,001 ports need about 3,300 (ulimit -n).
+Ctrl-C stops it and prints who probed which ports. See SECURITY.md.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "udp", Usage: "UDP `PORTS` to answer STUN on, e.g. 30000-33000,3478"},
 			&cli.StringFlag{Name: "tcp", Usage: "TCP `PORTS` to accept on, e.g. 2230,7222"},
-			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "IP `ADDR` to bind (default: all addresses)"},
-			&cli.StringFlag{Name: "http", Usage: "`ADDR` of the HTTP endpoint (receipts, info, ICE signalling); empty disables it", Value: ":" + strconv.Itoa(responder.DefaultHTTPPort)},
-			&cli.StringFlag{Name: "token", Usage: "shared `SECRET` clients must present (ucprobe run --token); never printed", Sources: cli.EnvVars("UCPROBE_TOKEN")},
+			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "IP `ADDR` to bind, for UDP, TCP and the HTTPS endpoint (default: all addresses)"},
+			&cli.StringFlag{Name: "http", Usage: "`ADDR` of the HTTPS endpoint (receipts, info, ICE signalling); :PORT takes --listen's address; empty disables it", Value: ":" + strconv.Itoa(responder.DefaultHTTPPort)},
+			&cli.StringFlag{Name: "token", Usage: "shared `SECRET` clients must present (prefer --token-file: flags show in ps); never printed", Sources: cli.EnvVars("UCPROBE_TOKEN")},
+			&cli.StringFlag{Name: "token-file", Usage: "read the token from `FILE`", TakesFile: true},
+			&cli.StringFlag{Name: "state-dir", Usage: "`DIR` keeping the HTTPS key and certificate, so the fingerprint clients pin survives restarts (default: ucprobe/responder in the user's config directory)", TakesFile: true},
+			&cli.StringFlag{Name: "tls-cert", Usage: "your own HTTPS certificate `PEM` (with --tls-key) instead of the self-signed one", TakesFile: true},
+			&cli.StringFlag{Name: "tls-key", Usage: "the key `PEM` of --tls-cert", TakesFile: true},
+			&cli.BoolFlag{Name: "print-fingerprint", Usage: "print the HTTPS certificate's fingerprint (making the certificate if needed) and exit"},
 			&cli.FloatFlag{Name: "rate", Usage: "answers per second per client IP (-1: no limit)", Value: responder.DefaultPerSourceRate},
 			&cli.IntFlag{Name: "burst", Usage: "packets a client IP may send at once before --rate applies", Value: responder.DefaultPerSourceBurst},
 			&cli.FloatFlag{Name: "global-rate", Usage: "answers per second in total (-1: no limit)", Value: responder.DefaultGlobalRate},
 			&cli.IntFlag{Name: "max-sessions", Usage: "receipts kept at once (oldest dropped; each expires after 10 min)", Value: responder.DefaultMaxSessions},
 			&cli.StringSliceFlag{Name: "ice-server", Usage: "STUN/TURN `URL` the ICE peer gathers with and offers, e.g. stun:host:3478, turn:host:3478?transport=udp (repeatable)"},
 			&cli.StringFlag{Name: "turn-user", Usage: "TURN `USER` for --ice-server turn: URLs", Sources: cli.EnvVars("UCPROBE_TURN_USER")},
-			&cli.StringFlag{Name: "turn-pass", Usage: "TURN `PASSWORD` (prefer the environment variable)", Sources: cli.EnvVars("UCPROBE_TURN_PASS")},
+			&cli.StringFlag{Name: "turn-pass", Usage: "TURN `PASSWORD` (prefer --turn-pass-file or the environment variable)", Sources: cli.EnvVars("UCPROBE_TURN_PASS")},
+			&cli.StringFlag{Name: "turn-pass-file", Usage: "read the TURN password from `FILE`", TakesFile: true},
 			&cli.StringFlag{Name: "turn-secret", Usage: "TURN REST shared `SECRET` (coturn use-auth-secret)", Sources: cli.EnvVars("UCPROBE_TURN_SECRET")},
-			&cli.BoolFlag{Name: "share-turn-credentials", Usage: "hand the TURN credentials to clients in the ICE offer (otherwise they use their own --turn-user)"},
+			&cli.BoolFlag{Name: "share-turn-credentials", Usage: "hand the TURN credentials to clients in the ICE offer (otherwise they use their own --turn-user); needs a token"},
 			&cli.BoolFlag{Name: "debug", Usage: "log what the responder does to stderr (never secrets)"},
 		},
 		Action: serveAction,
@@ -69,6 +87,8 @@ probed which ports.`,
 type serveSettings struct {
 	cfg    responder.Config
 	iceCfg ice.ResponderConfig
+	// certFrom says where the HTTPS certificate came from.
+	certFrom string
 }
 
 func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
@@ -76,7 +96,15 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	if cmd.Args().Len() > 0 {
 		return st, usagef("serve: unexpected argument %q (flags start with --; see 'ucprobe serve --help')", cmd.Args().First())
 	}
-	cfg := responder.Config{Listen: cmd.String("listen"), HTTP: cmd.String("http"), Token: cmd.String("token"),
+	token, err := secretFlag(cmd, "token")
+	if err != nil {
+		return st, err
+	}
+	turnPass, err := secretFlag(cmd, "turn-pass")
+	if err != nil {
+		return st, err
+	}
+	cfg := responder.Config{Listen: cmd.String("listen"), HTTP: cmd.String("http"), Token: token.Reveal(),
 		Software: "ucprobe " + version, MaxSessions: cmd.Int("max-sessions")}
 	if s := cmd.String("udp"); s != "" {
 		rs, err := probe.ParsePorts(s)
@@ -108,9 +136,19 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 		}
 	}
 	if cfg.HTTP != "" {
-		if _, _, err := net.SplitHostPort(cfg.HTTP); err != nil {
+		h, p, err := net.SplitHostPort(cfg.HTTP)
+		if err != nil {
 			return st, usagef("--http %q: write HOST:PORT or :PORT, e.g. :8480", cfg.HTTP)
 		}
+		if h == "" && cfg.Listen != "" { // --listen applies to every listener
+			cfg.HTTP = net.JoinHostPort(cfg.Listen, p)
+		}
+	}
+	if cmd.Bool("share-turn-credentials") && token == "" {
+		return st, usagef("--share-turn-credentials needs a token (--token-file FILE): without one anyone who asks gets the TURN password")
+	}
+	if (cmd.String("tls-cert") == "") != (cmd.String("tls-key") == "") {
+		return st, usagef("--tls-cert and --tls-key go together: give both, or neither for the self-signed certificate")
 	}
 	for _, r := range []struct {
 		name string
@@ -130,7 +168,8 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	st.iceCfg = ice.ResponderConfig{
 		Servers:              cmd.StringSlice("ice-server"),
 		TURNUser:             cmd.String("turn-user"),
-		TURNPass:             probe.Secret(cmd.String("turn-pass")),
+		TURNPass:             turnPass,
+		Token:                token,
 		TURNSecret:           probe.Secret(cmd.String("turn-secret")),
 		ShareTURNCredentials: cmd.Bool("share-turn-credentials"),
 	}
@@ -143,10 +182,48 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	return st, nil
 }
 
+// serveCert is the HTTPS certificate: the user's, or the self-signed one
+// kept in the state directory.
+func serveCert(cmd *cli.Command) (*tls.Certificate, string, error) {
+	if f := cmd.String("tls-cert"); f != "" {
+		c, err := responder.LoadCert(f, cmd.String("tls-key"))
+		if err != nil {
+			return nil, "", usageError{err}
+		}
+		return &c, "--tls-cert " + f, nil
+	}
+	dir := cmd.String("state-dir")
+	if dir == "" {
+		base, err := os.UserConfigDir()
+		if err != nil {
+			return nil, "", usagef("--state-dir: no user config directory here (%v): give --state-dir DIR", err)
+		}
+		dir = filepath.Join(base, "ucprobe", "responder")
+	}
+	c, err := responder.LoadOrCreateCert(dir)
+	if err != nil {
+		return nil, "", usagef("--state-dir: %v", err)
+	}
+	return &c, "self-signed, kept in " + dir, nil
+}
+
 func serveAction(ctx context.Context, cmd *cli.Command) error {
+	if cmd.Bool("print-fingerprint") {
+		cert, _, err := serveCert(cmd)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(cmd.Root().Writer, responder.Fingerprint(cert.Certificate[0]))
+		return nil
+	}
 	st, err := parseServeFlags(cmd)
 	if err != nil {
 		return err
+	}
+	if st.cfg.HTTP != "" {
+		if st.cfg.Certificate, st.certFrom, err = serveCert(cmd); err != nil {
+			return err
+		}
 	}
 	level := slog.LevelWarn
 	if cmd.Bool("debug") {
@@ -198,22 +275,32 @@ func printServeStart(w io.Writer, srv *responder.Server, st serveSettings) {
 	if len(info.TCPFailed) > 0 {
 		fmt.Fprintf(w, "  TCP   not bound (in use or not permitted): %s\n", joinInts(info.TCPFailed))
 	}
+	client := "client$ ucprobe run --profile PROFILE --server HOST --responder HOST"
 	if a := srv.HTTPAddr(); a != "" {
-		fmt.Fprintf(w, "  HTTP  %s (%s, %s{session}, %s)\n", a, responder.PathInfo, responder.PathReceipts, responder.PathICE)
+		fmt.Fprintf(w, "  HTTPS %s (%s, %s{session}, %s)\n", a, responder.PathInfo, responder.PathReceipts, responder.PathICE)
+		fmt.Fprintf(w, "  certificate %s (%s)\n", srv.Fingerprint(), st.certFrom)
 		ices := "host candidates only"
 		if len(st.iceCfg.Servers) > 0 {
 			ices = strings.Join(st.iceCfg.Servers, " ")
 		}
-		fmt.Fprintf(w, "  ICE   %s\n", ices)
+		if info.Token {
+			fmt.Fprintf(w, "  ICE   %s\n", ices)
+		} else {
+			fmt.Fprintln(w, "  ICE   off (no token)")
+		}
 	} else {
-		fmt.Fprintln(w, "  HTTP  off: clients get no receipts and no two-ended ICE check")
+		fmt.Fprintln(w, "  HTTPS off: clients get no receipts and no two-ended ICE check")
 	}
 	if info.Token {
-		fmt.Fprintln(w, "  token on: clients need --token (UCPROBE_TOKEN)")
+		fmt.Fprintln(w, "  token on: clients need it (--token-file or UCPROBE_TOKEN) and the certificate's fingerprint")
+		client += " --token-file FILE"
+		if srv.HTTPAddr() != "" {
+			client += " --responder-fingerprint " + srv.Fingerprint()
+		}
 	} else {
-		fmt.Fprintln(w, "  token off: anyone may probe (answers are size-capped and rate-limited)")
+		fmt.Fprintln(w, "  token off: anyone may probe (answers are size-capped and rate-limited); a token (--token-file FILE) would enable the two-ended ICE check, TURN credential sharing and receipts no stranger can create")
 	}
-	fmt.Fprintln(w, "client$ ucprobe run --profile PROFILE --server HOST --responder HOST")
+	fmt.Fprintln(w, client)
 	fmt.Fprintln(w, "Stop with Ctrl-C.")
 }
 

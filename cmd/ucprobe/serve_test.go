@@ -2,9 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -34,6 +37,11 @@ func TestServeBadFlags(t *testing.T) {
 		{[]string{"--udp", "30000", "--ice-server", "turn:127.0.0.1:3478"}, "credentials"},
 		{[]string{"--http", ""}, "nothing to serve"},
 		{[]string{"--udp", "30000", "extra"}, "unexpected argument"},
+		{[]string{"--udp", "30000", "--share-turn-credentials"}, "--share-turn-credentials needs a token"},
+		{[]string{"--udp", "30000", "--token-file", "/nonexistent/token"}, "--token-file /nonexistent/token"},
+		{[]string{"--udp", "30000", "--token", "a", "--token-file", "/dev/null"}, "give one"},
+		{[]string{"--udp", "30000", "--turn-pass-file", "/dev/null"}, "--turn-pass-file /dev/null: want the secret on one line"},
+		{[]string{"--udp", "30000", "--tls-cert", "c.pem"}, "--tls-cert and --tls-key"},
 		{[]string{"--nope"}, "nope"},
 	}
 	for _, tt := range tests {
@@ -81,6 +89,11 @@ func freePort(t *testing.T) int {
 // per-client summary when its context ends (as on SIGTERM).
 func TestServeLoopback(t *testing.T) {
 	const token = "serve-s3cret"
+	state := t.TempDir()
+	tokenFile := filepath.Join(state, "token")
+	if err := os.WriteFile(tokenFile, []byte(token+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	udpPort, tcpPort, httpPort := freePort(t), freePort(t), freePort(t)
 	httpAddr := "127.0.0.1:" + strconv.Itoa(httpPort)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -88,16 +101,23 @@ func TestServeLoopback(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"ucprobe", "serve", "--udp", strconv.Itoa(udpPort), "--tcp", strconv.Itoa(tcpPort),
-			"--listen", "127.0.0.1", "--http", httpAddr, "--token", token}, out, errOut)
+			"--listen", "127.0.0.1", "--http", ":" + strconv.Itoa(httpPort), "--token-file", tokenFile, "--state-dir", state}, out, errOut)
 	}()
 	defer cancel()
 
-	// Wait until the HTTP endpoint answers (it is bound last).
-	req, _ := http.NewRequest(http.MethodGet, "http://"+httpAddr+responder.PathInfo, nil)
+	// Wait until the HTTPS endpoint answers (it is bound last), on the
+	// --listen address although --http gave only a port.
+	req, _ := http.NewRequest(http.MethodGet, "https://"+httpAddr+responder.PathInfo, nil)
 	req.Header.Set("Authorization", "Bearer "+token)
 	var info responder.Info
+	var presented string
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true,
+		VerifyConnection: func(cs tls.ConnectionState) error {
+			presented = responder.Fingerprint(cs.PeerCertificates[0].Raw)
+			return nil
+		}}}}
 	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := client.Do(req)
 		if err == nil {
 			err = json.NewDecoder(resp.Body).Decode(&info)
 			resp.Body.Close()
@@ -150,6 +170,7 @@ func TestServeLoopback(t *testing.T) {
 	}
 	o := out.String()
 	for _, want := range []string{"UDP   " + strconv.Itoa(udpPort), "TCP   " + strconv.Itoa(tcpPort), "token on", "stopped",
+		"certificate " + presented, "--responder-fingerprint " + presented,
 		"127.0.0.1: UDP ports " + strconv.Itoa(udpPort) + " (1), 1 received, 1 answered"} {
 		if !strings.Contains(o, want) {
 			t.Errorf("output lacks %q:\n%s", want, o)
@@ -158,6 +179,49 @@ func TestServeLoopback(t *testing.T) {
 	if strings.Contains(o+errOut.String(), token) {
 		t.Error("the token was printed")
 	}
+	// The certificate stays in the state directory: the pin survives.
+	code2, fp, _ := ucprobe(t, "serve", "--print-fingerprint", "--state-dir", state)
+	if code2 != 0 || strings.TrimSpace(fp) != presented {
+		t.Errorf("--print-fingerprint: exit %d, %q; want %s", code2, fp, presented)
+	}
+}
+
+// Without a token serve says what one would enable, and the ICE peer
+// refuses in one line.
+func TestServeWithoutToken(t *testing.T) {
+	httpPort := freePort(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out, errOut := &syncBuffer{}, &syncBuffer{}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"ucprobe", "serve", "--tcp", strconv.Itoa(freePort(t)), "--listen", "127.0.0.1",
+			"--http", ":" + strconv.Itoa(httpPort), "--state-dir", t.TempDir()}, out, errOut)
+	}()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Stop with Ctrl-C"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, want := range []string{"ICE   off (no token)", "a token (--token-file FILE) would enable the two-ended ICE check"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("start lacks %q:\n%s", want, out.String())
+		}
+	}
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	resp, err := client.Post("https://127.0.0.1:"+strconv.Itoa(httpPort)+responder.PathICE+"/sessions", "application/json", strings.NewReader("{}"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct{ Error string }
+	_ = json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || !strings.Contains(h.Error, "--token-file") || strings.Contains(h.Error, "\n") {
+		t.Errorf("ICE without a token: HTTP %d %q, want 403 and one line naming --token-file", resp.StatusCode, h.Error)
+	}
+	cancel()
+	<-done
 }
 
 // A port in use is reported at start and the rest is served.

@@ -19,12 +19,26 @@ func TestRunWrongResponderToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	code, out, errOut := ucprobe(t, "run", "-p", "xphone", "-s", "127.0.0.1", "--responder", srv.HTTPAddr(), "--token", "wrong-one", "-t", "3s", "-f", "json")
-	if code != 3 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "--token") {
-		t.Fatalf("exit %d, stdout %q, stderr %q; want 3 and one line naming --token", code, out, errOut)
-	}
-	if strings.Contains(errOut, "wrong-one") || strings.Contains(errOut, "right-one") {
-		t.Errorf("a token leaked: %q", errOut)
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong token, pinned", []string{"--token", "wrong-one", "--responder-fingerprint", srv.Fingerprint()}, "--token"},
+		// The certificate is self-signed: without the pin the token stays home.
+		{"right token, no pin", []string{"--token", "right-one"}, "--responder-fingerprint"},
+		{"right token, another pin", []string{"--token", "right-one", "--responder-fingerprint", "SHA256:" + strings.Repeat("ab", 32)}, "another certificate"},
+		{"malformed pin", []string{"--token", "right-one", "--responder-fingerprint", "SHA256:xyz"}, "--responder-fingerprint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := ucprobe(t, append([]string{"run", "-p", "xphone", "-s", "127.0.0.1", "--responder", srv.HTTPAddr(), "-t", "3s", "-f", "json"}, tc.args...)...)
+			if code != 3 || out != "" || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, tc.want) {
+				t.Fatalf("exit %d, stdout %q, stderr %q; want 3 and one line naming %q", code, out, errOut, tc.want)
+			}
+			if strings.Contains(errOut, "wrong-one") || strings.Contains(errOut, "right-one") {
+				t.Errorf("a token leaked: %q", errOut)
+			}
+		})
 	}
 }
 

@@ -1,6 +1,7 @@
 package responder
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -34,7 +35,11 @@ const (
 // port), so 1,024 sessions are 8 MiB at most.
 const (
 	DefaultMaxSessions = 1024
-	DefaultSessionTTL  = 10 * time.Minute
+	// DefaultSessionShare: no source (an IPv4 address, an IPv6 /64) holds
+	// more than 1/8 of the session slots; past it, its own oldest session
+	// makes room, so one source cannot evict the others' receipts.
+	DefaultSessionShare = 8
+	DefaultSessionTTL   = 10 * time.Minute
 	// DefaultMaxClients bounds the per-client summary the same way.
 	DefaultMaxClients = 1024
 	// DefaultMaxSources bounds the per-source rate limiters; evicting the
@@ -48,6 +53,11 @@ const (
 	DefaultTCPIdle = 2 * time.Second
 	// maxTCPConns bounds connections held open at once.
 	maxTCPConns = 512
+	// maxHTTPConns bounds the control endpoint's connections, and
+	// maxHTTPConnsPerSource one source's share of them: a stranger who
+	// opens connections and stays silent cannot lock the clients out.
+	maxHTTPConns          = 256
+	maxHTTPConnsPerSource = 16
 )
 
 // RateLimits are token buckets in packets per second. Zero means the
@@ -72,8 +82,13 @@ type Config struct {
 	// (Linux, macOS; see pktinfo.go); elsewhere from the kernel's choice.
 	Listen string
 	// HTTP is the address of the info/receipts/ICE endpoint, e.g.
-	// ":8480"; empty disables it.
+	// ":8480"; empty disables it. It speaks HTTPS only (the token must
+	// never travel in the clear).
 	HTTP string
+	// Certificate is the endpoint's TLS certificate; nil makes a
+	// self-signed one for this run (LoadOrCreateCert keeps one across
+	// runs). Clients pin Fingerprint().
+	Certificate *tls.Certificate
 	// Token, when set, is required on every request: STUN requests must
 	// carry MESSAGE-INTEGRITY with Key(Token), HTTP requests
 	// "Authorization: Bearer Token". Never logged.
@@ -83,6 +98,9 @@ type Config struct {
 	// SessionTTL expires a session that saw no probe for that long.
 	MaxSessions int
 	SessionTTL  time.Duration
+	// MaxSessionsPerSource bounds one source's sessions (default
+	// MaxSessions/DefaultSessionShare, at least 1).
+	MaxSessionsPerSource int
 	// MaxClients bounds the per-client summary (oldest evicted first).
 	MaxClients int
 	// TCPIdle is how long an accepted connection may stay silent.
@@ -132,6 +150,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if cfg.MaxSessions <= 0 {
 		cfg.MaxSessions = DefaultMaxSessions
+	}
+	if cfg.MaxSessionsPerSource <= 0 {
+		cfg.MaxSessionsPerSource = max(1, cfg.MaxSessions/DefaultSessionShare)
 	}
 	if cfg.SessionTTL <= 0 {
 		cfg.SessionTTL = DefaultSessionTTL

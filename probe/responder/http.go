@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 )
@@ -37,12 +38,17 @@ func (s *Server) Handler() http.Handler {
 			writeJSON(w, http.StatusBadRequest, apiError{err.Error()})
 			return
 		}
-		rc, ok := s.Receipt(id)
-		if !ok {
+		rc, st := s.ledger.receipt(id)
+		switch st {
+		case receiptEvicted:
+			evicted, _ := s.ledger.evictions()
+			writeJSON(w, http.StatusGone, ReceiptGone{Evicted: true,
+				Error: fmt.Sprintf("the receipt of session %s was dropped to make room (%d sessions evicted since start): its probes may have arrived", id, evicted)})
+		case receiptUnknown:
 			writeJSON(w, http.StatusNotFound, apiError{"no probes of session " + id + " arrived (or its receipt expired)"})
-			return
+		default:
+			writeJSON(w, http.StatusOK, rc)
 		}
-		writeJSON(w, http.StatusOK, rc)
 	})
 	ice := s.cfg.ICE
 	if ice == nil {

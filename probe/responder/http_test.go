@@ -1,12 +1,20 @@
 package responder
 
 import (
+	"crypto/tls"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 )
+
+// testClient speaks HTTPS to the responder; the certificate is checked by
+// TestHTTPSFingerprint, not here.
+var testClient = &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 
 func get(t *testing.T, url, token string) (int, map[string]any) {
 	t.Helper()
@@ -14,7 +22,7 @@ func get(t *testing.T, url, token string) (int, map[string]any) {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := testClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +52,7 @@ func TestHTTP(t *testing.T) {
 			c := newClient(t)
 			c.send(base+1, mustRequest(t, "web", Key(token)).Raw)
 			c.recv()
-			url := "http://" + s.HTTPAddr()
+			url := "https://" + s.HTTPAddr()
 
 			code, v := get(t, url+PathInfo, token)
 			if code != 200 || v["token"] != (token != "") || v["ice"] != true || len(v["udp"].([]any)) != 1 {
@@ -91,8 +99,72 @@ func TestInfoLists(t *testing.T) {
 	if !slices.Equal(i.UDP, []Span{{base, base + 1}}) || !slices.Equal(i.TCP, []int{base + 2}) || i.Token || i.ICE {
 		t.Errorf("info %+v", i)
 	}
-	code, v := get(t, "http://"+s.HTTPAddr()+PathICE, "")
+	code, v := get(t, "https://"+s.HTTPAddr()+PathICE, "")
 	if code != 404 || v["error"] == nil {
 		t.Errorf("ICE without a handler: %d %v", code, v)
 	}
+}
+
+// The endpoint speaks only HTTPS, with the certificate whose fingerprint
+// the server reports; a certificate in a state directory survives a
+// restart, so a client's pin does too.
+func TestHTTPSFingerprint(t *testing.T) {
+	dir := t.TempDir()
+	var pins []string
+	for range 2 {
+		cert, err := LoadOrCreateCert(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := startServer(t, Config{Certificate: &cert})
+		conn, err := tls.Dial("tcp", s.HTTPAddr(), &tls.Config{InsecureSkipVerify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := Fingerprint(conn.ConnectionState().PeerCertificates[0].Raw)
+		conn.Close()
+		if got != s.Fingerprint() {
+			t.Errorf("presented %s, server says %s", got, s.Fingerprint())
+		}
+		pins = append(pins, got)
+		// Plain HTTP gets no answer it could read.
+		if resp, err := http.Get("http://" + s.HTTPAddr() + PathInfo); err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				t.Errorf("plain HTTP answered 200: %s", b)
+			}
+		}
+		_ = s.Close()
+	}
+	if pins[0] != pins[1] {
+		t.Errorf("fingerprint changed across restarts: %s, %s", pins[0], pins[1])
+	}
+	if fi, err := os.Stat(filepath.Join(dir, stateKey)); err != nil || fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("key file %v, mode %v: want 0600", err, fi.Mode())
+	}
+	for _, tc := range []struct{ in, want string }{
+		{pins[0], pins[0]},
+		{strings.ToUpper(pins[0]), pins[0]},
+		{"sha256:" + colons(strings.TrimPrefix(pins[0], "SHA256:")), pins[0]},
+		{"SHA1:abcd", ""},
+		{"SHA256:abcd", ""},
+		{"", ""},
+	} {
+		got, err := ParseFingerprint(tc.in)
+		if got != tc.want || (err != nil) != (tc.want == "") {
+			t.Errorf("ParseFingerprint(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func colons(h string) string {
+	var b strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			b.WriteByte(':')
+		}
+		b.WriteString(strings.ToUpper(h[i : i+2]))
+	}
+	return b.String()
 }

@@ -42,12 +42,20 @@ func (l *lru[K, V]) peek(k K) (V, bool) {
 // add inserts k (which must be absent) and reports whether an entry was
 // evicted for it.
 func (l *lru[K, V]) add(k K, v V) (evicted bool) {
+	_, _, evicted = l.addEvict(k, v)
+	return evicted
+}
+
+// addEvict is add that also returns the entry evicted for k.
+func (l *lru[K, V]) addEvict(k K, v V) (oldK K, oldV V, evicted bool) {
 	if l.order.Len() >= l.max {
-		l.removeElement(l.order.Back())
-		evicted = true
+		e := l.order.Back()
+		ent := e.Value.(*lruEntry[K, V])
+		oldK, oldV, evicted = ent.key, ent.val, true
+		l.removeElement(e)
 	}
 	l.items[k] = l.order.PushFront(&lruEntry[K, V]{key: k, val: v})
-	return evicted
+	return oldK, oldV, evicted
 }
 
 // oldest returns the least recently used entry.

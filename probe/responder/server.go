@@ -29,18 +29,20 @@ type Server struct {
 	count  counters
 	log    *slog.Logger
 
-	mu        sync.Mutex
-	started   bool
-	closing   bool
-	done      chan struct{} // closed when Close has finished
-	udp       []*udpSocket
-	tcp       []net.Listener
-	conns     map[net.Conn]struct{}
-	httpSrv   *http.Server
-	httpLn    net.Listener
-	info      Info
-	stopAfter func() bool
-	wg        sync.WaitGroup
+	mu      sync.Mutex
+	started bool
+	closing bool
+	done    chan struct{} // closed when Close has finished
+	udp     []*udpSocket
+	tcp     []net.Listener
+	conns   map[net.Conn]struct{}
+	httpSrv *http.Server
+	httpLn  net.Listener
+	// fingerprint is the HTTPS certificate's (set before Start returns).
+	fingerprint string
+	info        Info
+	stopAfter   func() bool
+	wg          sync.WaitGroup
 
 	// plainUDP forces the plain path (tests: what the kernel does alone).
 	plainUDP bool
@@ -63,7 +65,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	return &Server{cfg: cfg, key: Key(cfg.Token), log: cfg.Logger,
-		ledger: newLedger(cfg.MaxSessions, cfg.MaxClients, cfg.SessionTTL),
+		ledger: newLedger(cfg.MaxSessions, cfg.MaxSessionsPerSource, cfg.MaxClients, cfg.SessionTTL),
 		lim:    newLimiter(cfg.Rate, DefaultMaxSources),
 		conns:  map[net.Conn]struct{}{}, done: make(chan struct{})}, nil
 }
@@ -103,18 +105,10 @@ func (s *Server) Start(ctx context.Context) error {
 		return err
 	}
 	if s.cfg.HTTP != "" {
-		ln, err := lc.Listen(ctx, "tcp", s.cfg.HTTP)
-		if err != nil {
+		if err := s.listenHTTPS(ctx, &lc); err != nil {
 			s.Close()
-			return fmt.Errorf("responder: HTTP endpoint %s: %w", s.cfg.HTTP, err)
+			return err
 		}
-		s.httpLn = ln
-		s.httpSrv = &http.Server{Handler: s.Handler(),
-			ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
-			// The ICE offer gathers candidates (seconds with a slow TURN).
-			WriteTimeout: 30 * time.Second, IdleTimeout: 60 * time.Second,
-			MaxHeaderBytes: 16 << 10,
-			ErrorLog:       slog.NewLogLogger(s.log.Handler(), slog.LevelDebug)}
 	}
 	if len(s.udp) == 0 && len(s.tcp) == 0 && s.httpLn == nil {
 		s.Close()
@@ -267,15 +261,20 @@ func (s *Server) isClosing() bool {
 // Info is what GET /v1/info returns (complete once Start returned).
 func (s *Server) Info() Info {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.info
+	info := s.info
+	s.mu.Unlock()
+	info.SessionsEvicted, info.SessionsReplaced = s.ledger.evictions()
+	return info
 }
 
 // Stats returns the UDP counters.
 func (s *Server) Stats() Stats { return s.count.snapshot() }
 
 // Receipt returns a session's receipt, false when the session is unknown.
-func (s *Server) Receipt(session string) (Receipt, bool) { return s.ledger.receipt(session) }
+func (s *Server) Receipt(session string) (Receipt, bool) {
+	r, st := s.ledger.receipt(session)
+	return r, st == receiptFound
+}
 
 // Clients summarises, per client address, which ports its probes reached
 // and what became of them (sorted by address).

@@ -143,6 +143,18 @@ type Info struct {
 	TCPFailed []int  `json:"tcp_failed,omitempty"`
 	Token     bool   `json:"token"`
 	ICE       bool   `json:"ice"`
+	// SessionsEvicted counts receipts dropped to make room since start;
+	// SessionsReplaced those of them a source's own newer session
+	// replaced (a source holds at most its share of the slots).
+	SessionsEvicted  uint64 `json:"sessions_evicted"`
+	SessionsReplaced uint64 `json:"sessions_replaced"`
+}
+
+// ReceiptGone is the answer (HTTP 410) for a session whose receipt was
+// dropped to make room: its probes may well have arrived.
+type ReceiptGone struct {
+	Error   string `json:"error"`
+	Evicted bool   `json:"evicted"`
 }
 
 // HTTP paths of the responder's endpoint.

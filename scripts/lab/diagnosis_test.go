@@ -194,7 +194,7 @@ type diagCase struct {
 // Flags shared by the cases. Each run gets a tight --timeout; --media keeps
 // the measurement on the ICE path short.
 func xphoneArgs(timeout string, extra ...string) []string {
-	return append([]string{"--profile", "xphone", "--server", NameServer, "--responder", NameServer,
+	return append([]string{"--profile", "xphone", "--server", NameServer, "--responder", NameServer, "--token-file", TokenFile(),
 		"--set", "turn=" + NameTURN, "--ca-file", CAFile(), "--timeout", timeout, "--media", "1s"}, extra...)
 }
 
@@ -314,7 +314,7 @@ func diagCases() []diagCase {
 			// The VPN client is stopped: the internal server's address still
 			// routes into tun0, which has no carrier.
 			name: "vpn-down", scenario: "vpn-down",
-			args: []string{"--profile", "xphone", "--server", NameServerVPN, "--responder", NameServerVPN,
+			args: []string{"--profile", "xphone", "--server", NameServerVPN, "--responder", NameServerVPN, "--token-file", TokenFile(),
 				"--ca-file", CAFile(), "--timeout", "8s", "--media", "1s"},
 			verdict: "failed", headline: "vpn-required",
 			critical: []string{"vpn-required"},

@@ -123,6 +123,11 @@ func NS(role string) string { return nsPrefix() + role }
 // CAFile is the lab CA the client trusts (pass it with --ca-file).
 func CAFile() string { return filepath.Join(Dir(), "ca.pem") }
 
+// TokenFile holds the token `ucprobe serve` runs with in the lab (pass it
+// with --token-file; the client trusts the responder's certificate
+// through CAFile).
+func TokenFile() string { return filepath.Join(Dir(), "responder.token") }
+
 // LabdBin is the labd helper binary the lab built.
 func LabdBin() string { return filepath.Join(Dir(), "bin", "labd") }
 
