@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/prometheus/exporter-toolkit/web"
@@ -82,12 +83,4 @@ func fromLoopback(r *http.Request) bool {
 }
 
 // oneLine joins a multi-line error (yaml's) into one line.
-func oneLine(err error) string {
-	b := []byte(err.Error())
-	for i, c := range b {
-		if c == '\n' || c == '\r' {
-			b[i] = ' '
-		}
-	}
-	return string(b)
-}
+func oneLine(err error) string { return strings.Join(strings.Fields(err.Error()), " ") }
