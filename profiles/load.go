@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -47,9 +46,12 @@ func List() ([]*Profile, error) {
 // nameOrPath looks like a path (contains a slash or ends in .yaml/.yml).
 func Load(nameOrPath string) (*Profile, error) {
 	if isPath(nameOrPath) {
-		data, err := os.ReadFile(nameOrPath)
+		data, err := ReadFile(nameOrPath)
+		if errors.Is(err, ErrTooLarge) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, nameOrPath, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("profile %s: %w", nameOrPath, unwrapPathErr(err))
+			return nil, fmt.Errorf("profile %s: %w", nameOrPath, err)
 		}
 		return Parse(nameOrPath, data)
 	}
@@ -93,11 +95,17 @@ var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 // Parse decodes and validates a profile strictly: unknown keys, wrong
 // types and semantic errors are reported as "file:line: message".
 func Parse(file string, data []byte) (*Profile, error) {
+	if err := CheckSize(data); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, file, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var p Profile
 	if err := dec.Decode(&p); err != nil {
 		return nil, yamlError(file, err)
+	}
+	if line, found := SecondDocument(dec); found {
+		return nil, fmt.Errorf("%w: %s:%d: a second YAML document starts here; a profile is one document (remove the '---' and what follows, or make it a file of its own)", ErrInvalid, file, line)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {

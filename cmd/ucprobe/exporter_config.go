@@ -132,18 +132,17 @@ var moduleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 // loadExporterConfig reads and validates probes.yaml strictly: unknown
 // keys, wrong types and semantic errors are "file:line: message".
 func loadExporterConfig(path string) (*exporterConfig, error) {
-	data, err := os.ReadFile(path)
+	data, err := profiles.ReadFile(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return nil, fmt.Errorf("%w: %s: %v", errExporterConfig, path, err)
 	}
 	return parseExporterConfig(path, data)
 }
 
 func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
+	if err := profiles.CheckSize(data); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", errExporterConfig, path, err)
+	}
 	var f exporterFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -152,6 +151,9 @@ func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
 			return nil, fmt.Errorf("%w: %s: the file is empty (write modules: NAME: {profile: ...})", errExporterConfig, path)
 		}
 		return nil, configYAMLError(path, err)
+	}
+	if line, found := profiles.SecondDocument(dec); found {
+		return nil, fmt.Errorf("%w: %s:%d: a second YAML document starts here; probes.yaml is one document (put every module under modules:)", errExporterConfig, path, line)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {

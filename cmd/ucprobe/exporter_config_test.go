@@ -48,6 +48,8 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"allowlist and any", "modules:\n  a:\n    profile: generic\n    allowed_targets: [x.example]\n    allow_any_target: true\n", "probes.yaml:5: module a: give allowed_targets or allow_any_target: true, not both"},
 		{"unknown secret var", "modules:\n  a:\n    profile: generic\n    allowed_targets: [x.example]\n    secret_vars: [tcp]\n", `probes.yaml:5: module a: secret_vars names "tcp", which vars does not set`},
 		{"max_queued", "max_queued: 5000\nmodules:\n  a:\n    profile: generic\n", "probes.yaml:1: max_queued 5000: must be 1-1024"},
+		{"second document", "modules:\n  a:\n    profile: generic\n    allow_any_target: true\n---\nmodules: {}\n", "probes.yaml:5: a second YAML document starts here"},
+		{"over the size cap", "# " + strings.Repeat("x", 1<<20) + "\nmodules: {}\n", "probes.yaml: file too large: over 1024 KiB"},
 		{"not yaml", "modules: [\n", "probes.yaml:"},
 		{"empty file", "", "probes.yaml: the file is empty"},
 		{"bad ca file", "modules:\n  a:\n    profile: generic\n    ca_file: empty.pass\n    allowed_targets: [x.example]\n", "probes.yaml:4: module a: ca_file"},
