@@ -119,31 +119,36 @@ func Parse(file string, data []byte) (*Profile, error) {
 	return &p, nil
 }
 
-// yamlError rewrites yaml.v3's "line N: msg" into "file:N: msg", one line
-// per problem, without Go type names.
+// yamlError rewrites yaml.v3's "line N: msg" into "file:N: msg", without
+// Go type names.
 func yamlError(file string, err error) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, YAMLMessage(file, err, typeNames))
+}
+
+// YAMLMessage is a yaml.v3 error as one line: "file:N: msg" per problem,
+// joined by "; ", Go type names replaced by names. yaml quotes the
+// offending value, which may span lines: whitespace runs become one space.
+func YAMLMessage(file string, err error, names *strings.Replacer) string {
 	var te *yaml.TypeError
-	var msgs []string
+	msgs := []string{err.Error()}
 	if errors.As(err, &te) {
 		msgs = te.Errors
-	} else {
-		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	out := make([]string, 0, len(msgs))
 	for _, m := range msgs {
-		m = strings.TrimPrefix(m, "yaml: ")
-		m = typeNames.Replace(m)
+		m = strings.Join(strings.Fields(names.Replace(strings.TrimPrefix(m, "yaml: "))), " ")
 		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
 			out = append(out, fmt.Sprintf("%s:%s: %s", file, sub[1], sub[2]))
 		} else {
 			out = append(out, fmt.Sprintf("%s: %s", file, m))
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(out, "; "))
+	return strings.Join(out, "; ")
 }
 
 var typeNames = strings.NewReplacer(
 	"in type profiles.Profile", "at the top level",
+	"into profiles.Profile", "where the profile (a map) belongs",
 	"in type profiles.Check", "in a check",
 	"in type profiles.Variable", "in a variable",
 	"in type profiles.Limits", "in limits",

@@ -181,7 +181,7 @@ checks:
 		{"no checks", strings.Split(good, "checks:")[0], "a profile needs at least one check"},
 		{"second document", good + "---\nid: other\n", "site.yaml:12: a second YAML document starts here; a profile is one document"},
 		{"empty second document", good + "---\n", "site.yaml:12: a second YAML document"},
-		{"over the size cap", good + "# " + strings.Repeat("x", MaxFileBytes) + "\n", "site.yaml: file too large: over 1024 KiB, the cap for a YAML file here"},
+		{"over the size cap", good + "# " + strings.Repeat("x", MaxFileBytes) + "\n", "site.yaml: file too large: over 1024 KiB, the cap for a configuration file"},
 	}
 	dir := t.TempDir()
 	for _, tt := range tests {

@@ -11,7 +11,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// MaxFileBytes caps a YAML file ucprobe reads (a profile, probes.yaml).
+// MaxFileBytes caps a configuration file ucprobe reads (a profile,
+// probes.yaml, a secret or CA file it references).
 // The largest built-in profile is under 5 KB; a file of megabytes is the
 // wrong file, or an attempt to make the loader spend memory.
 const MaxFileBytes = 1 << 20
@@ -39,7 +40,7 @@ func ReadFile(path string) ([]byte, error) {
 // CheckSize refuses data over MaxFileBytes.
 func CheckSize(data []byte) error {
 	if len(data) > MaxFileBytes {
-		return fmt.Errorf("%w: over %d KiB, the cap for a YAML file here (is it the right file?)", ErrTooLarge, MaxFileBytes>>10)
+		return fmt.Errorf("%w: over %d KiB, the cap for a configuration file (is it the right file?)", ErrTooLarge, MaxFileBytes>>10)
 	}
 	return nil
 }

@@ -266,12 +266,8 @@ func buildModule(name string, mf moduleFile, dir string, at func(keys ...string)
 		case fileRef != "" && envRef != "":
 			return "", bad(at("credentials"), "give %s_file or %s_env, not both", key, key)
 		case fileRef != "":
-			data, err := os.ReadFile(resolvePath(dir, fileRef))
+			data, err := profiles.ReadFile(resolvePath(dir, fileRef))
 			if err != nil {
-				var pe *os.PathError
-				if errors.As(err, &pe) {
-					err = pe.Err
-				}
 				return "", bad(at("credentials", key+"_file"), "%s_file %s: %v", key, fileRef, err)
 			}
 			s := strings.TrimRight(string(data), "\r\n")
@@ -324,12 +320,8 @@ func resolvePath(dir, p string) string {
 }
 
 func loadCAPool(path string) (*x509.CertPool, error) {
-	data, err := os.ReadFile(path)
+	data, err := profiles.ReadFile(path) // capped: a CA bundle is kilobytes
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return nil, fmt.Errorf("ca_file %s: %v", path, err)
 	}
 	pool, err := x509.SystemCertPool()
@@ -458,30 +450,17 @@ func nodeLine(root *yaml.Node, keys ...string) int {
 	return line
 }
 
-var configYAMLLine = regexp.MustCompile(`^line (\d+): (.*)$`)
-
 var configTypeNames = strings.NewReplacer(
 	"in type main.exporterFile", "at the top level",
+	"into main.exporterFile", "where the top level (a map: modules, max_concurrent) belongs",
 	"in type main.moduleFile", "in a module",
+	"into main.moduleFile", "where a module (a map: profile, allowed_targets, ...) belongs",
 	"in type main.credentialsFile", "in credentials (secrets are referenced: turn_pass_file / turn_pass_env, turn_secret_file / turn_secret_env, responder_token_file / responder_token_env)",
+	"into main.credentialsFile", "where credentials (a map) belong",
 	"map[string]main.moduleFile", "a map of modules",
 	"profiles.Duration", "duration",
 )
 
 func configYAMLError(file string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	out := make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		m = configTypeNames.Replace(strings.TrimPrefix(m, "yaml: "))
-		if sub := configYAMLLine.FindStringSubmatch(m); sub != nil {
-			out = append(out, fmt.Sprintf("%s:%s: %s", file, sub[1], sub[2]))
-		} else {
-			out = append(out, fmt.Sprintf("%s: %s", file, m))
-		}
-	}
-	return fmt.Errorf("%w: %s", errExporterConfig, strings.Join(out, "; "))
+	return fmt.Errorf("%w: %s", errExporterConfig, profiles.YAMLMessage(file, err, configTypeNames))
 }
