@@ -320,22 +320,7 @@ func turnUnauthenticated(ctx context.Context, client *turn.Client, raddr netip.A
 		return turnErr(ctx, err, det, "")
 	}
 	det.Steps["challenge"] = ms(time.Since(start))
-	var realm stun.Realm
-	if realm.GetFrom(r.Msg) == nil {
-		det.Realm = realm.String()
-	}
-	var code stun.ErrorCodeAttribute
-	if code.GetFrom(r.Msg) == nil {
-		det.ErrorCode, det.ErrorReason = int(code.Code), string(code.Reason)
-	}
-	var sw stun.Software
-	if sw.GetFrom(r.Msg) == nil {
-		det.Software = sw.String()
-	}
-	if det.ErrorCode == int(stun.CodeUnauthorized) {
-		return fmt.Errorf("%w: the server answered with a 401 challenge (realm %q), so it is reachable, but the relay was not tested", ErrNoCredential, det.Realm)
-	}
-	return fmt.Errorf("%w: unauthenticated allocate answered %d %s", ErrSTUNError, det.ErrorCode, det.ErrorReason)
+	return turnReadChallenge(r.Msg, det)
 }
 
 // turnRequestedUDP is REQUESTED-TRANSPORT UDP (RFC 5766 section 14.7).
@@ -654,14 +639,8 @@ func (r *recConn) ReadFrom(b []byte) (int, net.Addr, error) {
 			r.fail(err)
 			return n, from, err
 		}
-		var m *stun.Message
-		if stun.IsMessage(b[:n]) {
-			m = &stun.Message{Raw: append([]byte(nil), b[:n]...)}
-			if m.Decode() != nil {
-				m = nil
-			}
-		}
-		if m == nil && !isChannelData(b[:n]) {
+		m, channelData := turnDatagram(b[:n])
+		if m == nil && !channelData {
 			// pion stops its read loop on what it cannot parse; a server
 			// that never spoke STUN is the wrong service: fail now.
 			r.mu.Lock()
@@ -688,16 +667,6 @@ func (r *recConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		}
 		return n, from, nil
 	}
-}
-
-// isChannelData: TURN ChannelData starts with a channel number
-// 0x4000-0x7FFF and a length that fits the datagram (padded over streams).
-func isChannelData(b []byte) bool {
-	if len(b) < 4 || b[0]&0xC0 != 0x40 {
-		return false
-	}
-	l := int(b[2])<<8 | int(b[3])
-	return len(b) >= 4+l && len(b) <= 4+l+3
 }
 
 func (r *recConn) fail(err error) {
@@ -742,32 +711,8 @@ func (r *recConn) fillFromLast(det *TURNDetails) {
 	r.mu.Lock()
 	m := r.last
 	r.mu.Unlock()
-	if m == nil {
-		return
-	}
-	var sw stun.Software
-	if sw.GetFrom(m) == nil {
-		det.Software = sw.String()
-	}
-	var realm stun.Realm
-	if realm.GetFrom(m) == nil {
-		det.Realm = realm.String()
-	}
-	var code stun.ErrorCodeAttribute
-	// A 401 is the normal challenge; a rejected password is reported by
-	// pion as a TurnError and recorded from that.
-	if m.Type.Class == stun.ClassErrorResponse && code.GetFrom(m) == nil && code.Code != stun.CodeUnauthorized {
-		det.ErrorCode, det.ErrorReason = int(code.Code), string(code.Reason)
-	}
-	if m.Type.Class != stun.ClassSuccessResponse {
-		return
-	}
-	var mapped stun.XORMappedAddress
-	if mapped.GetFrom(m) == nil {
-		det.MappedAddr = mapped.String()
-	}
-	if v, err := m.Get(stun.AttrLifetime); err == nil && len(v) == 4 {
-		det.LifetimeS = int(uint32(v[0])<<24 | uint32(v[1])<<16 | uint32(v[2])<<8 | uint32(v[3]))
+	if m != nil {
+		turnReadAllocate(m, det)
 	}
 }
 

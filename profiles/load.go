@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -47,9 +46,12 @@ func List() ([]*Profile, error) {
 // nameOrPath looks like a path (contains a slash or ends in .yaml/.yml).
 func Load(nameOrPath string) (*Profile, error) {
 	if isPath(nameOrPath) {
-		data, err := os.ReadFile(nameOrPath)
+		data, err := ReadFile(nameOrPath)
+		if errors.Is(err, ErrTooLarge) {
+			return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, nameOrPath, err)
+		}
 		if err != nil {
-			return nil, fmt.Errorf("profile %s: %w", nameOrPath, unwrapPathErr(err))
+			return nil, fmt.Errorf("profile %s: %w", nameOrPath, err)
 		}
 		return Parse(nameOrPath, data)
 	}
@@ -93,11 +95,17 @@ var yamlLine = regexp.MustCompile(`^line (\d+): (.*)$`)
 // Parse decodes and validates a profile strictly: unknown keys, wrong
 // types and semantic errors are reported as "file:line: message".
 func Parse(file string, data []byte) (*Profile, error) {
+	if err := CheckSize(data); err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalid, file, err)
+	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	var p Profile
 	if err := dec.Decode(&p); err != nil {
 		return nil, yamlError(file, err)
+	}
+	if line, found := SecondDocument(dec); found {
+		return nil, fmt.Errorf("%w: %s:%d: a second YAML document starts here; a profile is one document (remove the '---' and what follows, or make it a file of its own)", ErrInvalid, file, line)
 	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
@@ -111,31 +119,36 @@ func Parse(file string, data []byte) (*Profile, error) {
 	return &p, nil
 }
 
-// yamlError rewrites yaml.v3's "line N: msg" into "file:N: msg", one line
-// per problem, without Go type names.
+// yamlError rewrites yaml.v3's "line N: msg" into "file:N: msg", without
+// Go type names.
 func yamlError(file string, err error) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, YAMLMessage(file, err, typeNames))
+}
+
+// YAMLMessage is a yaml.v3 error as one line: "file:N: msg" per problem,
+// joined by "; ", Go type names replaced by names. yaml quotes the
+// offending value, which may span lines: whitespace runs become one space.
+func YAMLMessage(file string, err error, names *strings.Replacer) string {
 	var te *yaml.TypeError
-	var msgs []string
+	msgs := []string{err.Error()}
 	if errors.As(err, &te) {
 		msgs = te.Errors
-	} else {
-		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
 	}
 	out := make([]string, 0, len(msgs))
 	for _, m := range msgs {
-		m = strings.TrimPrefix(m, "yaml: ")
-		m = typeNames.Replace(m)
+		m = strings.Join(strings.Fields(names.Replace(strings.TrimPrefix(m, "yaml: "))), " ")
 		if sub := yamlLine.FindStringSubmatch(m); sub != nil {
 			out = append(out, fmt.Sprintf("%s:%s: %s", file, sub[1], sub[2]))
 		} else {
 			out = append(out, fmt.Sprintf("%s: %s", file, m))
 		}
 	}
-	return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(out, "; "))
+	return strings.Join(out, "; ")
 }
 
 var typeNames = strings.NewReplacer(
 	"in type profiles.Profile", "at the top level",
+	"into profiles.Profile", "where the profile (a map) belongs",
 	"in type profiles.Check", "in a check",
 	"in type profiles.Variable", "in a variable",
 	"in type profiles.Limits", "in limits",

@@ -178,6 +178,9 @@ checks:
 		{"bad duration", strings.Replace(good, "port: 5060", "port: 5060\n    timeout: soon", 1), `site.yaml:12: "soon" is not a duration`},
 		{"not yaml", "id: [unclosed", "site.yaml:1: did not find expected"},
 		{"no checks", strings.Split(good, "checks:")[0], "a profile needs at least one check"},
+		{"second document", good + "---\nid: other\n", "site.yaml:12: a second YAML document starts here; a profile is one document"},
+		{"empty second document", good + "---\n", "site.yaml:12: a second YAML document"},
+		{"over the size cap", good + "# " + strings.Repeat("x", MaxFileBytes) + "\n", "site.yaml: file too large: over 1024 KiB, the cap for a configuration file"},
 	}
 	dir := t.TempDir()
 	for _, tt := range tests {
@@ -189,6 +192,9 @@ checks:
 			_, err := Load(path)
 			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %v, want ErrInvalid containing %q", err, tt.want)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("not one line: %q", err)
 			}
 			if strings.Contains(err.Error(), "profiles.") {
 				t.Errorf("Go type names leak into the message: %v", err)

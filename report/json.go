@@ -7,11 +7,13 @@ import (
 	"io"
 )
 
-// WriteJSON writes the report as indented JSON (schema ucprobe/report/v1).
+// WriteJSON writes the report as indented JSON (schema ucprobe/report/v1),
+// sanitised like every rendering: a script that prints a field of it must
+// not replay a server's escape sequences.
 func WriteJSON(w io.Writer, r *Report) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(r)
+	return enc.Encode(Sanitize(r))
 }
 
 // ErrSchema: a document is not a ucprobe report of a schema this version

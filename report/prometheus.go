@@ -102,7 +102,7 @@ func CheckConstLabel(name string) error {
 
 // NewCollector returns a collector that exposes the report's metrics. It
 // is meant for a fresh registry per report.
-func NewCollector(r *Report) prometheus.Collector { return &reportCollector{r: r} }
+func NewCollector(r *Report) prometheus.Collector { return &reportCollector{r: Sanitize(r)} }
 
 // RegisterReport registers the report's metrics, with opt's constant labels.
 func RegisterReport(reg prometheus.Registerer, r *Report, opt MetricsOptions) error {

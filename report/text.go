@@ -52,6 +52,7 @@ func (t *textWriter) paint(code, s string) string {
 // plain words with the vendor's remedy, then the checks table; verbose adds
 // the environment. It fits 80 columns.
 func WriteText(w io.Writer, r *Report, opt TextOptions) error {
+	r = Sanitize(r)
 	t := &textWriter{w: w, opt: opt, width: opt.Width}
 	if t.width <= 0 {
 		t.width = 80

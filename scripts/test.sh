@@ -86,6 +86,21 @@ rm -rf "$rel"
 step "go test -race ./..."
 go test -race $short -timeout 15m ./...
 
+# Each fuzz target runs briefly (seeds in testdata/fuzz/ run in every
+# go test above too). FUZZTIME overrides; a finding is written to the
+# package's testdata/fuzz/ and fails the step. Targets are found by name, so
+# a new Fuzz function joins without an edit here.
+if [ -z "$short" ]; then
+  step "fuzz (${FUZZTIME:-5s} per target)"
+  for pkg in $(git grep -l '^func Fuzz' -- '*_test.go' | xargs -n1 dirname | sort -u); do
+    for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$pkg"/*_test.go | cut -d' ' -f2); do
+      echo "$pkg $target"
+      out=$(go test -run '^$' -fuzz "^$target\$" -fuzztime "${FUZZTIME:-5s}" -fuzzminimizetime 1s "./$pkg" 2>&1) ||
+        { echo "$out" | tail -n 40; echo "fuzz: $target in $pkg failed (the input is in $pkg/testdata/fuzz/$target/)"; exit 1; }
+    done
+  done
+fi
+
 if [ -z "$short" ] && [ -x scripts/monitoring/test-prometheus.sh ]; then
   step "Prometheus scraping the exporter"
   scripts/monitoring/test-prometheus.sh

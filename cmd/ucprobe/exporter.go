@@ -3,13 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime"
@@ -25,17 +24,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/prometheus/common/expfmt"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/urfave/cli/v3"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 	"github.com/ucprobe/ucprobe/report"
 )
-
-// defaultExporterListen: 9479 is free among the well-known exporters'
-// ports (blackbox 9115, node 9100, snmp 9116).
-const defaultExporterListen = ":9479"
 
 // scrapeTimeoutOffset is kept free of the Prometheus scrape timeout so the
 // answer gets back before Prometheus gives up (blackbox_exporter: 0.5 s).
@@ -54,16 +50,23 @@ func exporterCommand() *cli.Command {
 against the target Prometheus names, under the scrape timeout, and answers with
 metrics: probe_success, ucprobe_check_success{check,kind}, ucprobe_finding{cause,severity}, ...
 
-  ucprobe exporter --config probes.yaml                 # listens on :9479
+  ucprobe exporter --config probes.yaml                 # listens on 127.0.0.1:9479
   curl 'http://localhost:9479/probe?module=xphone&target=xphone.corp.example'
   curl 'http://localhost:9479/probe?module=xphone&target=xphone.corp.example&debug=true'
   ucprobe exporter --config probes.yaml --check         # validate and exit
 
+Every module needs allowed_targets (or allow_any_target: true). To be scraped
+from another host, listen there with TLS and basic auth:
+  ucprobe exporter --config probes.yaml --listen :9479 --web.config.file web.yml
+
 /metrics is the exporter's own health, / a status page with the last results.
-SIGHUP (or POST /-/reload) reloads probes.yaml; an invalid file keeps the old one.`,
+SIGHUP (or POST /-/reload from loopback) reloads probes.yaml; an invalid file
+keeps the old one.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "config", Aliases: []string{"c"}, Usage: "probes.yaml `FILE`", Required: true},
-			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on", Value: defaultExporterListen},
+			&cli.StringFlag{Name: "listen", Aliases: []string{"l"}, Usage: "`ADDR` to listen on (another than loopback: use --web.config.file)", Value: defaultExporterListen},
+			&cli.StringFlag{Name: "web.config.file", Usage: "TLS and basic auth for the exporter's HTTP: a `FILE` in the Prometheus exporter-toolkit format"},
+			&cli.IntFlag{Name: "max-connections", Usage: "open HTTP connections at most; more are refused at once", Value: defaultMaxConnections},
 			&cli.BoolFlag{Name: "check", Usage: "validate the config, print the modules and exit (0 valid, 3 invalid)"},
 			&cli.BoolFlag{Name: "debug", Usage: "log debug lines (every probe's log) to stderr"},
 		},
@@ -79,6 +82,13 @@ func exporterAction(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return usageError{err}
 	}
+	wc, err := loadWebConfig(cmd.String("web.config.file"))
+	if err != nil {
+		return usageError{err}
+	}
+	if n := cmd.Int("max-connections"); n < 1 || n > 65536 {
+		return usagef("--max-connections %d: must be 1-65536", n)
+	}
 	level := slog.LevelInfo
 	if cmd.Bool("debug") {
 		level = slog.LevelDebug
@@ -86,7 +96,7 @@ func exporterAction(ctx context.Context, cmd *cli.Command) error {
 	logger := slog.New(slog.NewTextHandler(cmd.Root().ErrWriter, &slog.HandlerOptions{Level: level}))
 	if cmd.Bool("check") {
 		w := cmd.Root().Writer
-		fmt.Fprintf(w, "%s: ok (%d modules, max_concurrent %d)\n", cfg.File, len(cfg.Modules), cfg.MaxConcurrent)
+		fmt.Fprintf(w, "%s: ok (%d modules, max_concurrent %d, max_queued %d)\n", cfg.File, len(cfg.Modules), cfg.MaxConcurrent, cfg.MaxQueued)
 		for _, n := range cfg.Names() {
 			m := cfg.Modules[n]
 			fmt.Fprintf(w, "  %s: profile %s, target -> %s, timeout %s, allowed: %s\n", n, m.Profile.ID, m.TargetVar, m.Timeout, m.Allow)
@@ -101,15 +111,20 @@ func exporterAction(ctx context.Context, cmd *cli.Command) error {
 		return usagef("--listen %s: %v", cmd.String("listen"), err)
 	}
 	e := newExporter(cmd.String("config"), cfg, logger)
+	if ap, err := netip.ParseAddrPort(ln.Addr().String()); err == nil && !ap.Addr().IsLoopback() && wc.path == "" {
+		logger.Warn("listening beyond loopback without --web.config.file: anyone who reaches this address can run probes of the allowed targets", "addr", ln.Addr().String())
+	}
 	logger.Info("ucprobe exporter listening", "addr", ln.Addr().String(), "config", cfg.File, "modules", strings.Join(cfg.Names(), ","), "version", version)
-	return e.serve(ctx, ln)
+	return e.serve(ctx, &capListener{Listener: ln, max: cmd.Int("max-connections"), plain: !wc.tls, refused: e.m.connRefused.Inc}, wc)
 }
 
 // exporter is the HTTP side: config (swapped atomically on reload), its
 // own metrics and the recent results for the status page.
 type exporter struct {
-	path    string
-	cfg     atomic.Pointer[exporterConfig]
+	path string
+	cfg  atomic.Pointer[exporterConfig]
+	// slots outlive every config: reloads change the limits in place.
+	slots   *slots
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	m       exporterMetrics
@@ -123,14 +138,17 @@ type exporterMetrics struct {
 	probes         *prometheus.CounterVec
 	probeDuration  *prometheus.HistogramVec
 	rejected       *prometheus.CounterVec
-	inFlight       prometheus.Gauge
+	inFlight       prometheus.GaugeFunc
+	queued         prometheus.GaugeFunc
+	connRefused    prometheus.Counter
 	reloadOK       prometheus.Gauge
 	reloadOKTime   prometheus.Gauge
 	reloadFailures prometheus.Counter
 }
 
 func newExporter(path string, cfg *exporterConfig, logger *slog.Logger) *exporter {
-	e := &exporter{path: path, log: logger, reg: prometheus.NewRegistry(), recent: newRecentResults(50), run: execute}
+	e := &exporter{path: path, log: logger, reg: prometheus.NewRegistry(), recent: newRecentResults(50), run: execute,
+		slots: newSlots(cfg.MaxConcurrent, cfg.MaxQueued)}
 	e.cfg.Store(cfg)
 	f := promauto.With(e.reg)
 	e.m = exporterMetrics{
@@ -139,8 +157,13 @@ func newExporter(path string, cfg *exporterConfig, logger *slog.Logger) *exporte
 		probeDuration: f.NewHistogramVec(prometheus.HistogramOpts{Name: "ucprobe_exporter_probe_duration_seconds",
 			Help: "How long probes took, by module.", Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60}}, []string{"module"}),
 		rejected: f.NewCounterVec(prometheus.CounterOpts{Name: "ucprobe_exporter_requests_rejected_total",
-			Help: "Probe requests refused before probing, by reason (bad_request, forbidden, busy)."}, []string{"reason"}),
-		inFlight:     f.NewGauge(prometheus.GaugeOpts{Name: "ucprobe_exporter_probes_in_flight", Help: "Probes running now."}),
+			Help: "Requests refused before probing, by reason (bad_request, forbidden, busy, queue_full, reload_forbidden)."}, []string{"reason"}),
+		inFlight: f.NewGaugeFunc(prometheus.GaugeOpts{Name: "ucprobe_exporter_probes_in_flight", Help: "Probes running now."},
+			func() float64 { b, _ := e.slots.counts(); return float64(b) }),
+		queued: f.NewGaugeFunc(prometheus.GaugeOpts{Name: "ucprobe_exporter_probes_queued", Help: "Probes waiting for a slot (max_concurrent) now."},
+			func() float64 { _, q := e.slots.counts(); return float64(q) }),
+		connRefused: f.NewCounter(prometheus.CounterOpts{Name: "ucprobe_exporter_connections_refused_total",
+			Help: "HTTP connections closed at once because --max-connections were open."}),
 		reloadOK:     f.NewGauge(prometheus.GaugeOpts{Name: "ucprobe_exporter_config_last_reload_successful", Help: "1 when the last config (re)load succeeded."}),
 		reloadOKTime: f.NewGauge(prometheus.GaugeOpts{Name: "ucprobe_exporter_config_last_reload_success_timestamp_seconds", Help: "When the config was last loaded successfully."}),
 		reloadFailures: f.NewCounter(prometheus.CounterOpts{Name: "ucprobe_exporter_config_reload_failures_total",
@@ -158,14 +181,13 @@ func newExporter(path string, cfg *exporterConfig, logger *slog.Logger) *exporte
 }
 
 // serve runs the HTTP server until ctx ends; SIGHUP reloads the config.
-func (e *exporter) serve(ctx context.Context, ln net.Listener) error {
+func (e *exporter) serve(ctx context.Context, ln net.Listener, wc webConfig) error {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
-	srv := &http.Server{Handler: e.handler(), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(e.log.Handler(), slog.LevelWarn)}
+	srv := newExporterServer(e.handler(), e.log)
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- wc.serveHTTP(ln, srv, e.log) }()
 	for {
 		select {
 		case <-hup:
@@ -184,6 +206,7 @@ func (e *exporter) serve(ctx context.Context, ln net.Listener) error {
 }
 
 // reload loads the config file again; an invalid file keeps the old config.
+// Probes in flight keep their module and their slot.
 func (e *exporter) reload() error {
 	e.reloadM.Lock()
 	defer e.reloadM.Unlock()
@@ -195,6 +218,7 @@ func (e *exporter) reload() error {
 		return err
 	}
 	e.cfg.Store(cfg)
+	e.slots.setLimits(cfg.MaxConcurrent, cfg.MaxQueued)
 	e.m.reloadOK.Set(1)
 	e.m.reloadOKTime.SetToCurrentTime()
 	for _, w := range cfg.Warnings {
@@ -208,61 +232,79 @@ func (e *exporter) handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/probe", e.handleProbe)
 	mux.Handle("/metrics", promhttp.HandlerFor(e.reg, promhttp.HandlerOpts{}))
-	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
-		if r.Method != http.MethodPost {
-			http.Error(w, "use POST to reload the config", http.StatusMethodNotAllowed)
-			return
-		}
-		if err := e.reload(); err != nil {
-			http.Error(w, "config reload failed, the old config stays: "+err.Error(), http.StatusInternalServerError)
-			return
-		}
-		fmt.Fprintln(w, "config reloaded")
-	})
+	mux.HandleFunc("/-/reload", e.handleReload)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("/", e.handleStatus)
 	return mux
 }
 
+// handleReload reloads only for the exporter's own host: a reload swaps
+// modules and limits, which is the operator's to do (SIGHUP works too).
+func (e *exporter) handleReload(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		http.Error(w, "use POST to reload the config", http.StatusMethodNotAllowed)
+		return
+	}
+	if !fromLoopback(r) {
+		e.m.rejected.WithLabelValues("reload_forbidden").Inc()
+		e.log.Warn("reload refused", "from", r.RemoteAddr)
+		http.Error(w, "POST /-/reload is accepted from loopback only: send SIGHUP to the exporter or POST from its own host", http.StatusForbidden)
+		return
+	}
+	if err := e.reload(); err != nil {
+		http.Error(w, "config reload failed, the old config stays: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	fmt.Fprintln(w, "config reloaded")
+}
+
 // probeError is a request the exporter refuses or cannot finish.
 type probeError struct {
 	code   int
-	reason string // metric label: bad_request, forbidden, busy
+	reason string // metric label: bad_request, forbidden, busy, queue_full
 	msg    string
+}
+
+func (e *exporter) refuse(w http.ResponseWriter, perr *probeError, module, target string) {
+	e.m.rejected.WithLabelValues(perr.reason).Inc()
+	e.log.Warn("probe refused", "status", perr.code, "module", clip(module), "target", clip(target), "err", perr.msg)
+	http.Error(w, perr.msg, perr.code)
+}
+
+// acquire waits for a probe slot; waiting counts against the scrape's
+// own time, and a full queue is refused at once.
+func (e *exporter) acquire(ctx context.Context, cfg *exporterConfig, deadline time.Time) *probeError {
+	wait, cancel := context.WithDeadline(ctx, deadline.Add(-minProbeBudget))
+	defer cancel()
+	switch err := e.slots.acquire(wait); {
+	case errors.Is(err, errQueueFull):
+		return &probeError{http.StatusServiceUnavailable, "queue_full", fmt.Sprintf(
+			"too many probes waiting (max_queued %d, max_concurrent %d): retry at the next scrape, or raise max_queued", cfg.MaxQueued, cfg.MaxConcurrent)}
+	case err != nil:
+		return &probeError{http.StatusServiceUnavailable, "busy", fmt.Sprintf(
+			"too many probes in flight (max_concurrent %d): no slot before the scrape timeout; raise max_concurrent or scrape less often", cfg.MaxConcurrent)}
+	}
+	return nil
 }
 
 func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	cfg := e.cfg.Load()
+	cfg := e.cfg.Load() // this probe keeps its module across a reload
 	q := r.URL.Query()
 	debug, _ := strconv.ParseBool(q.Get("debug"))
 	name, target := q.Get("module"), q.Get("target")
 	m, budget, perr := e.admit(cfg, r, name, target)
 	if perr != nil {
-		e.m.rejected.WithLabelValues(perr.reason).Inc()
-		e.log.Warn("probe refused", "status", perr.code, "module", clip(name), "target", clip(target), "err", perr.msg)
-		http.Error(w, perr.msg, perr.code)
+		e.refuse(w, perr, name, target)
 		return
 	}
 	target = normHost(target)
 	deadline := start.Add(budget)
-	// The concurrency limit holds across scrapes; waiting for a slot
-	// counts against the scrape's own time.
-	wait, cancel := context.WithDeadline(r.Context(), deadline.Add(-minProbeBudget))
-	select {
-	case cfg.sem <- struct{}{}:
-		cancel()
-	case <-wait.Done():
-		cancel()
-		e.m.rejected.WithLabelValues("busy").Inc()
-		msg := fmt.Sprintf("too many probes in flight (max_concurrent %d): no slot before the scrape timeout", cfg.MaxConcurrent)
-		e.log.Warn("probe refused", "status", http.StatusServiceUnavailable, "module", m.Name, "target", target, "err", msg)
-		http.Error(w, msg, http.StatusServiceUnavailable)
+	if perr := e.acquire(r.Context(), cfg, deadline); perr != nil {
+		e.refuse(w, perr, m.Name, target)
 		return
 	}
-	defer func() { <-cfg.sem }()
-	e.m.inFlight.Inc()
-	defer e.m.inFlight.Dec()
+	defer e.slots.release()
 
 	var logBuf bytes.Buffer
 	pcfg := m.Config // a copy: the logger is this probe's own
@@ -279,6 +321,10 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 		pcfg.Logger.Info("beginning probe", "profile", m.Profile.ID, "target_var", m.TargetVar, "budget_s", fmt.Sprintf("%.3f", budget.Seconds()))
 	}
 	rep, err := e.run(r.Context(), job{Profile: m.Profile, Vars: vars, Config: &pcfg, Timeout: budget})
+	if rep != nil {
+		rep = report.Sanitize(rep)
+		m.redactVars(rep.Variables)
+	}
 	took := time.Since(start)
 	if pcfg.Logger != nil {
 		logProbe(pcfg.Logger, rep, err, took)
@@ -288,9 +334,26 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 		e.log.Debug("probe log", "module", m.Name, "target", target, "log", scrub(logBuf.String(), m.secrets))
 	}
 	res := recentResult{Time: start, Module: m.Name, Target: target, DurationS: took.Seconds()}
+	gather, code := e.judge(m, rep, err, took, budget, &res)
+	res.Code = code
+	e.recent.add(res)
+	e.log.Info("probe", "module", m.Name, "target", target, "status", code, "verdict", res.Verdict,
+		"headline", scrub(res.Headline, m.secrets), "duration_s", fmt.Sprintf("%.3f", took.Seconds()))
+	if debug {
+		e.writeDebug(w, code, m, target, budget, logBuf.String(), gather, rep, res)
+		return
+	}
+	if code != http.StatusOK {
+		http.Error(w, scrub(res.Headline, m.secrets), code)
+		return
+	}
+	promhttp.HandlerFor(gather, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+}
 
+// judge turns a probe's outcome into the metrics to answer with, the HTTP
+// status and the status page's row.
+func (e *exporter) judge(m *module, rep *report.Report, err error, took, budget time.Duration, res *recentResult) (prometheus.Gatherer, int) {
 	reg := prometheus.NewRegistry()
-	code := http.StatusOK
 	switch {
 	case errors.Is(err, errNoSuchHost):
 		// The target does not exist: a monitoring answer (probe failed),
@@ -298,45 +361,36 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 		reg.MustRegister(notFoundCollector(took))
 		res.Verdict, res.Headline = string(report.VerdictFailed), "target does not resolve (NXDOMAIN)"
 		e.m.probes.WithLabelValues(m.Name, "failure").Inc()
+		return reg, http.StatusOK
 	case err != nil:
-		code = http.StatusBadRequest
 		res.Verdict, res.Headline = "error", err.Error()
 		e.m.probes.WithLabelValues(m.Name, "error").Inc()
-	default:
-		if err := report.RegisterReport(reg, rep, report.MetricsOptions{}); err != nil {
-			code = http.StatusInternalServerError
-			res.Verdict, res.Headline = "error", err.Error()
-			e.m.probes.WithLabelValues(m.Name, "error").Inc()
-			break
-		}
-		res.Verdict = string(rep.Verdict)
-		if h := rep.Headline(); h != nil {
-			res.Headline = string(h.Cause) + ": " + h.Title
-		}
-		if cut := cutShort(rep); len(cut) > 0 {
-			code = http.StatusGatewayTimeout
-			res.Verdict = "timeout"
-			res.Headline = fmt.Sprintf("probe exceeded the scrape timeout (%.1fs): %s did not finish; raise scrape_timeout or lower the module's check timeouts", budget.Seconds(), strings.Join(cut, ", "))
-			e.m.probes.WithLabelValues(m.Name, "timeout").Inc()
-		} else if rep.Verdict == report.VerdictFailed {
-			e.m.probes.WithLabelValues(m.Name, "failure").Inc()
-		} else {
-			e.m.probes.WithLabelValues(m.Name, "success").Inc()
-		}
+		return reg, http.StatusBadRequest
 	}
-	res.Code = code
-	e.recent.add(res)
-	e.log.Info("probe", "module", m.Name, "target", target, "status", code, "verdict", res.Verdict,
-		"headline", scrub(res.Headline, m.secrets), "duration_s", fmt.Sprintf("%.3f", took.Seconds()))
-	if debug {
-		e.writeDebug(w, code, m, target, budget, logBuf.String(), reg, rep, res)
-		return
+	if err := report.RegisterReport(reg, rep, report.MetricsOptions{}); err != nil {
+		res.Verdict, res.Headline = "error", err.Error()
+		e.m.probes.WithLabelValues(m.Name, "error").Inc()
+		return reg, http.StatusInternalServerError
 	}
-	if code != http.StatusOK {
-		http.Error(w, scrub(res.Headline, m.secrets), code)
-		return
+	res.Verdict = string(rep.Verdict)
+	if h := rep.Headline(); h != nil {
+		res.Headline = string(h.Cause) + ": " + h.Title
 	}
-	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	if cut := cutShort(rep); len(cut) > 0 {
+		// blackbox_exporter's answer: the scrape succeeds, the probe
+		// failed, and a metric says why (the series do not vanish).
+		res.Verdict = "timeout"
+		res.Headline = fmt.Sprintf("probe exceeded the scrape timeout (%.1fs): %s did not finish; raise scrape_timeout or lower the module's check timeouts", budget.Seconds(), strings.Join(cut, ", "))
+		e.m.probes.WithLabelValues(m.Name, "timeout").Inc()
+		reg.MustRegister(cutShortCollector(cut))
+		return failedGatherer{reg}, http.StatusOK
+	}
+	if rep.Verdict == report.VerdictFailed {
+		e.m.probes.WithLabelValues(m.Name, "failure").Inc()
+	} else {
+		e.m.probes.WithLabelValues(m.Name, "success").Inc()
+	}
+	return reg, http.StatusOK
 }
 
 // admit checks a probe request before anything is sent: module, target,
@@ -444,36 +498,6 @@ func (c constCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
-// writeDebug answers ?debug=true like blackbox_exporter: the probe's log,
-// the metrics, the report (secrets marshal as "[redacted]") and the module.
-func (e *exporter) writeDebug(w http.ResponseWriter, code int, m *module, target string, budget time.Duration, logs string,
-	reg *prometheus.Registry, rep *report.Report, res recentResult) {
-	var b strings.Builder
-	fmt.Fprintf(&b, "Probe of module %s against %s: HTTP status %d, verdict %s, %.3fs (budget %.3fs)\n", m.Name, target, code, res.Verdict, res.DurationS, budget.Seconds())
-	if res.Headline != "" {
-		fmt.Fprintf(&b, "%s\n", res.Headline)
-	}
-	fmt.Fprintf(&b, "\nLogs for the probe:\n%s\n", logs)
-	fmt.Fprintf(&b, "Metrics that would have been returned:\n")
-	if mfs, err := reg.Gather(); err == nil {
-		enc := expfmt.NewEncoder(&b, expfmt.NewFormat(expfmt.TypeTextPlain))
-		for _, mf := range mfs {
-			_ = enc.Encode(mf)
-		}
-	} else {
-		fmt.Fprintf(&b, "(gathering failed: %v)\n", err)
-	}
-	if rep != nil {
-		js, _ := json.MarshalIndent(rep, "", "  ")
-		fmt.Fprintf(&b, "\nReport:\n%s\n", js)
-	}
-	fmt.Fprintf(&b, "\nModule configuration:\n  profile: %s (%s)\n  target_var: %s\n  vars: %v\n  timeout: %s\n  allowed_targets: %s\n  responder: %s\n  credentials: %s\n",
-		m.Profile.ID, m.Profile.File, m.TargetVar, m.Vars, m.Timeout, m.Allow, m.Config.Responder, strings.Join(m.CredentialRefs, ", "))
-	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-	w.WriteHeader(code)
-	_, _ = w.Write([]byte(scrub(b.String(), m.secrets)))
-}
-
 // scrub replaces any secret value that reached a text anyway. It is a
 // second line of defence: probe.Secret already never prints.
 func scrub(s string, secrets []probe.Secret) string {
@@ -493,98 +517,34 @@ func clip(s string) string {
 	return s
 }
 
-// lockedWriter serialises probe goroutines' log writes into one buffer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
+// descCutShort is the reason metric of a probe the scrape timeout ended.
+var descCutShort = prometheus.NewDesc("ucprobe_probe_cut_short",
+	"1 for each check the scrape timeout cut short: the probe did not finish, so probe_success is 0; raise scrape_timeout or lower the module's check timeouts.",
+	[]string{"check"}, nil)
 
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
-}
-
-// recentResult is one row of the status page.
-type recentResult struct {
-	Time      time.Time
-	Module    string
-	Target    string
-	Verdict   string
-	Headline  string
-	DurationS float64
-	Code      int
-}
-
-// recentResults keeps the last n results, newest first.
-type recentResults struct {
-	mu   sync.Mutex
-	n    int
-	rows []recentResult
-}
-
-func newRecentResults(n int) *recentResults { return &recentResults{n: n} }
-
-func (r *recentResults) add(x recentResult) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.rows = append([]recentResult{x}, r.rows...)
-	if len(r.rows) > r.n {
-		r.rows = r.rows[:r.n]
+func cutShortCollector(cut []string) prometheus.Collector {
+	c := make(constCollector, 0, len(cut))
+	for _, id := range cut {
+		c = append(c, prometheus.MustNewConstMetric(descCutShort, prometheus.GaugeValue, 1, id))
 	}
+	return c
 }
 
-func (r *recentResults) list() []recentResult {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return slices.Clone(r.rows)
-}
+// failedGatherer answers probe_success 0 whatever the verdict of the part
+// that finished: an unfinished probe is not a success.
+type failedGatherer struct{ prometheus.Gatherer }
 
-var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>ucprobe exporter</title>
-<style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
-.ok{color:#060}.failed,.timeout,.error{color:#b00}.degraded{color:#a60}</style></head>
-<body><h1>ucprobe exporter</h1>
-<p>Version {{.Version}}. Config {{.Config.File}}, max_concurrent {{.Config.MaxConcurrent}}.
-<a href="/metrics">/metrics</a> (the exporter's own health).</p>
-<h2>Modules</h2>
-<table><tr><th>module</th><th>profile</th><th>target fills</th><th>timeout</th><th>allowed targets</th><th>credentials</th></tr>
-{{range .Modules}}<tr><td>{{.Name}}</td><td>{{.Profile.ID}}</td><td>{{.TargetVar}}</td><td>{{.Timeout}}</td><td>{{.Allow}}</td><td>{{range .CredentialRefs}}{{.}} {{end}}</td></tr>
-{{end}}</table>
-<p>Probe: <code>/probe?module=NAME&amp;target=HOST</code>, add <code>&amp;debug=true</code> for the log and the report.</p>
-<h2>Recent probes</h2>
-<table><tr><th>time (UTC)</th><th>module</th><th>target</th><th>HTTP</th><th>verdict</th><th>duration</th><th>root cause</th><th></th></tr>
-{{range .Recent}}<tr><td>{{.Time.UTC.Format "2006-01-02 15:04:05"}}</td><td>{{.Module}}</td><td>{{.Target}}</td><td>{{.Code}}</td>
-<td class="{{.Verdict}}">{{.Verdict}}</td><td>{{printf "%.3fs" .DurationS}}</td><td>{{.Headline}}</td>
-<td><a href="/probe?module={{.Module}}&amp;target={{.Target}}&amp;debug=true">debug</a></td></tr>
-{{else}}<tr><td colspan="8">none yet</td></tr>{{end}}</table>
-</body></html>
-`))
-
-func (e *exporter) handleStatus(w http.ResponseWriter, r *http.Request) {
-	if r.URL.Path != "/" {
-		http.NotFound(w, r)
-		return
+func (g failedGatherer) Gather() ([]*dto.MetricFamily, error) {
+	mfs, err := g.Gatherer.Gather()
+	for _, mf := range mfs {
+		if mf.GetName() != "probe_success" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			if m.GetGauge() != nil {
+				m.GetGauge().Value = proto.Float64(0)
+			}
+		}
 	}
-	cfg := e.cfg.Load()
-	var mods []*module
-	for _, n := range cfg.Names() {
-		mods = append(mods, cfg.Modules[n])
-	}
-	recent := e.recent.list()
-	for i := range recent {
-		recent[i].Headline = scrubAll(recent[i].Headline, cfg)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	err := statusPage.Execute(w, map[string]any{"Version": version, "Config": cfg, "Modules": mods, "Recent": recent})
-	if err != nil {
-		e.log.Error("status page", "err", err.Error())
-	}
-}
-
-func scrubAll(s string, cfg *exporterConfig) string {
-	for _, m := range cfg.Modules {
-		s = scrub(s, m.secrets)
-	}
-	return s
+	return mfs, err
 }

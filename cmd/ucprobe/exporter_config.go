@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"crypto/x509"
 	"errors"
 	"fmt"
@@ -29,14 +30,20 @@ const (
 	maxModuleTimeout     = 5 * time.Minute
 	defaultMaxConcurrent = 4
 	maxMaxConcurrent     = 64
+	// defaultMaxQueued probes may wait for a slot; more get 503 at once
+	// (a stalled target must not pile up scrapes).
+	defaultMaxQueued = 16
+	maxMaxQueued     = 1024
 )
 
 // exporterFile is probes.yaml as written. Secrets are never values in this
 // file: credentials are references to files or environment variables.
 type exporterFile struct {
 	// MaxConcurrent bounds the probes running at once across all scrapes.
-	MaxConcurrent int                   `yaml:"max_concurrent,omitempty"`
-	Modules       map[string]moduleFile `yaml:"modules"`
+	MaxConcurrent int `yaml:"max_concurrent,omitempty"`
+	// MaxQueued bounds the probes waiting for a slot.
+	MaxQueued int                   `yaml:"max_queued,omitempty"`
+	Modules   map[string]moduleFile `yaml:"modules"`
 }
 
 type moduleFile struct {
@@ -46,12 +53,16 @@ type moduleFile struct {
 	Vars      map[string]string `yaml:"vars,omitempty"`
 	Timeout   profiles.Duration `yaml:"timeout,omitempty"`
 	// AllowedTargets are host names, "*.domain" suffixes, IP addresses and
-	// CIDR prefixes; empty allows any target (the exporter warns).
-	AllowedTargets []string           `yaml:"allowed_targets,omitempty"`
-	Responder      string             `yaml:"responder,omitempty"`
-	CAFile         string             `yaml:"ca_file,omitempty"`
-	Media          *profiles.Duration `yaml:"media,omitempty"`
-	Credentials    credentialsFile    `yaml:"credentials,omitempty"`
+	// CIDR prefixes. A module needs them, or AllowAnyTarget: /probe must
+	// not scan whatever host a stranger names (SSRF).
+	AllowedTargets []string `yaml:"allowed_targets,omitempty"`
+	AllowAnyTarget bool     `yaml:"allow_any_target,omitempty"`
+	// SecretVars name vars whose values never show (debug, status, logs).
+	SecretVars  []string           `yaml:"secret_vars,omitempty"`
+	Responder   string             `yaml:"responder,omitempty"`
+	CAFile      string             `yaml:"ca_file,omitempty"`
+	Media       *profiles.Duration `yaml:"media,omitempty"`
+	Credentials credentialsFile    `yaml:"credentials,omitempty"`
 }
 
 // credentialsFile references secrets; the user name may be literal.
@@ -71,11 +82,9 @@ type credentialsFile struct {
 type exporterConfig struct {
 	File          string
 	MaxConcurrent int
+	MaxQueued     int
 	Modules       map[string]*module
-	// sem bounds concurrent probes; it belongs to this config so a reload
-	// with another limit takes effect for new probes at once.
-	sem chan struct{}
-	// Warnings are worth a log line but not a refusal (no allowlist).
+	// Warnings are worth a log line but not a refusal (allow_any_target).
 	Warnings []string
 }
 
@@ -87,6 +96,8 @@ type module struct {
 	Vars      map[string]string
 	Timeout   time.Duration
 	Allow     allowlist
+	// SecretVars are shown as [redacted] wherever vars are shown.
+	SecretVars []string
 	// Config is the template of each probe's probe.Config (copied per probe).
 	Config probe.Config
 	// CredentialRefs say where secrets come from, for the status page
@@ -94,6 +105,16 @@ type module struct {
 	CredentialRefs []string
 	// secrets are the loaded values, kept only to scrub debug output.
 	secrets []probe.Secret
+}
+
+// redactVars replaces the values of the module's secret_vars in vars (a
+// report's variables or a copy of the module's).
+func (m *module) redactVars(vars map[string]string) {
+	for _, k := range m.SecretVars {
+		if _, ok := vars[k]; ok {
+			vars[k] = "[redacted]"
+		}
+	}
 }
 
 // Names returns the module names, sorted.
@@ -111,18 +132,17 @@ var moduleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 // loadExporterConfig reads and validates probes.yaml strictly: unknown
 // keys, wrong types and semantic errors are "file:line: message".
 func loadExporterConfig(path string) (*exporterConfig, error) {
-	data, err := os.ReadFile(path)
+	data, err := profiles.ReadFile(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return nil, fmt.Errorf("%w: %s: %v", errExporterConfig, path, err)
 	}
 	return parseExporterConfig(path, data)
 }
 
 func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
+	if err := profiles.CheckSize(data); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", errExporterConfig, path, err)
+	}
 	var f exporterFile
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
@@ -132,17 +152,21 @@ func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
 		}
 		return nil, configYAMLError(path, err)
 	}
+	if line, found := profiles.SecondDocument(dec); found {
+		return nil, fmt.Errorf("%w: %s:%d: a second YAML document starts here; probes.yaml is one document (put every module under modules:)", errExporterConfig, path, line)
+	}
 	var root yaml.Node
 	if err := yaml.Unmarshal(data, &root); err != nil {
 		return nil, configYAMLError(path, err)
 	}
 	at := func(keys ...string) string { return fmt.Sprintf("%s:%d", path, nodeLine(&root, keys...)) }
-	cfg := &exporterConfig{File: path, MaxConcurrent: f.MaxConcurrent, Modules: map[string]*module{}}
-	if cfg.MaxConcurrent == 0 {
-		cfg.MaxConcurrent = defaultMaxConcurrent
-	}
+	cfg := &exporterConfig{File: path, MaxConcurrent: cmp.Or(f.MaxConcurrent, defaultMaxConcurrent),
+		MaxQueued: cmp.Or(f.MaxQueued, defaultMaxQueued), Modules: map[string]*module{}}
 	if cfg.MaxConcurrent < 1 || cfg.MaxConcurrent > maxMaxConcurrent {
 		return nil, fmt.Errorf("%w: %s: max_concurrent %d: must be 1-%d", errExporterConfig, at("max_concurrent"), f.MaxConcurrent, maxMaxConcurrent)
+	}
+	if cfg.MaxQueued < 1 || cfg.MaxQueued > maxMaxQueued {
+		return nil, fmt.Errorf("%w: %s: max_queued %d: must be 1-%d", errExporterConfig, at("max_queued"), f.MaxQueued, maxMaxQueued)
 	}
 	if len(f.Modules) == 0 {
 		return nil, fmt.Errorf("%w: %s: no modules (write modules: NAME: {profile: ..., allowed_targets: [...]})", errExporterConfig, at("modules"))
@@ -154,12 +178,11 @@ func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
 			return nil, err
 		}
 		if m.Allow.any {
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("module %s has no allowed_targets: /probe will probe any host it is given", name))
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("module %s has allow_any_target: /probe will probe any host it is given", name))
 		}
 		cfg.Modules[name] = m
 	}
 	slices.Sort(cfg.Warnings)
-	cfg.sem = make(chan struct{}, cfg.MaxConcurrent)
 	return cfg, nil
 }
 
@@ -209,8 +232,21 @@ func buildModule(name string, mf moduleFile, dir string, at func(keys ...string)
 	if m.Timeout < 0 || m.Timeout > maxModuleTimeout {
 		return nil, bad(at("timeout"), "timeout %s: must be positive and at most %s", m.Timeout, maxModuleTimeout)
 	}
+	switch {
+	case len(mf.AllowedTargets) == 0 && !mf.AllowAnyTarget:
+		return nil, bad(at(), "no allowed_targets: list the hosts, *.domains, addresses or CIDR prefixes it may probe, or set allow_any_target: true")
+	case len(mf.AllowedTargets) > 0 && mf.AllowAnyTarget:
+		return nil, bad(at("allow_any_target"), "give allowed_targets or allow_any_target: true, not both")
+	}
 	if m.Allow, err = parseAllowlist(mf.AllowedTargets); err != nil {
 		return nil, bad(at("allowed_targets"), "%v", err)
+	}
+	for _, v := range mf.SecretVars {
+		if _, ok := m.Vars[v]; !ok {
+			return nil, bad(at("secret_vars"), "secret_vars names %q, which vars does not set", v)
+		}
+		m.SecretVars = append(m.SecretVars, v)
+		m.secrets = append(m.secrets, probe.Secret(m.Vars[v]))
 	}
 	cfg := probe.Config{Responder: mf.Responder, Resolver: resolver,
 		Media: time.Duration(p.EffectiveLimits().MediaS * float64(time.Second))}
@@ -230,12 +266,8 @@ func buildModule(name string, mf moduleFile, dir string, at func(keys ...string)
 		case fileRef != "" && envRef != "":
 			return "", bad(at("credentials"), "give %s_file or %s_env, not both", key, key)
 		case fileRef != "":
-			data, err := os.ReadFile(resolvePath(dir, fileRef))
+			data, err := profiles.ReadFile(resolvePath(dir, fileRef))
 			if err != nil {
-				var pe *os.PathError
-				if errors.As(err, &pe) {
-					err = pe.Err
-				}
 				return "", bad(at("credentials", key+"_file"), "%s_file %s: %v", key, fileRef, err)
 			}
 			s := strings.TrimRight(string(data), "\r\n")
@@ -288,12 +320,8 @@ func resolvePath(dir, p string) string {
 }
 
 func loadCAPool(path string) (*x509.CertPool, error) {
-	data, err := os.ReadFile(path)
+	data, err := profiles.ReadFile(path) // capped: a CA bundle is kilobytes
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
 		return nil, fmt.Errorf("ca_file %s: %v", path, err)
 	}
 	pool, err := x509.SystemCertPool()
@@ -422,30 +450,17 @@ func nodeLine(root *yaml.Node, keys ...string) int {
 	return line
 }
 
-var configYAMLLine = regexp.MustCompile(`^line (\d+): (.*)$`)
-
 var configTypeNames = strings.NewReplacer(
 	"in type main.exporterFile", "at the top level",
+	"into main.exporterFile", "where the top level (a map: modules, max_concurrent) belongs",
 	"in type main.moduleFile", "in a module",
+	"into main.moduleFile", "where a module (a map: profile, allowed_targets, ...) belongs",
 	"in type main.credentialsFile", "in credentials (secrets are referenced: turn_pass_file / turn_pass_env, turn_secret_file / turn_secret_env, responder_token_file / responder_token_env)",
+	"into main.credentialsFile", "where credentials (a map) belong",
 	"map[string]main.moduleFile", "a map of modules",
 	"profiles.Duration", "duration",
 )
 
 func configYAMLError(file string, err error) error {
-	var te *yaml.TypeError
-	msgs := []string{err.Error()}
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	}
-	out := make([]string, 0, len(msgs))
-	for _, m := range msgs {
-		m = configTypeNames.Replace(strings.TrimPrefix(m, "yaml: "))
-		if sub := configYAMLLine.FindStringSubmatch(m); sub != nil {
-			out = append(out, fmt.Sprintf("%s:%s: %s", file, sub[1], sub[2]))
-		} else {
-			out = append(out, fmt.Sprintf("%s: %s", file, m))
-		}
-	}
-	return fmt.Errorf("%w: %s", errExporterConfig, strings.Join(out, "; "))
+	return fmt.Errorf("%w: %s", errExporterConfig, profiles.YAMLMessage(file, err, configTypeNames))
 }

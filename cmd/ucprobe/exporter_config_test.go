@@ -40,13 +40,19 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"bad wildcard", "modules:\n  a:\n    profile: generic\n    allowed_targets: [\"*.com\"]\n", `probes.yaml:4: module a: "*.com": a wildcard is *.DOMAIN`},
 		{"max_concurrent", "max_concurrent: 100\nmodules:\n  a:\n    profile: generic\n", "probes.yaml:1: max_concurrent 100: must be 1-64"},
 		{"bad module name", "modules:\n  \"a b\":\n    profile: generic\n", "module a b: the name may hold"},
-		{"missing pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: nosuch.pass\n", "probes.yaml:5: module a: turn_pass_file nosuch.pass: no such file or directory"},
-		{"empty pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: empty.pass\n", "turn_pass_file empty.pass is empty"},
-		{"unset env", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_env: UCPROBE_TEST_UNSET_VAR\n", "probes.yaml:5: module a: turn_pass_env: environment variable UCPROBE_TEST_UNSET_VAR is not set"},
-		{"file and env", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_env: X\n      turn_pass_file: y\n", "give turn_pass_file or turn_pass_env, not both"},
+		{"missing pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: nosuch.pass\n    allowed_targets: [x.example]\n", "probes.yaml:5: module a: turn_pass_file nosuch.pass: no such file or directory"},
+		{"empty pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: empty.pass\n    allowed_targets: [x.example]\n", "turn_pass_file empty.pass is empty"},
+		{"unset env", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_env: UCPROBE_TEST_UNSET_VAR\n    allowed_targets: [x.example]\n", "probes.yaml:5: module a: turn_pass_env: environment variable UCPROBE_TEST_UNSET_VAR is not set"},
+		{"file and env", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_env: X\n      turn_pass_file: y\n    allowed_targets: [x.example]\n", "give turn_pass_file or turn_pass_env, not both"},
+		{"no allowlist", "modules:\n  a:\n    profile: generic\n", "probes.yaml:2: module a: no allowed_targets: list the hosts, *.domains, addresses or CIDR prefixes it may probe, or set allow_any_target: true"},
+		{"allowlist and any", "modules:\n  a:\n    profile: generic\n    allowed_targets: [x.example]\n    allow_any_target: true\n", "probes.yaml:5: module a: give allowed_targets or allow_any_target: true, not both"},
+		{"unknown secret var", "modules:\n  a:\n    profile: generic\n    allowed_targets: [x.example]\n    secret_vars: [tcp]\n", `probes.yaml:5: module a: secret_vars names "tcp", which vars does not set`},
+		{"max_queued", "max_queued: 5000\nmodules:\n  a:\n    profile: generic\n", "probes.yaml:1: max_queued 5000: must be 1-1024"},
+		{"second document", "modules:\n  a:\n    profile: generic\n    allow_any_target: true\n---\nmodules: {}\n", "probes.yaml:5: a second YAML document starts here"},
+		{"over the size cap", "# " + strings.Repeat("x", 1<<20) + "\nmodules: {}\n", "probes.yaml: file too large: over 1024 KiB"},
 		{"not yaml", "modules: [\n", "probes.yaml:"},
 		{"empty file", "", "probes.yaml: the file is empty"},
-		{"bad ca file", "modules:\n  a:\n    profile: generic\n    ca_file: empty.pass\n", "probes.yaml:4: module a: ca_file"},
+		{"bad ca file", "modules:\n  a:\n    profile: generic\n    ca_file: empty.pass\n    allowed_targets: [x.example]\n", "probes.yaml:4: module a: ca_file"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,13 +95,16 @@ modules:
       responder_token_env: UCPROBE_TEST_TOKEN
   open:
     profile: generic
+    allow_any_target: true
+    vars: {tcp: "8443"}
+    secret_vars: [tcp]
 `)
 	cfg, err := loadExporterConfig(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MaxConcurrent != 3 || cap(cfg.sem) != 3 {
-		t.Errorf("max_concurrent %d (sem %d), want 3", cfg.MaxConcurrent, cap(cfg.sem))
+	if cfg.MaxConcurrent != 3 || cfg.MaxQueued != defaultMaxQueued {
+		t.Errorf("max_concurrent %d, max_queued %d, want 3, %d", cfg.MaxConcurrent, cfg.MaxQueued, defaultMaxQueued)
 	}
 	m := cfg.Modules["site"]
 	if m.TargetVar != "server" || m.Timeout.Seconds() != 20 || m.Vars["turn"] != "turn.example.com" {
@@ -110,8 +119,13 @@ modules:
 	if open := cfg.Modules["open"]; open.Timeout != defaultModuleTimeout || !open.Allow.any {
 		t.Errorf("module open: timeout %s, any %v", open.Timeout, open.Allow.any)
 	}
-	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "module open has no allowed_targets") {
+	if len(cfg.Warnings) != 1 || !strings.Contains(cfg.Warnings[0], "module open has allow_any_target") {
 		t.Errorf("warnings %q", cfg.Warnings)
+	}
+	vars := map[string]string{"tcp": "8443", "server": "x"}
+	cfg.Modules["open"].redactVars(vars)
+	if vars["tcp"] != "[redacted]" || vars["server"] != "x" {
+		t.Errorf("secret_vars [tcp] redacted %v", vars)
 	}
 }
 
@@ -176,7 +190,7 @@ func TestExporterConfigExample(t *testing.T) {
 
 func TestExporterCommandCheck(t *testing.T) {
 	dir := t.TempDir()
-	good := writeFile(t, dir, "good.yaml", "modules:\n  site:\n    profile: generic\n")
+	good := writeFile(t, dir, "good.yaml", "modules:\n  site:\n    profile: generic\n    allow_any_target: true\n")
 	bad := writeFile(t, dir, "bad.yaml", "modules:\n  site:\n    profile: generic\n    timeout: 5\n")
 	tests := []struct {
 		args     []string
@@ -184,7 +198,7 @@ func TestExporterCommandCheck(t *testing.T) {
 		out, err string
 	}{
 		{[]string{"exporter", "--config", good, "--check"}, 0, "site: profile generic, target -> server, timeout 10s, allowed: any target", ""},
-		{[]string{"exporter", "--config", good, "--check"}, 0, "warning: module site has no allowed_targets", ""},
+		{[]string{"exporter", "--config", good, "--check"}, 0, "warning: module site has allow_any_target", ""},
 		{[]string{"exporter", "--config", bad, "--check"}, 3, "", "bad.yaml:4: "},
 		{[]string{"exporter", "--config", filepath.Join(dir, "nosuch.yaml")}, 3, "", "nosuch.yaml: no such file or directory"},
 		{[]string{"exporter", "--config", good, "--listen", "127.0.0.1:99999"}, 3, "", "--listen 127.0.0.1:99999"},

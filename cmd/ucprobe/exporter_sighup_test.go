@@ -28,7 +28,7 @@ func TestExporterSIGHUP(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- e.serve(ctx, ln) }()
+	go func() { done <- e.serve(ctx, ln, webConfig{}) }()
 	defer func() {
 		cancel()
 		if err := <-done; err != nil {

@@ -5,7 +5,10 @@
 # scrapes, and asserts through Prometheus' HTTP API that probe_success and a
 # port-closed finding arrived with the expected values and that the alert
 # rules load and go pending. Also runs promtool check rules / test rules /
-# check config / check metrics. Everything binds to 127.0.0.1, every wait is
+# check config / check metrics. The exporter serves HTTPS with basic auth
+# from web.example.yml (a certificate made here) and Prometheus scrapes it
+# with the example's commented TLS lines switched on; a module without
+# allowed_targets is refused. Everything binds to 127.0.0.1, every wait is
 # bounded, and everything started here is stopped on exit.
 #
 # Targets: 127.0.0.1 (the exporter's own port is open: healthy) and
@@ -22,6 +25,7 @@ log() { echo "test-prometheus: $*"; }
 missing=()
 command -v prometheus >/dev/null && command -v promtool >/dev/null || missing+=(prometheus)
 command -v curl >/dev/null || missing+=(curl)
+command -v openssl >/dev/null || missing+=(openssl)
 if ((${#missing[@]})); then
 	[[ $(id -u) == 0 ]] || fail "need ${missing[*]} (apt-get install -y ${missing[*]})"
 	log "installing ${missing[*]}"
@@ -62,11 +66,14 @@ free_port() {
 	fail "no free port from $1"
 }
 
+# ecurl ARGS: curl to the exporter (HTTPS, its certificate, basic auth).
+ecurl() { curl -fsS --cacert "$tmp/web/ucprobe.crt" -u prometheus:change-me "$@"; }
+
 # wait_http URL SECONDS: until URL answers 200.
 wait_http() {
 	local i
 	for ((i = 0; i < $2 * 5; i++)); do
-		curl -fsS --max-time 2 -o /dev/null "$1" 2>/dev/null && return 0
+		ecurl --max-time 2 -o /dev/null "$1" 2>/dev/null && return 0
 		sleep 0.2
 	done
 	return 1
@@ -91,18 +98,38 @@ modules:
     allowed_targets: [127.0.0.0/8]
 YAML
 "$tmp/ucprobe" exporter --config "$tmp/probes.yaml" --check >/dev/null || fail "exporter --check refused the test config"
-"$tmp/ucprobe" exporter --config "$tmp/probes.yaml" --listen "127.0.0.1:$exp_port" >"$tmp/exporter.log" 2>&1 &
+
+# Safe by default: a module without allowed_targets is refused, one line.
+printf 'modules:\n  open:\n    profile: generic\n' >"$tmp/open.yaml"
+rc=0
+"$tmp/ucprobe" exporter --config "$tmp/open.yaml" --check >"$tmp/open.log" 2>&1 || rc=$?
+[[ $rc == 3 ]] && [[ $(wc -l <"$tmp/open.log") == 1 ]] && grep -q "open.yaml:2: module open: no allowed_targets" "$tmp/open.log" ||
+	fail "a module without allowed_targets: exit $rc, $(cat "$tmp/open.log")"
+
+# The exporter's HTTPS: the example web config next to a certificate for
+# 127.0.0.1 made now (the example's paths are relative to the file).
+mkdir -p "$tmp/web"
+cp "$here/web.example.yml" "$tmp/web/web.yml"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 1 -subj /CN=ucprobe-test \
+	-addext subjectAltName=IP:127.0.0.1 -keyout "$tmp/web/ucprobe.key" -out "$tmp/web/ucprobe.crt" >/dev/null 2>&1 ||
+	fail "openssl could not make a test certificate"
+printf 'change-me' >"$tmp/web/pass"
+"$tmp/ucprobe" exporter --config "$tmp/probes.yaml" --listen "127.0.0.1:$exp_port" \
+	--web.config.file "$tmp/web/web.yml" >"$tmp/exporter.log" 2>&1 &
 pids+=($!)
-wait_http "http://127.0.0.1:$exp_port/-/healthy" 10 || fail "exporter did not come up on 127.0.0.1:$exp_port"
-log "exporter on 127.0.0.1:$exp_port"
+wait_http "https://127.0.0.1:$exp_port/-/healthy" 10 || fail "exporter did not come up on https://127.0.0.1:$exp_port"
+log "exporter on https://127.0.0.1:$exp_port (TLS, basic auth)"
+code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 --cacert "$tmp/web/ucprobe.crt" "https://127.0.0.1:$exp_port/metrics")
+[[ $code == 401 ]] || fail "/metrics without credentials answered $code, want 401"
+ecurl --max-time 10 -X POST "https://127.0.0.1:$exp_port/-/reload" | grep -q "config reloaded" || fail "POST /-/reload from loopback"
 
 log "promtool check metrics on /probe, /metrics and the textfile output"
 for t in 127.0.0.1 127.0.0.2; do
-	curl -fsS --max-time 10 "http://127.0.0.1:$exp_port/probe?module=tcp_local&target=$t" >"$tmp/probe-$t.prom" || fail "/probe for $t"
+	ecurl --max-time 10 "https://127.0.0.1:$exp_port/probe?module=tcp_local&target=$t" >"$tmp/probe-$t.prom" || fail "/probe for $t"
 	promtool check metrics <"$tmp/probe-$t.prom" >"$tmp/promtool.log" 2>&1 || { cat "$tmp/promtool.log"; fail "promtool check metrics on /probe for $t"; }
 done
 grep -qx 'probe_success 1' "$tmp/probe-127.0.0.1.prom" || fail "/probe for 127.0.0.1 lacks probe_success 1"
-curl -fsS --max-time 10 "http://127.0.0.1:$exp_port/metrics" | promtool check metrics >"$tmp/promtool.log" 2>&1 ||
+ecurl --max-time 10 "https://127.0.0.1:$exp_port/metrics" | promtool check metrics >"$tmp/promtool.log" 2>&1 ||
 	{ cat "$tmp/promtool.log"; fail "promtool check metrics on /metrics"; }
 rc=0
 "$tmp/ucprobe" run --profile generic --server 127.0.0.2 --set "tcp=$exp_port" --timeout 5s \
@@ -120,7 +147,10 @@ cp "$here/ucprobe.rules.yml" "$tmp/prom/"
 sed -e "s/127\.0\.0\.1:9479/127.0.0.1:$exp_port/g" \
 	-e 's/scrape_interval: 60s/scrape_interval: 2s/' -e 's/scrape_timeout: 30s/scrape_timeout: 2s/' \
 	-e 's/evaluation_interval: 30s/evaluation_interval: 2s/' \
+	-e 's/^    #\(scheme\|basic_auth\|tls_config\):/    \1:/' \
+	-e "s|/etc/prometheus/ucprobe.pass|$tmp/web/pass|; s|/etc/prometheus/ucprobe.crt|$tmp/web/ucprobe.crt|" \
 	"$here/prometheus.yml" >"$tmp/prom/prometheus.yml"
+[[ $(grep -c '^    scheme: https' "$tmp/prom/prometheus.yml") == 2 ]] || fail "the example prometheus.yml no longer has the two commented TLS blocks"
 grep -q "127.0.0.1:$exp_port" "$tmp/prom/prometheus.yml" || fail "the example prometheus.yml no longer names the exporter at 127.0.0.1:9479"
 cat >"$tmp/prom/targets/test.yml" <<YAML
 - targets: [127.0.0.1, 127.0.0.2]

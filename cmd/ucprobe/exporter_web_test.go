@@ -1,0 +1,133 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// selfSigned writes a certificate for 127.0.0.1 and its key; it returns
+// their paths and a pool that trusts the certificate.
+func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ucprobe test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)}, KeyUsage: x509.KeyUsageDigitalSignature,
+		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kder, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool = x509.NewCertPool()
+	pool.AddCert(cert)
+	return certFile, keyFile, pool
+}
+
+// TestExporterWebConfig serves the exporter through --web.config.file
+// (exporter-toolkit format) with TLS and basic auth: no credentials is
+// 401, wrong ones 401, right ones 200, plain HTTP gets no metrics.
+func TestExporterWebConfig(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, pool := selfSigned(t, dir)
+	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	webFile := writeFile(t, dir, "web.yml", fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", certFile, keyFile, hash))
+	wc, err := loadWebConfig(webFile)
+	if err != nil || !wc.tls {
+		t.Fatalf("loadWebConfig: %+v, %v", wc, err)
+	}
+	s := startExporter(t, writeFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n"))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := serveExporter(t, s.e, &capListener{Listener: ln, max: 8, plain: !wc.tls}, wc)
+	defer stop()
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+	get := func(scheme, user, pass string) (int, error) {
+		req, _ := http.NewRequest(http.MethodGet, scheme+"://"+ln.Addr().String()+"/metrics", nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	for _, tc := range []struct {
+		scheme, user, pass string
+		code               int
+	}{
+		{"https", "", "", http.StatusUnauthorized},
+		{"https", "prometheus", "wrong", http.StatusUnauthorized},
+		{"https", "nobody", "scrape-pw", http.StatusUnauthorized},
+		{"https", "prometheus", "scrape-pw", http.StatusOK},
+		{"http", "prometheus", "scrape-pw", http.StatusBadRequest}, // Go's answer to HTTP on a TLS port
+	} {
+		code, err := get(tc.scheme, tc.user, tc.pass)
+		if err != nil || code != tc.code {
+			t.Errorf("%s as %q/%q: HTTP %d (%v), want %d", tc.scheme, tc.user, tc.pass, code, err, tc.code)
+		}
+	}
+}
+
+// TestExporterWebConfigErrors: a bad --web.config.file stops the start
+// with one line naming the file.
+func TestExporterWebConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	probes := writeFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
+	for name, content := range map[string]string{
+		"unknown-key.yml": "tls_server_config:\n  cert_fiel: x\n",
+		"no-key.yml":      "tls_server_config:\n  cert_file: /nonexistent/cert.pem\n",
+		"plain-pass.yml":  "basic_auth_users:\n  prometheus: not-a-bcrypt-hash\n",
+	} {
+		path := writeFile(t, dir, name, content)
+		code, _, errOut := ucprobe(t, "exporter", "--config", probes, "--web.config.file", path, "--listen", "127.0.0.1:0")
+		line := strings.TrimSpace(errOut)
+		if code != 3 || !strings.Contains(line, "--web.config.file "+path+": ") || strings.Contains(line, "\n") {
+			t.Errorf("%s: exit %d, stderr %q; want exit 3 and one line naming the file", name, code, errOut)
+		}
+	}
+	code, _, errOut := ucprobe(t, "exporter", "--config", probes, "--max-connections", "0")
+	if code != 3 || !strings.Contains(errOut, "--max-connections 0: must be 1-65536") {
+		t.Errorf("--max-connections 0: exit %d %q", code, errOut)
+	}
+}
