@@ -61,7 +61,11 @@ func Load(nameOrPath string) (*Profile, error) {
 		for i, p := range all {
 			ids[i] = p.ID
 		}
-		return nil, fmt.Errorf("%w %q (known: %s; or give a path to a .yaml file)", ErrUnknownProfile, nameOrPath, strings.Join(ids, ", "))
+		hint := ""
+		if c := Closest(nameOrPath, ids); c != "" {
+			hint = "did you mean " + c + "? "
+		}
+		return nil, fmt.Errorf("%w %q (%sknown: %s; or give a path to a .yaml file)", ErrUnknownProfile, nameOrPath, hint, strings.Join(ids, ", "))
 	}
 	return loadEmbedded(nameOrPath + ".yaml")
 }

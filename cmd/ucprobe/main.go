@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/ucprobe/ucprobe/profiles"
 	"github.com/ucprobe/ucprobe/report"
 )
 
@@ -63,7 +64,7 @@ func exitCode(err error, stderr io.Writer) int {
 
 func newApp(stdout, stderr io.Writer) *cli.Command {
 	onUsage := func(_ context.Context, cmd *cli.Command, err error, _ bool) error {
-		return usagef("%s: %v (see 'ucprobe %s --help')", cmd.FullName(), err, strings.TrimPrefix(cmd.FullName(), "ucprobe "))
+		return usagef("%s: %v%s (see 'ucprobe %s --help')", cmd.FullName(), err, flagHint(cmd, err), strings.TrimPrefix(cmd.FullName(), "ucprobe "))
 	}
 	app := &cli.Command{
 		Name:  "ucprobe",
@@ -83,7 +84,7 @@ Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 3 unknown (bad input or internal error: nothing was judged).`,
 		Writer:          stdout,
 		ErrWriter:       stderr,
-		HideHelpCommand: true,
+
 		Suggest:         true,
 		OnUsageError:    onUsage,
 		Commands: []*cli.Command{
@@ -97,7 +98,7 @@ Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 		},
 		Action: func(_ context.Context, cmd *cli.Command) error {
 			if cmd.Args().Len() > 0 {
-				return usagef("unknown command %q (commands: run, render, profiles, demo, serve, exporter, version; see 'ucprobe --help')", cmd.Args().First())
+				return unknownCommand(cmd, cmd.Args().First())
 			}
 			return cli.ShowRootCommandHelp(cmd)
 		},
@@ -111,4 +112,44 @@ func setUsageHandler(c *cli.Command, h cli.OnUsageErrorFunc) {
 	for _, sub := range c.Commands {
 		setUsageHandler(sub, h)
 	}
+}
+
+// unknownCommand is one line naming the word, the closest command and the
+// commands there are.
+func unknownCommand(cmd *cli.Command, word string) error {
+	var names []string
+	for _, c := range cmd.Commands {
+		if !c.Hidden && c.Name != "help" {
+			names = append(names, c.Name)
+		}
+	}
+	hint := ""
+	if c := profiles.Closest(word, names); c != "" {
+		hint = "did you mean " + c + "? "
+	}
+	where := ""
+	if cmd.Root() != cmd {
+		where = cmd.FullName() + ": "
+	}
+	return usagef("%sunknown command %q (%scommands: %s; see '%s --help')", where, word, hint, strings.Join(names, ", "), cmd.FullName())
+}
+
+// flagHint is " (did you mean --server?)" for a mistyped flag.
+func flagHint(cmd *cli.Command, err error) string {
+	_, name, ok := strings.Cut(err.Error(), "flag provided but not defined: ")
+	if !ok {
+		return ""
+	}
+	var names []string
+	for _, f := range cmd.Flags {
+		names = append(names, f.Names()...)
+	}
+	if c := profiles.Closest(strings.TrimLeft(name, "-"), names); c != "" {
+		dash := "--"
+		if len(c) == 1 {
+			dash = "-"
+		}
+		return "; did you mean " + dash + c + "?"
+	}
+	return ""
 }

@@ -19,6 +19,12 @@ func profilesCommand() *cli.Command {
   ucprobe profiles show xphone > my-xphone.yaml    # start your own from a built-in one
   ucprobe profiles validate ./my-xphone.yaml
   ucprobe run --profile ./my-xphone.yaml --server HOST`,
+		Action: func(_ context.Context, cmd *cli.Command) error {
+			if cmd.Args().Len() > 0 {
+				return unknownCommand(cmd, cmd.Args().First())
+			}
+			return cli.ShowSubcommandHelp(cmd)
+		},
 		Commands: []*cli.Command{
 			{
 				Name:  "list",

@@ -52,7 +52,7 @@ trusts, --ca-file included); otherwise the run stops before sending it. Exit cod
 		DisableSliceFlagSeparator: true,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "built-in profile id (see 'ucprobe profiles list') or a YAML file", Required: true},
-			&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: "the server to test: sets the profile variable `HOST` server"},
+			&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: "the server to test, `HOST` (sets the profile variable server)"},
 			&cli.StringSliceFlag{Name: "set", Usage: "set a profile variable, `VAR=VALUE` (repeatable)"},
 			&cli.StringFlag{Name: "responder", Aliases: []string{"r"}, Usage: "`HOST[:PORT]` of a ucprobe responder (ucprobe serve) at the far end"},
 			&cli.StringFlag{Name: "token", Usage: "shared `SECRET` of the responder (prefer --token-file: flags show in ps)", Sources: cli.EnvVars("UCPROBE_TOKEN")},
@@ -64,8 +64,8 @@ trusts, --ca-file included); otherwise the run stops before sending it. Exit cod
 			&cli.StringFlag{Name: "turn-pass-file", Usage: "read the TURN password from `FILE`", TakesFile: true},
 			&cli.StringFlag{Name: "turn-secret", Usage: "TURN REST shared `SECRET` (coturn use-auth-secret): time-limited credentials", Sources: cli.EnvVars("UCPROBE_TURN_SECRET")},
 			&cli.StringSliceFlag{Name: "stun", Usage: "extra STUN server `HOST:PORT` for NAT mapping tests (repeatable)"},
-			&cli.IntFlag{Name: "sweep-rate", Usage: "pace UDP range sweeps at `PPS` packets per second (default 25000; lower it on a thin link)"},
-			&cli.DurationFlag{Name: "media", Usage: "length of the media-like measurement on the ICE path (0 skips it; default: the profile's)", Value: -1},
+			&cli.IntFlag{Name: "sweep-rate", Usage: "pace UDP range sweeps at `PPS` packets per second (lower it on a thin link)", Value: probe.DefaultSweepRate},
+			&cli.DurationFlag{Name: "media", Usage: "length of the media-like measurement on the ICE path (0 skips it)", Value: -1, DefaultText: "the profile's, within the deadline"},
 			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "deadline for the whole run", Value: 10 * time.Second},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: " + formatsHelp, Value: "text"},
 			&cli.StringSliceFlag{Name: "label", Usage: "add `NAME=VALUE` to the report (repeatable), e.g. --label site=berlin --label operator=jane: json and html show it, prometheus puts it on every metric (profile and target are always set)"},
@@ -105,6 +105,9 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	}
 	cfg, err := configFrom(cmd, p)
 	if err != nil {
+		return err
+	}
+	if err := checkOutput(cmd.String("output")); err != nil {
 		return err
 	}
 	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
@@ -179,7 +182,7 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 		}
 	}
 	cfg.SweepRate = int(cmd.Int("sweep-rate"))
-	if cfg.SweepRate < 0 || cfg.SweepRate > 1000000 {
+	if cfg.SweepRate < 1 || cfg.SweepRate > 1000000 {
 		return nil, usagef("--sweep-rate %d: give packets per second, 1 to 1000000", cfg.SweepRate)
 	}
 	for _, s := range cfg.ExtraSTUN {
@@ -276,6 +279,27 @@ func writeReport(cmd *cli.Command, rep *report.Report, format string, labels map
 		return render(w, useColor(w))
 	}
 	return writeFileAtomic(out, func(w io.Writer) error { return render(w, false) })
+}
+
+// checkOutput finds a bad --output before the run, not after it: the
+// folder must exist and take a new file, and path must not be a folder.
+func checkOutput(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return usagef("--output %s: is a folder; give a file name", path)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check-*")
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return usagef("--output %s: cannot write there: %v", path, err)
+	}
+	tmp.Close()
+	return os.Remove(tmp.Name())
 }
 
 // writeFileAtomic writes to a temporary file next to path and renames it,
