@@ -82,11 +82,11 @@ Examples:
 
 Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 3 unknown (bad input or internal error: nothing was judged).`,
-		Writer:          stdout,
-		ErrWriter:       stderr,
+		Writer:    stdout,
+		ErrWriter: stderr,
 
-		Suggest:         true,
-		OnUsageError:    onUsage,
+		Suggest:      true,
+		OnUsageError: onUsage,
 		Commands: []*cli.Command{
 			runCommand(),
 			renderCommand(),
