@@ -199,6 +199,7 @@ func unexplained(checks []probe.Result, fs []Finding) []Finding {
 			Title:    "Check " + c.ID + " failed",
 			Detail:   describe(c),
 			Evidence: []string{c.ID},
+			Remedy:   checkFailedRemedy(c),
 		})
 	}
 	return out

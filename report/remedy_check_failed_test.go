@@ -1,0 +1,33 @@
+package report
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// A failed check no rule explains still says which check and what to try.
+func TestCheckFailedRemedy(t *testing.T) {
+	tests := []struct {
+		class probe.ErrorClass
+		want  string
+	}{
+		{probe.ClassRefused, "nothing listens"},
+		{probe.ClassTimeout, "drops it"},
+		{probe.ClassProtocol, "not as that kind of server would"},
+		{probe.ClassAuth, "refused the credentials"},
+		{"", "--debug"},
+	}
+	for _, tt := range tests {
+		c := probe.Result{ID: "sip-5060", Kind: probe.KindSIP, Target: "pbx.example:5060", Status: probe.StatusFail, Class: tt.class}
+		fs := unexplained([]probe.Result{c}, nil)
+		if len(fs) != 1 || fs[0].Cause != CauseCheckFailed {
+			t.Fatalf("%s: findings %v", tt.class, fs)
+		}
+		r := fs[0].Remedy
+		if !strings.Contains(r, tt.want) || !strings.Contains(r, "sip-5060") || strings.Contains(r, "See the check's error") {
+			t.Errorf("%s: remedy %q, want the check's id and %q", tt.class, r, tt.want)
+		}
+	}
+}
