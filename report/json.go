@@ -33,6 +33,10 @@ func ReadJSON(r io.Reader) (*Report, error) {
 		return nil, fmt.Errorf("%w: no \"schema\" field", ErrSchema)
 	case rep.Schema != Schema:
 		return nil, fmt.Errorf("%w of schema %s: schema %q is not one this version reads", ErrSchema, Schema, rep.Schema)
+	case rep.Profile == "" || rep.Checks == nil || rep.Started.IsZero():
+		return nil, fmt.Errorf("%w: incomplete (no profile, start time or checks)", ErrSchema)
+	case rep.Verdict.ExitCode() == ExitUnknown:
+		return nil, fmt.Errorf("%w: verdict %q is not ok, degraded or failed", ErrSchema, rep.Verdict)
 	}
 	return &rep, nil
 }

@@ -75,6 +75,8 @@ type Report struct {
 	Checks      []probe.Result    `json:"checks"`
 	Findings    []Finding         `json:"findings"`
 	Environment probe.Environment `json:"environment"`
+	// Baseline compares this run with a saved report (run --baseline).
+	Baseline *Diff `json:"baseline,omitempty"`
 }
 
 // VerdictOf derives the verdict from the findings: any critical finding

@@ -72,6 +72,10 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 		t.printf("\n")
 		t.wrap("In plain words: ", say)
 	}
+	if d := r.Baseline; d != nil {
+		t.printf("\n")
+		t.wrap("Since the baseline: ", d.Headline)
+	}
 	for i, f := range r.Findings {
 		t.printf("\n")
 		t.finding(f, i == 0)
@@ -82,6 +86,9 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 	t.printf("\nChecks\n")
 	for _, c := range r.Checks {
 		t.check(c)
+	}
+	if d := r.Baseline; d != nil && len(d.Changes) > 0 {
+		t.diffChanges("Changes since the baseline of "+d.Old.Started.UTC().Format("2006-01-02 15:04 MST"), d.Changes)
 	}
 	if opt.Verbose {
 		t.environment(r.Environment)

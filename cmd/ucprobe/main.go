@@ -90,6 +90,7 @@ Exit codes: 0 ok, 1 degraded (warnings), 2 failed (a critical finding),
 		Commands: []*cli.Command{
 			runCommand(),
 			renderCommand(),
+			diffCommand(),
 			profilesCommand(),
 			exporterCommand(),
 			serveCommand(),

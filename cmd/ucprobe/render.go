@@ -2,12 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
-	"os"
 
 	"github.com/urfave/cli/v3"
-
-	"github.com/ucprobe/ucprobe/report"
 )
 
 const renderFormatsHelp = "text, json, html"
@@ -42,19 +38,9 @@ func renderAction(_ context.Context, cmd *cli.Command) error {
 	if format != "text" && format != "json" && format != "html" {
 		return usagef("--format %q: use one of %s", format, renderFormatsHelp)
 	}
-	path := cmd.Args().First()
-	f, err := os.Open(path)
+	rep, err := readReport(cmd.Args().First())
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return usagef("%s: %v", path, err)
-	}
-	defer f.Close()
-	rep, err := report.ReadJSON(f)
-	if err != nil {
-		return usagef("%s: %v", path, err)
+		return err
 	}
 	if err := writeReport(cmd, rep, format, rep.Labels); err != nil {
 		return err

@@ -70,6 +70,7 @@ trusts, --ca-file included); otherwise the run stops before sending it. Exit cod
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: " + formatsHelp, Value: "text"},
 			&cli.StringSliceFlag{Name: "label", Usage: "add `NAME=VALUE` to the report (repeatable), e.g. --label site=berlin --label operator=jane: json and html show it, prometheus puts it on every metric (profile and target are always set)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of stdout"},
+			&cli.StringFlag{Name: "baseline", Usage: "compare with a saved JSON report of the same profile, `FILE` (e.g. the sign-off run): the report says what changed; the exit code stays the run's"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text: add the environment and every check's details"},
 			&cli.BoolFlag{Name: "debug", Usage: "log what the probes do to stderr (never secrets)"},
 		},
@@ -110,12 +111,21 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	if err := checkOutput(cmd.String("output")); err != nil {
 		return err
 	}
+	baseline, err := loadBaseline(cmd.String("baseline"), p.ID)
+	if err != nil {
+		return err
+	}
 	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
 	if err != nil {
 		return usageError{err}
 	}
 	if len(labels) > 0 {
 		rep.Labels = labels
+	}
+	if baseline != nil {
+		if rep.Baseline, err = report.Compare(baseline, rep); err != nil {
+			return usageError{err}
+		}
 	}
 	if err := writeReport(cmd, rep, format, labels); err != nil {
 		return err
@@ -261,7 +271,6 @@ func loadCAFile(path string) (*x509.CertPool, error) {
 }
 
 func writeReport(cmd *cli.Command, rep *report.Report, format string, labels map[string]string) error {
-	out := cmd.String("output")
 	render := func(w io.Writer, color bool) error {
 		switch format {
 		case "json":
@@ -274,6 +283,13 @@ func writeReport(cmd *cli.Command, rep *report.Report, format string, labels map
 			return report.WriteText(w, rep, report.TextOptions{Color: color, Verbose: cmd.Bool("verbose")})
 		}
 	}
+	return writeTo(cmd, render)
+}
+
+// writeTo sends output to --output (atomically) or to stdout, in colour
+// only on a terminal.
+func writeTo(cmd *cli.Command, render func(w io.Writer, color bool) error) error {
+	out := cmd.String("output")
 	if out == "" || out == "-" {
 		w := cmd.Root().Writer
 		return render(w, useColor(w))
