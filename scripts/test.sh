@@ -36,6 +36,7 @@ command -v openssl >/dev/null || need_pkgs+=(openssl)
 command -v promtool >/dev/null || need_pkgs+=(prometheus)
 command -v chromium >/dev/null || need_pkgs+=(chromium)   # the HTML report's browser test
 command -v zip >/dev/null || need_pkgs+=(zip)             # scripts/release.sh (Windows archives)
+command -v xmllint >/dev/null || need_pkgs+=(libxml2-utils) # JUnit output against its schema
 if [ ${#need_pkgs[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     step "installing ${need_pkgs[*]}"

@@ -20,7 +20,7 @@ import (
 	"github.com/ucprobe/ucprobe/report"
 )
 
-const formatsHelp = "text, json, html, prometheus"
+const formatsHelp = "text, json, html, junit, prometheus"
 
 // resolver is nil (the system's) except in tests, which must not send DNS
 // queries off the machine.
@@ -68,7 +68,7 @@ trusts, --ca-file included); otherwise the run stops before sending it. Exit cod
 			&cli.DurationFlag{Name: "media", Usage: "length of the media-like measurement on the ICE path (0 skips it)", Value: -1, DefaultText: "the profile's, within the deadline"},
 			&cli.DurationFlag{Name: "timeout", Aliases: []string{"t"}, Usage: "deadline for the whole run", Value: 10 * time.Second},
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: " + formatsHelp, Value: "text"},
-			&cli.StringSliceFlag{Name: "label", Usage: "add `NAME=VALUE` to the report (repeatable), e.g. --label site=berlin --label operator=jane: json and html show it, prometheus puts it on every metric (profile and target are always set)"},
+			&cli.StringSliceFlag{Name: "label", Usage: "add `NAME=VALUE` to the report (repeatable), e.g. --label site=berlin --label operator=jane: json, html and junit show it, prometheus puts it on every metric (profile and target are always set)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of stdout"},
 			&cli.StringFlag{Name: "baseline", Usage: "compare with a saved JSON report of the same profile, `FILE` (e.g. the sign-off run): the report says what changed; the exit code stays the run's"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text: add the environment and every check's details"},
@@ -94,7 +94,7 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	if len(labels) > 0 && format == "text" {
-		return usagef("--label: the text report has no place for labels; use --format json, html or prometheus")
+		return usagef("--label: the text report has no place for labels; use --format json, html, junit or prometheus")
 	}
 	p, err := profiles.Load(cmd.String("profile"))
 	if err != nil {
@@ -279,6 +279,8 @@ func writeReport(cmd *cli.Command, rep *report.Report, format string, labels map
 			return report.WritePrometheus(w, rep, report.MetricsOptions{ConstLabels: textfileLabels(rep, labels)})
 		case "html":
 			return report.WriteHTML(w, rep)
+		case "junit":
+			return report.WriteJUnit(w, rep)
 		default:
 			return report.WriteText(w, rep, report.TextOptions{Color: color, Verbose: cmd.Bool("verbose")})
 		}
