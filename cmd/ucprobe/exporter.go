@@ -517,6 +517,18 @@ func clip(s string) string {
 	return s
 }
 
+// lockedWriter serialises probe goroutines' log writes into one buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
+
 // descCutShort is the reason metric of a probe the scrape timeout ended.
 var descCutShort = prometheus.NewDesc("ucprobe_probe_cut_short",
 	"1 for each check the scrape timeout cut short: the probe did not finish, so probe_success is 0; raise scrape_timeout or lower the module's check timeouts.",
