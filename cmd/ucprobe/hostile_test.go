@@ -84,7 +84,7 @@ func hostileSIP(t *testing.T) int {
 func TestHostileServerStrings(t *testing.T) {
 	stunPort, sipPort := hostileSTUN(t), hostileSIP(t)
 	tcpPort := loopbackListener(t)
-	for _, format := range []string{"text", "json", "prometheus"} {
+	for _, format := range []string{"text", "json", "prometheus", "html"} {
 		t.Run(format, func(t *testing.T) {
 			_, out, errOut := ucprobe(t, "run", "--profile", "generic", "--server", "127.0.0.1",
 				"--set", fmt.Sprintf("stun=%d", stunPort), "--set", fmt.Sprintf("sip=%d", sipPort),
