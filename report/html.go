@@ -33,7 +33,7 @@ var htmlTmpl = sync.OnceValue(func() *template.Template {
 // and SVG, no scripts, no external requests (its Content-Security-Policy
 // forbids them), readable when printed. It shows what the JSON holds.
 func WriteHTML(w io.Writer, r *Report) error {
-	return htmlTmpl().Execute(w, htmlView(r))
+	return htmlTmpl().Execute(w, htmlView(Sanitize(r)))
 }
 
 type htmlPage struct {

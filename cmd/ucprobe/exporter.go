@@ -413,7 +413,7 @@ func (e *exporter) admit(cfg *exporterConfig, r *http.Request, name, target stri
 		return bad(http.StatusBadRequest, "bad_request", "target %q: %v", clip(target), err)
 	}
 	if !m.Allow.allows(target) {
-		return bad(http.StatusForbidden, "forbidden", "target %q is not in module %s's allowed_targets", clip(target), m.Name)
+		return bad(http.StatusForbidden, "forbidden", "target %q is not in module %s's allowed_targets (add it there in probes.yaml and reload)", clip(target), m.Name)
 	}
 	budget := m.Timeout
 	if h := r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"); h != "" {
@@ -515,6 +515,18 @@ func clip(s string) string {
 		return s[:80] + "..."
 	}
 	return s
+}
+
+// lockedWriter serialises probe goroutines' log writes into one buffer.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  *bytes.Buffer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // descCutShort is the reason metric of a probe the scrape timeout ended.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -251,5 +252,42 @@ func serveExporter(t *testing.T, e *exporter, ln net.Listener, wc webConfig) (st
 		if err := <-done; err != nil {
 			t.Errorf("serve: %v", err)
 		}
+	}
+}
+
+// TestSlots: the limiter on its own. A lower limit admits no one until
+// enough holders have left; a waiter that gives up leaves the queue.
+func TestSlots(t *testing.T) {
+	s := newSlots(2, 1)
+	ctx := context.Background()
+	for range 2 {
+		if err := s.acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.setLimits(1, 1)
+	got := make(chan error, 1)
+	go func() { got <- s.acquire(ctx) }()
+	waitFor(t, func() bool { _, q := s.counts(); return q == 1 })
+	if err := s.acquire(ctx); !errors.Is(err, errQueueFull) {
+		t.Fatalf("second waiter with max_queued 1: %v, want errQueueFull", err)
+	}
+	s.release() // 1 held, limit 1: the waiter still waits
+	if busy, queued := s.counts(); busy != 1 || queued != 1 {
+		t.Fatalf("after one release under limit 1: %d held, %d waiting; want 1 and 1", busy, queued)
+	}
+	s.release()
+	if err := <-got; err != nil {
+		t.Fatalf("waiter: %v", err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	go func() { got <- s.acquire(cctx) }()
+	waitFor(t, func() bool { _, q := s.counts(); return q == 1 })
+	cancel()
+	if err := <-got; !errors.Is(err, context.Canceled) {
+		t.Fatalf("canceled waiter: %v", err)
+	}
+	if busy, queued := s.counts(); busy != 1 || queued != 0 {
+		t.Errorf("end: %d held, %d waiting; want 1 and 0", busy, queued)
 	}
 }

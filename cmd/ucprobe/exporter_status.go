@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"html/template"
 	"maps"
@@ -47,18 +46,6 @@ func (e *exporter) writeDebug(w http.ResponseWriter, code int, m *module, target
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.WriteHeader(code)
 	_, _ = w.Write([]byte(scrub(b.String(), m.secrets)))
-}
-
-// lockedWriter serialises probe goroutines' log writes into one buffer.
-type lockedWriter struct {
-	mu sync.Mutex
-	w  *bytes.Buffer
-}
-
-func (l *lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // recentResult is one row of the status page.

@@ -21,8 +21,10 @@ import (
 const defaultExporterListen = "127.0.0.1:9479"
 
 // HTTP server bounds: a slow or idle client cannot hold a connection
-// (and a --max-connections place) for long. No WriteTimeout: a probe may
-// take up to its module's timeout.
+// (and a --max-connections place) for long. ReadTimeout bounds reading
+// the request only (net/http clears the deadline before the handler's
+// background read, so a long probe is not cut). No WriteTimeout: a probe
+// may take up to its module's timeout.
 const (
 	exporterReadHeaderTimeout = 5 * time.Second
 	exporterReadTimeout       = 10 * time.Second
