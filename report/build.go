@@ -1,6 +1,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"time"
 
 	"github.com/ucprobe/ucprobe/probe"
@@ -21,8 +23,10 @@ func Build(p *profiles.Profile, vars map[string]string, version string, started 
 	if env.Routes == nil {
 		env.Routes = []probe.Route{}
 	}
+	sum := sha256.Sum256(p.Raw)
 	return &Report{
 		Schema: Schema, Version: version, Profile: p.ID, Product: p.Product, Variables: vars,
+		ProfileSource: p.Source, ProfileDigest: hex.EncodeToString(sum[:6]),
 		Started: started.UTC().Truncate(time.Millisecond), DurationMS: float64(took.Microseconds()) / 1000,
 		Verdict: VerdictOf(findings), Checks: checks, Findings: findings, Environment: env,
 	}

@@ -83,6 +83,7 @@ func Compare(old, cur *Report) (*Diff, error) {
 	if old.Profile != cur.Profile {
 		return nil, fmt.Errorf("%w: the baseline is of profile %s, this run of %s", ErrNotComparable, old.Profile, cur.Profile)
 	}
+	old, cur = Sanitize(old), Sanitize(cur)
 	d := &Diff{Schema: DiffSchema, Profile: cur.Profile, Old: sideOf(old), New: sideOf(cur), Changes: []Change{}}
 	d.Changes = append(d.Changes, causeChanges(old, cur)...)
 	d.Changes = append(d.Changes, checkChanges(old, cur)...)

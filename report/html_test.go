@@ -61,7 +61,8 @@ func TestHTMLReport(t *testing.T) {
 		want    []string // text the page must show
 		absent  []string
 	}{
-		{"healthy", VerdictOK, []string{"All checks that ran passed.", "open (answered): 3001 ports", "succeeded (selected)", "4.38", "site=berlin"},
+		{"healthy", VerdictOK, []string{"All checks that ran passed.", "open (answered): 3001 ports", "succeeded (selected)", "4.38", "site=berlin",
+			"Sign-off record", "run by jane", `requirements from C4B, "Why are softphone calls not connected with another?"`},
 			[]string{"What to do", "blocked inbound"}},
 		{"blocked-range", VerdictFailed, []string{"udp-port-range-blocked", "31000-33000 filtered (inbound)", "blocked inbound (towards the server): 2001 ports",
 			"open (answered): 1000 ports", "What to do:", `section "Cause 1"`, "RTP port range for voice packets"}, nil},

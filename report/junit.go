@@ -63,6 +63,7 @@ type junitSkipped struct {
 
 // WriteJUnit writes the report as JUnit XML.
 func WriteJUnit(w io.Writer, r *Report) error {
+	r = Sanitize(r)
 	s := junitSuite{
 		Name:      "ucprobe " + r.Profile,
 		Time:      seconds(r.DurationMS),

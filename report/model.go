@@ -62,11 +62,16 @@ type Folded struct {
 
 // Report is the whole result of a run: the JSON contract ucprobe/report/v1.
 type Report struct {
-	Schema    string            `json:"schema"`
-	Version   string            `json:"ucprobe_version"`
-	Profile   string            `json:"profile"`
-	Product   string            `json:"product,omitempty"`
-	Variables map[string]string `json:"variables,omitempty"`
+	Schema  string `json:"schema"`
+	Version string `json:"ucprobe_version"`
+	Profile string `json:"profile"`
+	Product string `json:"product,omitempty"`
+	// ProfileSource cites the vendor document the profile's checks stand
+	// for; ProfileDigest names the exact profile text that ran (sha256,
+	// 12 hex digits), so a sign-off record says which version was used.
+	ProfileSource string            `json:"profile_source,omitempty"`
+	ProfileDigest string            `json:"profile_digest,omitempty"`
+	Variables     map[string]string `json:"variables,omitempty"`
 	// Labels are the run's --label pairs (site, operator, ...).
 	Labels      map[string]string `json:"labels,omitempty"`
 	Started     time.Time         `json:"started"`
