@@ -50,7 +50,7 @@ trusts, --ca-file included); otherwise the run stops before sending it. Exit cod
 		// --set tcp=443,5061 is one value (the profile parses its lists);
 		// repeat a flag to give several.
 		DisableSliceFlagSeparator: true,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "profile", Aliases: []string{"p"}, Usage: "built-in profile id (see 'ucprobe profiles list') or a YAML file", Required: true},
 			&cli.StringFlag{Name: "server", Aliases: []string{"s"}, Usage: "the server to test, `HOST` (sets the profile variable server)"},
 			&cli.StringSliceFlag{Name: "set", Usage: "set a profile variable, `VAR=VALUE` (repeatable)"},
@@ -70,10 +70,11 @@ trusts, --ca-file included); otherwise the run stops before sending it. Exit cod
 			&cli.StringFlag{Name: "format", Aliases: []string{"f"}, Usage: "output format: " + formatsHelp, Value: "text"},
 			&cli.StringSliceFlag{Name: "label", Usage: "add `NAME=VALUE` to the report (repeatable), e.g. --label site=berlin --label operator=jane: json, html and junit show it, prometheus puts it on every metric (profile and target are always set)"},
 			&cli.StringFlag{Name: "output", Aliases: []string{"o"}, Usage: "write the report to `FILE` (atomically) instead of stdout"},
+			&cli.StringFlag{Name: "bundle", Usage: "also write a zip `FILE` to send out: JSON, text and HTML reports and the environment (see --redact)"},
 			&cli.StringFlag{Name: "baseline", Usage: "compare with a saved JSON report of the same profile, `FILE` (e.g. the sign-off run): the report says what changed; the exit code stays the run's"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text: add the environment and every check's details"},
 			&cli.BoolFlag{Name: "debug", Usage: "log what the probes do to stderr (never secrets)"},
-		},
+		}, redactFlags()...),
 		Action: runAction,
 	}
 }
@@ -115,6 +116,13 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
+	bundle, err := bundleOptions(cmd)
+	if err != nil {
+		return err
+	}
+	if err := checkOutput(cmd.String("bundle")); err != nil {
+		return err
+	}
 	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
 	if err != nil {
 		return usageError{err}
@@ -129,6 +137,11 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	}
 	if err := writeReport(cmd, rep, format, labels); err != nil {
 		return err
+	}
+	if path := cmd.String("bundle"); path != "" {
+		if err := writeBundle(path, rep, bundle); err != nil {
+			return err
+		}
 	}
 	return exitStatus(rep.Verdict.ExitCode())
 }
