@@ -101,7 +101,9 @@ func (x *Redactor) sensitiveNames(r *Report) [][2]string {
 	for k, v := range set {
 		out = append(out, [2]string{k, v})
 	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i][0]) > len(out[j][0]) || len(out[i][0]) == len(out[j][0]) && out[i][0] < out[j][0] })
+	sort.Slice(out, func(i, j int) bool {
+		return len(out[i][0]) > len(out[j][0]) || len(out[i][0]) == len(out[j][0]) && out[i][0] < out[j][0]
+	})
 	return out
 }
 
