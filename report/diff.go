@@ -91,6 +91,7 @@ func Compare(old, cur *Report) (*Diff, error) {
 	d.Changes = append(d.Changes, mediaChanges(old, cur)...)
 	d.Changes = append(d.Changes, envChanges(old.Environment, cur.Environment)...)
 	attachChecks(cur, d.Changes)
+	d.Changes = orderChanges(d.Changes)
 	d.Verdict = diffVerdict(old, cur, d.Changes)
 	d.Headline = diffHeadline(old, cur, d.Changes)
 	return d, nil
@@ -113,9 +114,21 @@ func diffVerdict(old, cur *Report, cs []Change) Verdict {
 	for _, f := range old.Findings {
 		had[f.Cause] = f.Severity
 	}
+	was := map[string]probe.Status{}
+	for _, c := range old.Checks {
+		was[c.ID] = c.Status
+	}
 	for _, f := range cur.Findings {
-		if f.Severity == SeverityCritical && had[f.Cause] != SeverityCritical {
+		if f.Severity != SeverityCritical {
+			continue
+		}
+		if had[f.Cause] != SeverityCritical {
 			return VerdictFailed
+		}
+		for _, id := range f.Evidence {
+			if st, ok := was[id]; ok && st != probe.StatusFail && st != probe.StatusSkip {
+				return VerdictFailed // a critical cause that grew to a check that worked
+			}
 		}
 	}
 	for _, c := range cs {
@@ -282,4 +295,30 @@ func attachChecks(cur *Report, cs []Change) {
 			}
 		}
 	}
+}
+
+// changeOrder puts the most specific facts first: a closed range says
+// more than the status of the check that swept it.
+var changeOrder = []ChangeKind{ChangeRange, ChangeRoute, ChangeAddress, ChangeNAT, ChangeMedia, ChangeCheck, ChangeCause}
+
+// orderChanges sorts by that order (stable) and drops a check's status
+// change where a range change of the same check says more.
+func orderChanges(cs []Change) []Change {
+	ranged := map[string]bool{}
+	for _, c := range cs {
+		if c.Kind == ChangeRange {
+			ranged[c.Checks[0]] = true
+		}
+	}
+	out := cs[:0]
+	for _, c := range cs {
+		if c.Kind == ChangeCheck && ranged[c.Subject] {
+			continue
+		}
+		out = append(out, c)
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		return slices.Index(changeOrder, out[i].Kind) < slices.Index(changeOrder, out[j].Kind)
+	})
+	return out
 }

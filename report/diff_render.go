@@ -36,11 +36,11 @@ func (t *textWriter) diffChanges(title string, cs []Change) {
 			if c.Trend != trend {
 				continue
 			}
-			line := fmt.Sprintf("%-7s %-9s %s", c.Trend, c.Kind, c.Summary)
-			if len(c.Checks) > 0 {
+			line := c.Summary
+			if len(c.Checks) > 0 && c.Kind != ChangeCheck {
 				line += " (" + strings.Join(c.Checks, ", ") + ")"
 			}
-			t.wrap("  ", line)
+			t.wrap(fmt.Sprintf("  %-8s", string(c.Trend)+":"), line)
 		}
 	}
 }

@@ -74,7 +74,7 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 	}
 	if d := r.Baseline; d != nil {
 		t.printf("\n")
-		t.wrap("Since the baseline: ", d.Headline)
+		t.wrap("Changed: ", d.Headline)
 	}
 	for i, f := range r.Findings {
 		t.printf("\n")
