@@ -96,11 +96,7 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	if cmd.Args().Len() > 0 {
 		return st, usagef("serve: unexpected argument %q (flags start with --; see 'ucprobe serve --help')", cmd.Args().First())
 	}
-	token, err := secretFlag(cmd, "token")
-	if err != nil {
-		return st, err
-	}
-	turnPass, err := secretFlag(cmd, "turn-pass")
+	token, turnPass, err := responderSecrets(cmd)
 	if err != nil {
 		return st, err
 	}
