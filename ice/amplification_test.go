@@ -137,13 +137,7 @@ func TestICEAmplification(t *testing.T) {
 		t.Fatalf("answer: HTTP %d", code)
 	}
 	// The session ends when ICE fails (about 3 s with DefaultTiming).
-	deadline := time.Now().Add(15 * time.Second)
-	for r.Sessions() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := r.Sessions(); n != 0 {
-		t.Fatalf("%d sessions still open", n)
-	}
+	waitNoSessions(t, r, 15*time.Second)
 	v.close()
 	// pion sends one request past its MaxBindingRequests.
 	perCand := int64(local) * int64(ResponderMaxBindingRequests+1)

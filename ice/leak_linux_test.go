@@ -74,13 +74,8 @@ func TestResponderNoLeaks(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	deadline := time.Now().Add(15 * time.Second)
-	for r.Sessions() > 0 && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := r.Sessions(); n != 0 {
-		t.Fatalf("%d sessions still open", n)
-	}
+	waitNoSessions(t, r, 15*time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	insecureClient().CloseIdleConnections()
 	// The responder's own sockets are closed by now; allow a few for the
 	// test's HTTP connections that the server has not reaped yet.

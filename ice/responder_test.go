@@ -56,6 +56,18 @@ func serve(t testing.TB, r *Responder) string {
 	return addr
 }
 
+// waitNoSessions polls until every session of r has ended; bound only
+// keeps a broken test from hanging.
+func waitNoSessions(t testing.TB, r *Responder, bound time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(bound); r.Sessions() > 0 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := r.Sessions(); n != 0 {
+		t.Fatalf("%d sessions still open after %v", n, bound)
+	}
+}
+
 // pins are the test servers' fingerprints by address.
 var pins sync.Map
 
@@ -136,13 +148,7 @@ func TestTwoEnded(t *testing.T) {
 				}
 			}
 			// The client deletes its session; the responder closes the agent.
-			deadline := time.Now().Add(2 * time.Second)
-			for r.Sessions() > 0 && time.Now().Before(deadline) {
-				time.Sleep(10 * time.Millisecond)
-			}
-			if n := r.Sessions(); n != 0 {
-				t.Errorf("%d sessions still open", n)
-			}
+			waitNoSessions(t, r, 2*time.Second)
 			t.Logf("connected %.1f ms, %d pairs, media RTT %.2f ms", d.ConnectedMS, len(d.Pairs), d.Media.RTTMeanMS)
 		})
 	}
@@ -246,13 +252,7 @@ func TestResponderBounds(t *testing.T) {
 	if want := []int{201, 201, 429, 201, 503}; !slices.Equal(got, want) {
 		t.Errorf("statuses %v, want %v (2 per source, 3 in all)", got, want)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for r.Sessions() > 0 && time.Now().Before(deadline) {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := r.Sessions(); n != 0 {
-		t.Errorf("%d sessions outlived their timeout", n)
-	}
+	waitNoSessions(t, r, 5*time.Second)
 	if s := post("127.0.0.1", path); s != 201 {
 		t.Errorf("after expiry: status %d", s)
 	}

@@ -99,7 +99,7 @@ start_responder() {
 	local http
 	http=$(free_port)
 	# 3,001 UDP sockets need about 3,300 open files.
-	(ulimit -n 8192 && exec "$UCPROBE" serve --udp 30000-33000 --listen 127.0.0.1 --http "127.0.0.1:$http") \
+	(ulimit -n 8192 && exec "$UCPROBE" serve --udp 30000-33000 --listen 127.0.0.1 --http "127.0.0.1:$http" --state-dir "$WORK/serve-state") \
 		>"$WORK/serve.log" 2>&1 &
 	PIDS+=($!)
 	for _ in $(seq 100); do

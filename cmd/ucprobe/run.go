@@ -176,11 +176,7 @@ func parseVars(server string, sets []string) (map[string]string, error) {
 }
 
 func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
-	token, err := secretFlag(cmd, "token")
-	if err != nil {
-		return nil, err
-	}
-	turnPass, err := secretFlag(cmd, "turn-pass")
+	token, turnPass, err := responderSecrets(cmd)
 	if err != nil {
 		return nil, err
 	}
@@ -228,6 +224,16 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 
 // maxSecretFile bounds a secret file (a token or password is short).
 const maxSecretFile = 4 << 10
+
+// responderSecrets are the responder token and the TURN password (serve
+// and run take both, each by flag, file or environment).
+func responderSecrets(cmd *cli.Command) (token, turnPass probe.Secret, err error) {
+	if token, err = secretFlag(cmd, "token"); err != nil {
+		return "", "", err
+	}
+	turnPass, err = secretFlag(cmd, "turn-pass")
+	return token, turnPass, err
+}
 
 // secretFlag is the secret of --NAME or --NAME-file (not both): a file
 // keeps it out of ps and the shell history. The file holds the secret,

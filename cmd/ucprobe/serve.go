@@ -96,11 +96,7 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	if cmd.Args().Len() > 0 {
 		return st, usagef("serve: unexpected argument %q (flags start with --; see 'ucprobe serve --help')", cmd.Args().First())
 	}
-	token, err := secretFlag(cmd, "token")
-	if err != nil {
-		return st, err
-	}
-	turnPass, err := secretFlag(cmd, "turn-pass")
+	token, turnPass, err := responderSecrets(cmd)
 	if err != nil {
 		return st, err
 	}
@@ -220,11 +216,6 @@ func serveAction(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if st.cfg.HTTP != "" {
-		if st.cfg.Certificate, st.certFrom, err = serveCert(cmd); err != nil {
-			return err
-		}
-	}
 	level := slog.LevelWarn
 	if cmd.Bool("debug") {
 		level = slog.LevelDebug
@@ -239,6 +230,12 @@ func serveAction(ctx context.Context, cmd *cli.Command) error {
 	}
 	defer peer.Close()
 	st.cfg.ICE = peer
+	// The certificate last: bad input above makes no state directory.
+	if st.cfg.HTTP != "" {
+		if st.cfg.Certificate, st.certFrom, err = serveCert(cmd); err != nil {
+			return err
+		}
+	}
 	srv, err := responder.New(st.cfg)
 	if err != nil {
 		return usageError{err}

@@ -19,6 +19,8 @@ import (
 )
 
 func TestServeBadFlags(t *testing.T) {
+	// Nothing may land in the user's config directory.
+	t.Setenv("XDG_CONFIG_HOME", t.TempDir())
 	tests := []struct {
 		args []string
 		want string

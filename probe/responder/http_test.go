@@ -3,13 +3,16 @@ package responder
 import (
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 // testClient speaks HTTPS to the responder; the certificate is checked by
@@ -167,4 +170,43 @@ func colons(h string) string {
 		b.WriteString(strings.ToUpper(h[i : i+2]))
 	}
 	return b.String()
+}
+
+// One source holds at most maxHTTPConnsPerSource connections to the
+// control endpoint: past it a new connection is closed at once, and the
+// ones it already holds keep working.
+func TestHTTPConnsPerSource(t *testing.T) {
+	s := startServer(t, Config{})
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for range maxHTTPConnsPerSource {
+		c, err := net.Dial("tcp", s.HTTPAddr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		held = append(held, c)
+	}
+	// The listener counts a connection when it accepts it: a TLS
+	// handshake on the last one proves all of them were accepted.
+	last := tls.Client(held[len(held)-1], &tls.Config{InsecureSkipVerify: true})
+	if err := last.Handshake(); err != nil {
+		t.Fatalf("connection %d of the share: %v", maxHTTPConnsPerSource, err)
+	}
+	extra, err := net.Dial("tcp", s.HTTPAddr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer extra.Close()
+	_ = extra.SetReadDeadline(time.Now().Add(2 * time.Second)) // below the handshake timeout (5 s)
+	if n, err := extra.Read(make([]byte, 1)); err == nil || errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Errorf("connection past the share: read %d bytes, %v; want it closed", n, err)
+	}
+	first := tls.Client(held[0], &tls.Config{InsecureSkipVerify: true})
+	if err := first.Handshake(); err != nil {
+		t.Errorf("a held connection stopped working: %v", err)
+	}
 }
