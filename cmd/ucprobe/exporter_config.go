@@ -18,6 +18,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/responder"
 	"github.com/ucprobe/ucprobe/profiles"
 )
 
@@ -58,11 +59,15 @@ type moduleFile struct {
 	AllowedTargets []string `yaml:"allowed_targets,omitempty"`
 	AllowAnyTarget bool     `yaml:"allow_any_target,omitempty"`
 	// SecretVars name vars whose values never show (debug, status, logs).
-	SecretVars  []string           `yaml:"secret_vars,omitempty"`
-	Responder   string             `yaml:"responder,omitempty"`
-	CAFile      string             `yaml:"ca_file,omitempty"`
-	Media       *profiles.Duration `yaml:"media,omitempty"`
-	Credentials credentialsFile    `yaml:"credentials,omitempty"`
+	SecretVars []string `yaml:"secret_vars,omitempty"`
+	Responder  string   `yaml:"responder,omitempty"`
+	// ResponderFingerprint pins the responder's self-signed certificate
+	// (SHA256:..., as 'ucprobe serve' prints it); the token goes only to a
+	// pinned or verified certificate.
+	ResponderFingerprint string             `yaml:"responder_fingerprint,omitempty"`
+	CAFile               string             `yaml:"ca_file,omitempty"`
+	Media                *profiles.Duration `yaml:"media,omitempty"`
+	Credentials          credentialsFile    `yaml:"credentials,omitempty"`
 }
 
 // credentialsFile references secrets; the user name may be literal.
@@ -252,6 +257,12 @@ func buildModule(name string, mf moduleFile, dir string, at func(keys ...string)
 		Media: time.Duration(p.EffectiveLimits().MediaS * float64(time.Second))}
 	if mf.Media != nil {
 		cfg.Media = time.Duration(*mf.Media)
+	}
+	if fp := mf.ResponderFingerprint; fp != "" {
+		var err error
+		if cfg.ResponderFingerprint, err = responder.ParseFingerprint(fp); err != nil {
+			return nil, bad(at("responder_fingerprint"), "responder_fingerprint: %v", err)
+		}
 	}
 	if mf.CAFile != "" {
 		pool, err := loadCAPool(resolvePath(dir, mf.CAFile))

@@ -52,6 +52,7 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"over the size cap", "# " + strings.Repeat("x", 1<<20) + "\nmodules: {}\n", "probes.yaml: file too large: over 1024 KiB"},
 		{"not yaml", "modules: [\n", "probes.yaml:"},
 		{"empty file", "", "probes.yaml: the file is empty"},
+		{"bad fingerprint", "modules:\n  a:\n    profile: generic\n    responder_fingerprint: SHA1:abcd\n    allowed_targets: [x.example]\n", "probes.yaml:4: module a: responder_fingerprint"},
 		{"bad ca file", "modules:\n  a:\n    profile: generic\n    ca_file: empty.pass\n    allowed_targets: [x.example]\n", "probes.yaml:4: module a: ca_file"},
 	}
 	for _, tc := range tests {
@@ -93,6 +94,8 @@ modules:
       turn_user: alice
       turn_pass_file: turn.pass
       responder_token_env: UCPROBE_TEST_TOKEN
+    responder: xphone.corp.example
+    responder_fingerprint: SHA256:AB2B0D7A4DE5C3A36B0E1A2C6F8D9E0A1B2C3D4E5F60718293A4B5C6D7E8F901
   open:
     profile: generic
     allow_any_target: true
@@ -112,6 +115,9 @@ modules:
 	}
 	if m.Config.TURN.Username != "alice" || m.Config.TURN.Password.Reveal() != "s3cret-pass" || m.Config.ResponderToken.Reveal() != "tok-123456" {
 		t.Errorf("credentials not loaded: user %q", m.Config.TURN.Username)
+	}
+	if fp := m.Config.ResponderFingerprint; !strings.EqualFold(fp, "SHA256:ab2b0d7a4de5c3a36b0e1a2c6f8d9e0a1b2c3d4e5f60718293a4b5c6d7e8f901") {
+		t.Errorf("responder fingerprint %q", fp)
 	}
 	if got := strings.Join(m.CredentialRefs, ","); got != "turn_pass_file,responder_token_env" {
 		t.Errorf("credential refs %q", got)
