@@ -77,6 +77,6 @@ var Catalog = map[Cause]CauseInfo{
 	CauseTLSFailed:           {"the TLS handshake failed", "Check the server's TLS configuration and anything that intercepts TLS."},
 	CauseTLSExpiring:         {"the certificate expires within 14 days", "Renew the certificate."},
 	CauseSmallMTU:            {"the route to a target leaves by an interface with an MTU below 1280", "Raise the tunnel's MTU, or let ICMP \"fragmentation needed\" through so path-MTU discovery works."},
-	CauseCheckFailed:         {"a check failed and no rule names why", "See the check's error."},
+	CauseCheckFailed:         {"a check failed and no rule names why", "The finding says what to try for the check's error class (a refused port, a silent one, a protocol, TLS or credential error); rerun with --debug to see its steps."},
 	CauseUntested:            {"required checks could not run, so part of the path is unverified", "Start a responder at the far end (ucprobe serve) and pass --responder HOST."},
 }

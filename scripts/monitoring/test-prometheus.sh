@@ -82,6 +82,11 @@ wait_http() {
 log "promtool check rules / test rules"
 promtool check rules "$here"/*.rules.yml >"$tmp/promtool.log" 2>&1 || { cat "$tmp/promtool.log"; fail "promtool check rules"; }
 promtool test rules "$here"/*.rules.test.yml >"$tmp/promtool.log" 2>&1 || { cat "$tmp/promtool.log"; fail "promtool test rules"; }
+alerts=$(grep -c -- '- alert:' "$here/ucprobe.rules.yml"); runbooks=$(grep -c 'runbook_url:' "$here/ucprobe.rules.yml")
+[ "$alerts" = "$runbooks" ] || fail "$alerts alerts but $runbooks runbook_url annotations in ucprobe.rules.yml"
+for anchor in $(grep -o 'causes.md#[a-z-]*' "$here/ucprobe.rules.yml" | sort -u | cut -d'#' -f2); do
+	grep -q '^## `'"$anchor"'`' "$here/../../docs/causes.md" || fail "runbook anchor #$anchor is not a cause in docs/causes.md"
+done
 
 log "building ucprobe"
 (cd "$root" && go build -o "$tmp/ucprobe" ./cmd/ucprobe)
@@ -212,4 +217,27 @@ grep -q '"instance":"127.0.0.1"' <<<"$alerts" && fail "an alert is pending for t
 rules=$(curl -fsS --max-time 5 "$api/rules")
 grep -q '"health":"err"' <<<"$rules" && fail "a rule fails to evaluate: $rules"
 log "ok: UcprobeCriticalFinding pending for 127.0.0.2, rules healthy"
+
+# The Grafana dashboard: valid JSON, and every panel's query is valid PromQL
+# that this Prometheus evaluates ($instance and $module as "all").
+command -v python3 >/dev/null || fail "python3 is needed to read grafana-dashboard.json"
+python3 - "$here/grafana-dashboard.json" >"$tmp/exprs" <<'PY' || fail "grafana-dashboard.json is not a dashboard"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["panels"], "no panels"
+for p in d["panels"]:
+    for t in p["targets"]:
+        print(t["expr"].replace("$instance", ".*").replace("$module", ".*"))
+PY
+while IFS= read -r expr; do
+	out=$(curl -sS --max-time 5 -G "$api/query" --data-urlencode "query=$expr")
+	grep -q '"status":"success"' <<<"$out" || fail "dashboard query does not evaluate: $expr: $out"
+done <"$tmp/exprs"
+for expr in 'probe_success{job="ucprobe",instance=~".*",module=~".*"}' \
+	'max by (instance, module, cause, severity) (ucprobe_finding{job="ucprobe",instance=~".*",module=~".*",severity=~"critical|warning"}) == 1'; do
+	grep -qxF "$expr" "$tmp/exprs" || fail "the dashboard lost its panel $expr"
+	[[ -n $(curl -sS --max-time 5 -G "$api/query" --data-urlencode "query=$expr" | grep -o '"value":\[') ]] ||
+		fail "dashboard panel shows no data: $expr"
+done
+log "ok: $(wc -l <"$tmp/exprs") dashboard queries evaluate; success and causes panels have data"
 log "PASS"
