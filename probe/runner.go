@@ -91,7 +91,9 @@ func (r *Runner) Run(ctx context.Context, specs []Spec) []Result {
 		go func(i int, s Spec) {
 			defer wg.Done()
 			defer func() { <-sem }()
+			started(cfg, s)
 			results[i] = r.runOne(ctx, s, cfg)
+			finished(cfg, s, results[i])
 		}(i, s)
 	}
 	wg.Wait()

@@ -87,6 +87,9 @@ type Config struct {
 	// Resolver resolves names; nil means net.DefaultResolver.
 	Resolver Resolver
 	Logger   *slog.Logger
+	// Progress, when set, hears every check start and end (from the
+	// checks' goroutines: it must be safe for concurrent use and quick).
+	Progress func(ProgressEvent)
 }
 
 // Resolver is the part of *net.Resolver the probes use, so tests can fake DNS.

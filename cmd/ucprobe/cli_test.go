@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -48,5 +49,16 @@ func TestDidYouMeanAndHelp(t *testing.T) {
 		if strings.Contains(out, bad) {
 			t.Errorf("run --help shows %q", bad)
 		}
+	}
+}
+
+// Progress lines go only to a terminal: a pipe or file gets none.
+func TestNoProgressWhenNotATerminal(t *testing.T) {
+	code, out, errOut := ucprobe(t, "run", "-p", "generic", "--server", "127.0.0.1", "--set", "tcp="+strconv.Itoa(closedPort(t)))
+	if code != report.ExitFailed || errOut != "" || !strings.Contains(out, "port-closed") {
+		t.Errorf("exit %d, stderr %q (want none)", code, errOut)
+	}
+	if isTerminal(&strings.Builder{}) {
+		t.Error("a buffer is not a terminal")
 	}
 }

@@ -73,7 +73,8 @@ trusts, --ca-file included); otherwise the run stops before sending it. Exit cod
 			&cli.StringFlag{Name: "bundle", Usage: "also write a zip `FILE` to send out: JSON, text and HTML reports and the environment (see --redact)"},
 			&cli.StringFlag{Name: "baseline", Usage: "compare with a saved JSON report of the same profile, `FILE` (e.g. the sign-off run): the report says what changed; the exit code stays the run's"},
 			&cli.BoolFlag{Name: "verbose", Aliases: []string{"v"}, Usage: "text: add the environment and every check's details"},
-			&cli.BoolFlag{Name: "debug", Usage: "log what the probes do to stderr (never secrets)"},
+			&cli.BoolFlag{Name: "quiet", Aliases: []string{"q"}, Usage: "no progress lines on stderr (they show only on a terminal anyway)"},
+			&cli.BoolFlag{Name: "debug", Usage: "log each check's steps to stderr: addresses, bounds, results (never secrets)"},
 		}, redactFlags()...),
 		Action: runAction,
 	}
@@ -215,6 +216,9 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 			return nil, err
 		}
 		cfg.RootCAs = pool
+	}
+	if !cmd.Bool("quiet") && !cmd.Bool("debug") && isTerminal(cmd.Root().ErrWriter) {
+		cfg.Progress = report.NewProgress(cmd.Root().ErrWriter, useColor(cmd.Root().ErrWriter)).Event
 	}
 	if cmd.Bool("debug") {
 		cfg.Logger = slog.New(slog.NewTextHandler(cmd.Root().ErrWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -366,6 +370,11 @@ func useColor(w io.Writer) bool {
 	if os.Getenv("NO_COLOR") != "" || os.Getenv("TERM") == "dumb" {
 		return false
 	}
+	return isTerminal(w)
+}
+
+// isTerminal: w is a character device (a terminal), not a file or pipe.
+func isTerminal(w io.Writer) bool {
 	f, ok := w.(*os.File)
 	if !ok {
 		return false
