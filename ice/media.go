@@ -114,6 +114,7 @@ func measure(ctx context.Context, conn packetConn, window time.Duration, codec C
 	var (
 		mu         sync.Mutex
 		rtts       []float64
+		echoes     []echo
 		seen       = map[uint16]bool{}
 		maxSeq     = -1
 		jit        jitter
@@ -151,6 +152,7 @@ func measure(ctx context.Context, conn packetConn, window time.Duration, codec C
 			}
 			rtts = append(rtts, float64(now-p.sentNS)/1e6)
 			jit.add(float64(now-p.sentNS) / 1e6)
+			echoes = append(echoes, echo{seq: p.seq, sentNS: p.sentNS, rttMS: rtts[len(rtts)-1], jitterMS: jit.j})
 			if !haveEcho || p.peerSeq >= peerSeq {
 				peerRx, peerSeq, peerJitUS, haveEcho = p.peerRx, p.peerSeq, p.peerJitUS, true
 			}
@@ -262,6 +264,7 @@ send:
 		st.MOS = 1
 	}
 	st.Grade = Grade(st.MOS)
+	st.Series = mediaSeries(echoes, sent, interval, window)
 	return st
 }
 

@@ -114,4 +114,17 @@ type MediaStats struct {
 	// Transport is how the packets travelled: "udp", or "tcp"/"tls" when
 	// the selected pair goes through a TURN relay reached over TCP/TLS.
 	Transport string `json:"transport"`
+	// Series is the window cut into intervals by send time (at most 40),
+	// for a chart of round trip, jitter and loss over the window.
+	Series []MediaInterval `json:"series,omitempty"`
+}
+
+// MediaInterval is one slice of the media window.
+type MediaInterval struct {
+	StartS    float64 `json:"start_s"`
+	Sent      int     `json:"sent"`
+	Received  int     `json:"received"`
+	LossPct   float64 `json:"loss_pct"`
+	RTTMeanMS float64 `json:"rtt_mean_ms,omitempty"`
+	JitterMS  float64 `json:"jitter_ms"`
 }

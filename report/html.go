@@ -59,6 +59,7 @@ type htmlICE struct {
 	D       *probe.ICEDetails
 	Summary []string
 	Media   *probe.MediaStats
+	Chart   *mediaChart
 }
 
 type htmlCheck struct {
@@ -97,7 +98,7 @@ func htmlView(r *Report) htmlPage {
 			row.Section = "portmap-" + c.ID
 		}
 		if d := c.Details.ICE; d != nil && c.Status != probe.StatusSkip {
-			p.ICE = append(p.ICE, htmlICE{ID: c.ID, D: d, Summary: iceSummary(c), Media: d.Media})
+			p.ICE = append(p.ICE, htmlICE{ID: c.ID, D: d, Summary: iceSummary(c), Media: d.Media, Chart: newMediaChart(d.Media)})
 			row.Section = "ice-" + c.ID
 		}
 		if row.Section == "" {

@@ -26,6 +26,14 @@ func htmlSamples(t testing.TB) map[string]*Report {
 	healthyICE := iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{State: "connected", SelectedVia: "host",
 		LocalCandidates: []probe.ICECandidate{hostA}, RemoteCandidates: []probe.ICECandidate{hostB},
 		Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true), pair(srflxA, hostB, "in-progress", false)}, Media: goodMedia()})
+	media := healthyICE.Details.ICE.Media
+	for i := range 25 {
+		iv := probe.MediaInterval{StartS: float64(i) * 0.2, Sent: 10, Received: 10, RTTMeanMS: 20 + float64(i%5), JitterMS: 2}
+		if i == 12 {
+			iv.Received, iv.LossPct = 7, 30
+		}
+		media.Series = append(media.Series, iv)
+	}
 	failedICE := iceResult("two-ended", probe.StatusFail, probe.ClassTimeout, probe.ICEDetails{State: "failed",
 		LocalCandidates: []probe.ICECandidate{hostA, srflxA}, RemoteCandidates: []probe.ICECandidate{hostB},
 		Pairs: []probe.ICEPair{pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false)}})
@@ -61,7 +69,7 @@ func TestHTMLReport(t *testing.T) {
 		want    []string // text the page must show
 		absent  []string
 	}{
-		{"healthy", VerdictOK, []string{"All checks that ran passed.", "open (answered): 3001 ports", "succeeded (selected)", "4.38", "site=berlin",
+		{"healthy", VerdictOK, []string{"All checks that ran passed.", "round trip (mean per interval)", "2.4 s: 30 % lost (3 of 10)", "open (answered): 3001 ports", "succeeded (selected)", "4.38", "site=berlin",
 			"Sign-off record", "run by jane", `requirements from C4B, "Why are softphone calls not connected with another?"`},
 			[]string{"What to do", "blocked inbound"}},
 		{"blocked-range", VerdictFailed, []string{"udp-port-range-blocked", "31000-33000 filtered (inbound)", "blocked inbound (towards the server): 2001 ports",
@@ -140,7 +148,7 @@ func TestHTMLEscapesAndHidesSecrets(t *testing.T) {
 // A report without a sweep or media leaves those sections out.
 func TestHTMLLeavesOutEmptySections(t *testing.T) {
 	page := string(renderHTML(t, htmlSamples(t)["ice-failed"]))
-	for _, s := range []string{"UDP port ranges", "<svg", "Media ("} {
+	for _, s := range []string{"UDP port ranges", "<svg", "Media (", "polyline"} {
 		if strings.Contains(page, s) {
 			t.Errorf("page without sweep or media shows %q", s)
 		}
