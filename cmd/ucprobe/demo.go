@@ -14,6 +14,7 @@ import (
 	"github.com/urfave/cli/v3"
 
 	"github.com/ucprobe/ucprobe/ice"
+	"github.com/ucprobe/ucprobe/pipeline"
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/probe/localturn"
 	"github.com/ucprobe/ucprobe/probe/responder"
@@ -169,7 +170,7 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 		Logger:               logger,
 	}
 	vars := map[string]string{"server": demoIP, "turn": demoIP, "turn_tls_port": strconv.Itoa(ts.TLSPort)}
-	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
+	rep, err := pipeline.Run(ctx, pipeline.Job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout"), Version: version})
 	if err != nil {
 		return usageError{err}
 	}

@@ -28,6 +28,7 @@ import (
 	"github.com/urfave/cli/v3"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ucprobe/ucprobe/pipeline"
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 	"github.com/ucprobe/ucprobe/report"
@@ -131,7 +132,7 @@ type exporter struct {
 	recent  *recentResults
 	reloadM sync.Mutex
 	// run executes a job; tests may wrap it (it is the run command's execute).
-	run func(context.Context, job) (*report.Report, error)
+	run func(context.Context, pipeline.Job) (*report.Report, error)
 }
 
 type exporterMetrics struct {
@@ -147,7 +148,7 @@ type exporterMetrics struct {
 }
 
 func newExporter(path string, cfg *exporterConfig, logger *slog.Logger) *exporter {
-	e := &exporter{path: path, log: logger, reg: prometheus.NewRegistry(), recent: newRecentResults(50), run: execute,
+	e := &exporter{path: path, log: logger, reg: prometheus.NewRegistry(), recent: newRecentResults(50), run: pipeline.Run,
 		slots: newSlots(cfg.MaxConcurrent, cfg.MaxQueued)}
 	e.cfg.Store(cfg)
 	f := promauto.With(e.reg)
@@ -320,7 +321,7 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 	if pcfg.Logger != nil {
 		pcfg.Logger.Info("beginning probe", "profile", m.Profile.ID, "target_var", m.TargetVar, "budget_s", fmt.Sprintf("%.3f", budget.Seconds()))
 	}
-	rep, err := e.run(r.Context(), job{Profile: m.Profile, Vars: vars, Config: &pcfg, Timeout: budget})
+	rep, err := e.run(r.Context(), pipeline.Job{Profile: m.Profile, Vars: vars, Config: &pcfg, Timeout: budget, Version: version})
 	if rep != nil {
 		rep = report.Sanitize(rep)
 		m.redactVars(rep.Variables)
@@ -355,7 +356,7 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 func (e *exporter) judge(m *module, rep *report.Report, err error, took, budget time.Duration, res *recentResult) (prometheus.Gatherer, int) {
 	reg := prometheus.NewRegistry()
 	switch {
-	case errors.Is(err, errNoSuchHost):
+	case errors.Is(err, pipeline.ErrNoSuchHost):
 		// The target does not exist: a monitoring answer (probe failed),
 		// not a refusal; the scrape itself succeeds.
 		reg.MustRegister(notFoundCollector(took))

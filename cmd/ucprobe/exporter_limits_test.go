@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/pipeline"
 	"github.com/ucprobe/ucprobe/report"
 )
 
@@ -28,7 +29,7 @@ type gatedRun struct {
 func gate(e *exporter) *gatedRun {
 	g := &gatedRun{gate: make(chan struct{})}
 	real := e.run
-	e.run = func(ctx context.Context, j job) (*report.Report, error) {
+	e.run = func(ctx context.Context, j pipeline.Job) (*report.Report, error) {
 		n := g.cur.Add(1)
 		defer g.cur.Add(-1)
 		for p := g.peak.Load(); n > p && !g.peak.CompareAndSwap(p, n); p = g.peak.Load() {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/urfave/cli/v3"
 
+	"github.com/ucprobe/ucprobe/pipeline"
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/probe/responder"
 	"github.com/ucprobe/ucprobe/profiles"
@@ -124,7 +125,7 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	if err := checkOutput(cmd.String("bundle")); err != nil {
 		return err
 	}
-	rep, err := execute(ctx, job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout")})
+	rep, err := pipeline.Run(ctx, pipeline.Job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout"), Version: version})
 	if err != nil {
 		return usageError{err}
 	}

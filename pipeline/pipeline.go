@@ -1,4 +1,7 @@
-package main
+// Package pipeline runs a profile end to end: the plan, every check under
+// one deadline, the environment and the diagnosis. The run and demo
+// commands and the exporter share it; it renders nothing.
+package pipeline
 
 import (
 	"context"
@@ -13,26 +16,28 @@ import (
 	"github.com/ucprobe/ucprobe/report"
 )
 
-// probers are all check kinds this binary can run.
-func probers() map[probe.Kind]probe.Prober {
+// Probers are all check kinds this binary can run.
+func Probers() map[probe.Kind]probe.Prober {
 	m := probe.DefaultProbers()
 	m[probe.KindICE] = ice.Check
 	return m
 }
 
-// job is one run of a profile: what `run`, `demo` and the exporter share.
-type job struct {
+// Job is one run of a profile.
+type Job struct {
 	Profile *profiles.Profile
 	Vars    map[string]string // as given; defaults are filled by the plan
 	Config  *probe.Config
 	// Timeout is the whole run's deadline.
 	Timeout time.Duration
+	// Version is the ucprobe version the report names.
+	Version string
 }
 
-// execute plans, runs every check under one deadline, reads the
-// environment and judges. Errors are bad input (exit 3); a network
-// failure is a finding, never an error.
-func execute(ctx context.Context, j job) (*report.Report, error) {
+// Run plans, runs every check under one deadline, reads the environment
+// and judges. Errors are bad input (exit 3); a network failure is a
+// finding, never an error.
+func Run(ctx context.Context, j Job) (*report.Report, error) {
 	specs, err := j.Profile.Plan(j.Vars)
 	if err != nil {
 		return nil, err
@@ -56,7 +61,7 @@ func execute(ctx context.Context, j job) (*report.Report, error) {
 		}
 		preflight <- err
 	}()
-	runner := &probe.Runner{Config: j.Config, Probers: probers()}
+	runner := &probe.Runner{Config: j.Config, Probers: Probers()}
 	results := runner.Run(checksCtx, specs)
 	if err := <-preflight; err != nil {
 		return nil, err
@@ -68,14 +73,14 @@ func execute(ctx context.Context, j job) (*report.Report, error) {
 	envCtx, envCancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer envCancel()
 	env := probe.GatherEnvironment(envCtx, results, j.Config)
-	return report.Build(j.Profile, vars, version, started, time.Since(started), results, env), nil
+	return report.Build(j.Profile, vars, j.Version, started, time.Since(started), results, env), nil
 }
 
 // responderPreflight bounds the token check against the responder.
 const responderPreflight = 1500 * time.Millisecond
 
-// errNoSuchHost is bad input: every name given does not exist.
-var errNoSuchHost = errors.New("no such host")
+// ErrNoSuchHost is bad input: every name given does not exist.
+var ErrNoSuchHost = errors.New("no such host")
 
 // nothingResolved turns a run in which every name is unknown to DNS
 // (NXDOMAIN) and nothing else could run into bad input: nothing was
@@ -97,5 +102,5 @@ func nothingResolved(results []probe.Result) error {
 		return nil
 	}
 	return fmt.Errorf("%w: %s does not exist for this client's DNS (NXDOMAIN); check the spelling, or whether the name only resolves inside the company network or VPN",
-		errNoSuchHost, strings.Join(missing, ", "))
+		ErrNoSuchHost, strings.Join(missing, ", "))
 }
