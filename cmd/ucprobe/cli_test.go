@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/report"
 )
 
@@ -54,7 +55,7 @@ func TestDidYouMeanAndHelp(t *testing.T) {
 
 // Progress lines go only to a terminal: a pipe or file gets none.
 func TestNoProgressWhenNotATerminal(t *testing.T) {
-	code, out, errOut := ucprobe(t, "run", "-p", "generic", "--server", "127.0.0.1", "--set", "tcp="+strconv.Itoa(closedPort(t)))
+	code, out, errOut := ucprobe(t, "run", "-p", "generic", "--server", "127.0.0.1", "--set", "tcp="+strconv.Itoa(probetest.ClosedTCPPort(t)))
 	if code != report.ExitFailed || errOut != "" || !strings.Contains(out, "port-closed") {
 		t.Errorf("exit %d, stderr %q (want none)", code, errOut)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/pion/stun/v4"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 // hostile is what a malicious server sends back: a screen clear, a
@@ -77,7 +78,7 @@ func hostileSIP(t *testing.T) int {
 // words are still there to read.
 func TestHostileServerStrings(t *testing.T) {
 	stunPort, sipPort := hostileSTUN(t), hostileSIP(t)
-	tcpPort := loopbackListener(t)
+	tcpPort := probetest.SilentTCPListener(t)
 	for _, format := range []string{"text", "json", "prometheus", "html"} {
 		t.Run(format, func(t *testing.T) {
 			_, out, errOut := ucprobe(t, "run", "--profile", "generic", "--server", "127.0.0.1",

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/report"
 )
 
@@ -22,18 +22,8 @@ func ucprobe(t *testing.T, args ...string) (int, string, string) {
 	return code, out.String(), errOut.String()
 }
 
-// nxResolver says every name is unknown, so no test sends a DNS query.
-type nxResolver struct{}
-
-func (nxResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
-	if host == "localhost" {
-		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
-	}
-	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
-}
-
 func TestMain(m *testing.M) {
-	resolver = nxResolver{}
+	resolver = probetest.NXResolver{}
 	os.Exit(m.Run())
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/report"
 )
 
@@ -15,7 +16,7 @@ import (
 func TestRenderSavedReport(t *testing.T) {
 	dir := t.TempDir()
 	saved := filepath.Join(dir, "r.json")
-	closed := strconv.Itoa(closedPort(t))
+	closed := strconv.Itoa(probetest.ClosedTCPPort(t))
 	code, _, errOut := ucprobe(t, "run", "-p", "generic", "--server", "127.0.0.1", "--set", "tcp="+closed,
 		"--format", "json", "-o", saved, "--label", "site=berlin", "--label", "operator=jane")
 	if code != report.ExitFailed {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pion/stun/v4"
 
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/probe/responder"
 )
 
@@ -99,7 +100,7 @@ func TestServeLoopback(t *testing.T) {
 	udpPort, tcpPort, httpPort := freePort(t), freePort(t), freePort(t)
 	httpAddr := "127.0.0.1:" + strconv.Itoa(httpPort)
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &probetest.SyncBuffer{}, &probetest.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"ucprobe", "serve", "--udp", strconv.Itoa(udpPort), "--tcp", strconv.Itoa(tcpPort),
@@ -194,7 +195,7 @@ func TestServeWithoutToken(t *testing.T) {
 	httpPort := freePort(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &probetest.SyncBuffer{}, &probetest.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"ucprobe", "serve", "--tcp", strconv.Itoa(freePort(t)), "--listen", "127.0.0.1",
@@ -235,7 +236,7 @@ func TestServePortInUse(t *testing.T) {
 	defer busy.Close()
 	port := busy.LocalAddr().(*net.UDPAddr).Port
 	ctx, cancel := context.WithCancel(context.Background())
-	out, errOut := &syncBuffer{}, &syncBuffer{}
+	out, errOut := &probetest.SyncBuffer{}, &probetest.SyncBuffer{}
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"ucprobe", "serve", "--udp", strconv.Itoa(port), "--tcp", strconv.Itoa(freePort(t)), "--listen", "127.0.0.1", "--http", ""}, out, errOut)

@@ -1,4 +1,4 @@
-package main
+package exporter
 
 import (
 	"context"
@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/ucprobe/ucprobe/pipeline"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/report"
 )
 
@@ -61,19 +62,19 @@ func probeAll(t *testing.T, s *expServer, n int, path, scrape string) func() []i
 // run and 4 wait, and every probe (in flight or queued) answers after the
 // reloads, though the last one renamed its module.
 func TestExporterLimitSurvivesReloads(t *testing.T) {
-	open := loopbackListener(t)
+	open := probetest.SilentTCPListener(t)
 	dir := t.TempDir()
 	conf := func(name string) string {
 		return fmt.Sprintf("max_concurrent: 2\nmodules:\n  %s:\n    profile: generic\n    vars: {tcp: \"%d\"}\n    allowed_targets: [127.0.0.1]\n", name, open)
 	}
-	s := startExporter(t, writeFile(t, dir, "probes.yaml", conf("a")))
+	s := startExporter(t, probetest.WriteFile(t, dir, "probes.yaml", conf("a")))
 	g := gate(s.e)
 	var waits []func() []int
 	for i := range 3 {
 		waits = append(waits, probeAll(t, s, 2, "/probe?module=a&target=127.0.0.1", "30"))
 		waitFor(t, func() bool { busy, queued := s.e.slots.counts(); return busy == 2 && queued == 2*i })
 		if i == 2 {
-			writeFile(t, dir, "probes.yaml", conf("b"))
+			probetest.WriteFile(t, dir, "probes.yaml", conf("b"))
 		}
 		if code, body := postReload(t, s); code != http.StatusOK {
 			t.Fatalf("reload %d: HTTP %d %q", i+1, code, body)
@@ -107,16 +108,16 @@ func TestExporterLimitSurvivesReloads(t *testing.T) {
 // TestExporterReloadChangesLimit: a reload to max_concurrent 3 admits a
 // third probe at once, without restarting anything.
 func TestExporterReloadChangesLimit(t *testing.T) {
-	open := loopbackListener(t)
+	open := probetest.SilentTCPListener(t)
 	dir := t.TempDir()
 	conf := func(n int) string {
 		return fmt.Sprintf("max_concurrent: %d\nmodules:\n  a:\n    profile: generic\n    vars: {tcp: \"%d\"}\n    allowed_targets: [127.0.0.1]\n", n, open)
 	}
-	s := startExporter(t, writeFile(t, dir, "probes.yaml", conf(2)))
+	s := startExporter(t, probetest.WriteFile(t, dir, "probes.yaml", conf(2)))
 	g := gate(s.e)
 	wait := probeAll(t, s, 4, "/probe?module=a&target=127.0.0.1", "30")
 	waitFor(t, func() bool { busy, queued := s.e.slots.counts(); return busy == 2 && queued == 2 })
-	writeFile(t, dir, "probes.yaml", conf(3))
+	probetest.WriteFile(t, dir, "probes.yaml", conf(3))
 	if code, body := postReload(t, s); code != http.StatusOK {
 		t.Fatalf("reload: HTTP %d %q", code, body)
 	}
@@ -135,9 +136,9 @@ func TestExporterReloadChangesLimit(t *testing.T) {
 // TestExporterQueueFull: beyond max_queued waiting probes, the next gets
 // 503 at once with one line that names the limit.
 func TestExporterQueueFull(t *testing.T) {
-	open := loopbackListener(t)
+	open := probetest.SilentTCPListener(t)
 	dir := t.TempDir()
-	s := startExporter(t, writeFile(t, dir, "probes.yaml", fmt.Sprintf(
+	s := startExporter(t, probetest.WriteFile(t, dir, "probes.yaml", fmt.Sprintf(
 		"max_concurrent: 1\nmax_queued: 1\nmodules:\n  a:\n    profile: generic\n    vars: {tcp: \"%d\"}\n    allowed_targets: [127.0.0.1]\n", open)))
 	g := gate(s.e)
 	wait := probeAll(t, s, 2, "/probe?module=a&target=127.0.0.1", "30")
@@ -154,7 +155,7 @@ func TestExporterQueueFull(t *testing.T) {
 		}
 	}
 	_, metrics := s.get(t, "/metrics", "")
-	if v, _ := sampleValue(parseExposition(t, metrics), "ucprobe_exporter_requests_rejected_total", map[string]string{"reason": "queue_full"}); v != 1 {
+	if v, _ := probetest.MetricValue(probetest.ParseMetrics(t, metrics), "ucprobe_exporter_requests_rejected_total", map[string]string{"reason": "queue_full"}); v != 1 {
 		t.Errorf("rejected{queue_full} = %v, want 1", v)
 	}
 }
@@ -163,9 +164,9 @@ func TestExporterQueueFull(t *testing.T) {
 // is refused in one line and changes nothing; from ::1 it reloads.
 func TestExporterReloadFromLoopbackOnly(t *testing.T) {
 	dir := t.TempDir()
-	path := writeFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
+	path := probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
 	s := startExporter(t, path)
-	writeFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
+	probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
 	h := s.e.handler()
 	for _, tc := range []struct {
 		from   string
@@ -197,7 +198,7 @@ func TestExporterReloadFromLoopbackOnly(t *testing.T) {
 // idle client leaves, a new one is served.
 func TestExporterConnectionCap(t *testing.T) {
 	dir := t.TempDir()
-	s := startExporter(t, writeFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n"))
+	s := startExporter(t, probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -237,7 +238,7 @@ func TestExporterConnectionCap(t *testing.T) {
 		return resp.StatusCode == http.StatusOK
 	})
 	_, metrics := s.get(t, "/metrics", "")
-	if v, _ := sampleValue(parseExposition(t, metrics), "ucprobe_exporter_connections_refused_total", nil); v < 1 {
+	if v, _ := probetest.MetricValue(probetest.ParseMetrics(t, metrics), "ucprobe_exporter_connections_refused_total", nil); v < 1 {
 		t.Errorf("connections_refused_total = %v, want at least 1", v)
 	}
 }

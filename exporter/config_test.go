@@ -1,25 +1,17 @@
-package main
+package exporter
 
 import (
 	"errors"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func writeFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+	"github.com/ucprobe/ucprobe/probe/probetest"
+)
 
 func TestExporterConfigErrors(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "empty.pass", "\n")
+	probetest.WriteFile(t, dir, "empty.pass", "\n")
 	t.Setenv("UCPROBE_TEST_UNSET_VAR", "")
 	tests := []struct {
 		name, yaml string
@@ -57,7 +49,7 @@ func TestExporterConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			p := writeFile(t, dir, "probes.yaml", tc.yaml)
+			p := probetest.WriteFile(t, dir, "probes.yaml", tc.yaml)
 			_, err := loadExporterConfig(p)
 			if err == nil {
 				t.Fatalf("no error for\n%s", tc.yaml)
@@ -80,9 +72,9 @@ func TestExporterConfigErrors(t *testing.T) {
 
 func TestExporterConfigValid(t *testing.T) {
 	dir := t.TempDir()
-	writeFile(t, dir, "turn.pass", "s3cret-pass\n")
+	probetest.WriteFile(t, dir, "turn.pass", "s3cret-pass\n")
 	t.Setenv("UCPROBE_TEST_TOKEN", "tok-123456")
-	p := writeFile(t, dir, "probes.yaml", `
+	p := probetest.WriteFile(t, dir, "probes.yaml", `
 max_concurrent: 3
 modules:
   site:
@@ -172,14 +164,14 @@ func TestAllowlist(t *testing.T) {
 // TestExporterConfigExample keeps scripts/monitoring/probes.example.yaml
 // valid (its secret file is replaced by a temporary one).
 func TestExporterConfigExample(t *testing.T) {
-	data, err := os.ReadFile("../../scripts/monitoring/probes.example.yaml")
+	data, err := os.ReadFile("../scripts/monitoring/probes.example.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	pass := writeFile(t, dir, "turn.pass", "example-pass\n")
+	pass := probetest.WriteFile(t, dir, "turn.pass", "example-pass\n")
 	text := strings.ReplaceAll(string(data), "/etc/ucprobe/turn.pass", pass)
-	cfg, err := loadExporterConfig(writeFile(t, dir, "probes.yaml", text))
+	cfg, err := loadExporterConfig(probetest.WriteFile(t, dir, "probes.yaml", text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,29 +183,5 @@ func TestExporterConfigExample(t *testing.T) {
 	}
 	if len(cfg.Warnings) != 0 {
 		t.Errorf("the example has warnings: %q", cfg.Warnings)
-	}
-}
-
-func TestExporterCommandCheck(t *testing.T) {
-	dir := t.TempDir()
-	good := writeFile(t, dir, "good.yaml", "modules:\n  site:\n    profile: generic\n    allow_any_target: true\n")
-	bad := writeFile(t, dir, "bad.yaml", "modules:\n  site:\n    profile: generic\n    timeout: 5\n")
-	tests := []struct {
-		args     []string
-		code     int
-		out, err string
-	}{
-		{[]string{"exporter", "--config", good, "--check"}, 0, "site: profile generic, target -> server, timeout 10s, allowed: any target", ""},
-		{[]string{"exporter", "--config", good, "--check"}, 0, "warning: module site has allow_any_target", ""},
-		{[]string{"exporter", "--config", bad, "--check"}, 3, "", "bad.yaml:4: "},
-		{[]string{"exporter", "--config", filepath.Join(dir, "nosuch.yaml")}, 3, "", "nosuch.yaml: no such file or directory"},
-		{[]string{"exporter", "--config", good, "--listen", "127.0.0.1:99999"}, 3, "", "--listen 127.0.0.1:99999"},
-		{[]string{"exporter"}, 3, "", "config"},
-	}
-	for _, tc := range tests {
-		code, out, errOut := ucprobe(t, tc.args...)
-		if code != tc.code || !strings.Contains(out, tc.out) || !strings.Contains(errOut, tc.err) || strings.Count(strings.TrimSpace(errOut), "\n") > 0 {
-			t.Errorf("%v: exit %d\nstdout %s\nstderr %s\nwant exit %d, stdout with %q, one stderr line with %q", tc.args, code, out, errOut, tc.code, tc.out, tc.err)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package main
+package exporter
 
 import (
 	"fmt"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"go.uber.org/goleak"
 )
 
@@ -31,10 +32,10 @@ func TestExporterNoLeaks(t *testing.T) {
 			t.Errorf("open file descriptors: %d before, %d after %d probes", fdsBefore, after, leakProbes)
 		}
 	})
-	open := loopbackListener(t)
-	closed := closedPort(t)
+	open := probetest.SilentTCPListener(t)
+	closed := probetest.ClosedTCPPort(t)
 	dir := t.TempDir()
-	s := startExporter(t, writeFile(t, dir, "probes.yaml", fmt.Sprintf(`
+	s := startExporter(t, probetest.WriteFile(t, dir, "probes.yaml", fmt.Sprintf(`
 max_concurrent: 4
 modules:
   open: {profile: generic, vars: {tcp: "%d"}, allowed_targets: [127.0.0.1]}

@@ -1,6 +1,6 @@
 //go:build unix
 
-package main
+package exporter
 
 import (
 	"context"
@@ -9,19 +9,21 @@ import (
 	"net/http"
 	"syscall"
 	"testing"
+
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 // TestExporterSIGHUP reloads the config on SIGHUP through the real serve
 // loop, and keeps the old config when the new file is invalid.
 func TestExporterSIGHUP(t *testing.T) {
 	dir := t.TempDir()
-	cfgPath := writeFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
+	cfgPath := probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
 	cfg, err := loadExporterConfig(cfgPath)
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	e := newExporter(cfgPath, cfg, slog.New(slog.NewTextHandler(logs, nil)))
+	logs := &probetest.SyncBuffer{}
+	e := newExporter(cfgPath, cfg, slog.New(slog.NewTextHandler(logs, nil)), "test")
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -48,7 +50,7 @@ func TestExporterSIGHUP(t *testing.T) {
 	has := func(name string) func() bool {
 		return func() bool { _, ok := e.cfg.Load().Modules[name]; return ok }
 	}
-	writeFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: generic\n    timeout: nonsense\n")
+	probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: generic\n    timeout: nonsense\n")
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +58,7 @@ func TestExporterSIGHUP(t *testing.T) {
 	if !has("a")() {
 		t.Fatal("an invalid file replaced the config")
 	}
-	writeFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
+	probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
 	if err := syscall.Kill(syscall.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}

@@ -1,8 +1,6 @@
-package main
+package exporter
 
 import (
-	"bytes"
-	"context"
 	"encoding/pem"
 	"fmt"
 	"io"
@@ -14,38 +12,19 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 // expServer is an exporter under test behind a loopback HTTP server.
 type expServer struct {
 	e    *exporter
 	srv  *httptest.Server
-	logs *syncBuffer
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	logs *probetest.SyncBuffer
 }
 
 func startExporter(t *testing.T, configPath string) *expServer {
@@ -54,8 +33,8 @@ func startExporter(t *testing.T, configPath string) *expServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
-	e := newExporter(configPath, cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	logs := &probetest.SyncBuffer{}
+	e := newExporter(configPath, cfg, slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})), "test")
 	srv := httptest.NewServer(e.handler())
 	t.Cleanup(srv.Close)
 	return &expServer{e: e, srv: srv, logs: logs}
@@ -81,94 +60,6 @@ func (s *expServer) get(t *testing.T, path string, scrapeTimeout string) (int, s
 	return resp.StatusCode, string(body)
 }
 
-func parseExposition(t *testing.T, body string) map[string]*dto.MetricFamily {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(strings.NewReader(body))
-	if err != nil {
-		t.Fatalf("metrics do not parse: %v\n%s", err, body)
-	}
-	return mfs
-}
-
-// sampleValue returns the value of the one sample of name whose labels
-// include want; ok is false when there is not exactly one.
-func sampleValue(mfs map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
-	var v float64
-	n := 0
-	for _, m := range mfs[name].GetMetric() {
-		have := map[string]string{}
-		for _, lp := range m.GetLabel() {
-			have[lp.GetName()] = lp.GetValue()
-		}
-		match := true
-		for k, x := range want {
-			if have[k] != x {
-				match = false
-			}
-		}
-		if match {
-			n++
-			switch {
-			case m.GetGauge() != nil:
-				v = m.GetGauge().GetValue()
-			case m.GetCounter() != nil:
-				v = m.GetCounter().GetValue()
-			case m.GetUntyped() != nil:
-				v = m.GetUntyped().GetValue()
-			}
-		}
-	}
-	return v, n == 1
-}
-
-// loopbackListener accepts and holds connections (a server that never
-// speaks), until the test ends.
-func loopbackListener(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var mu sync.Mutex
-	var conns []net.Conn
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		<-done
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return ln.Addr().(*net.TCPAddr).Port
-}
-
-// closedPort is a loopback port nothing listens on (bound, then released).
-func closedPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
-}
-
 func tlsServer(t *testing.T) (port int, caFile string, notAfter time.Time) {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {}))
@@ -188,12 +79,12 @@ const testSecret = "s3cret-Pa55-never-shown"
 // TestExporterProbesLoopback runs real probes through the exporter against
 // loopback servers and asserts the metrics Prometheus would store.
 func TestExporterProbesLoopback(t *testing.T) {
-	open := loopbackListener(t)
-	closed := closedPort(t)
+	open := probetest.SilentTCPListener(t)
+	closed := probetest.ClosedTCPPort(t)
 	tlsPort, caFile, notAfter := tlsServer(t)
 	dir := t.TempDir()
-	writeFile(t, dir, "turn.pass", testSecret+"\n")
-	cfgPath := writeFile(t, dir, "probes.yaml", fmt.Sprintf(`
+	probetest.WriteFile(t, dir, "turn.pass", testSecret+"\n")
+	cfgPath := probetest.WriteFile(t, dir, "probes.yaml", fmt.Sprintf(`
 modules:
   tcp_open:
     profile: generic
@@ -256,14 +147,14 @@ modules:
 			if code != http.StatusOK {
 				t.Fatalf("HTTP %d: %s", code, body)
 			}
-			mfs := parseExposition(t, body)
+			mfs := probetest.ParseMetrics(t, body)
 			// The linter behind `promtool check metrics`.
 			problems, err := promlint.New(strings.NewReader(body)).Lint()
 			if err != nil || len(problems) > 0 {
 				t.Errorf("promlint: %v %v", err, problems)
 			}
 			for _, w := range tc.wants {
-				got, ok := sampleValue(mfs, w.name, w.labels)
+				got, ok := probetest.MetricValue(mfs, w.name, w.labels)
 				if !ok || got != w.value {
 					t.Errorf("%s%v = %v (found %v), want %v", w.name, w.labels, got, ok, w.value)
 				}
@@ -277,16 +168,16 @@ modules:
 	}
 	// The exporter's own metrics count what happened.
 	_, body := s.get(t, "/metrics", "")
-	mfs := parseExposition(t, body)
+	mfs := probetest.ParseMetrics(t, body)
 	for _, c := range []struct {
 		module, result string
 		want           float64
 	}{{"tcp_open", "success", 1}, {"tcp_closed", "failure", 1}, {"tls_untrusted", "failure", 1}} {
-		if v, _ := sampleValue(mfs, "ucprobe_exporter_probes_total", map[string]string{"module": c.module, "result": c.result}); v != c.want {
+		if v, _ := probetest.MetricValue(mfs, "ucprobe_exporter_probes_total", map[string]string{"module": c.module, "result": c.result}); v != c.want {
 			t.Errorf("ucprobe_exporter_probes_total{%s,%s} = %v, want %v", c.module, c.result, v, c.want)
 		}
 	}
-	if v, ok := sampleValue(mfs, "ucprobe_exporter_probes_in_flight", nil); !ok || v != 0 {
+	if v, ok := probetest.MetricValue(mfs, "ucprobe_exporter_probes_in_flight", nil); !ok || v != 0 {
 		t.Errorf("probes in flight after all returned: %v", v)
 	}
 
@@ -316,7 +207,7 @@ modules:
 
 func TestExporterRefusesBadRequests(t *testing.T) {
 	dir := t.TempDir()
-	cfgPath := writeFile(t, dir, "probes.yaml", `
+	cfgPath := probetest.WriteFile(t, dir, "probes.yaml", `
 modules:
   site:
     profile: generic
@@ -347,9 +238,9 @@ modules:
 		})
 	}
 	_, body := s.get(t, "/metrics", "")
-	mfs := parseExposition(t, body)
+	mfs := probetest.ParseMetrics(t, body)
 	for reason, want := range map[string]float64{"bad_request": 7, "forbidden": 2} {
-		if v, _ := sampleValue(mfs, "ucprobe_exporter_requests_rejected_total", map[string]string{"reason": reason}); v != want {
+		if v, _ := probetest.MetricValue(mfs, "ucprobe_exporter_requests_rejected_total", map[string]string{"reason": reason}); v != want {
 			t.Errorf("rejected{%s} = %v, want %v", reason, v, want)
 		}
 	}
@@ -364,9 +255,9 @@ modules:
 // probe_success 0 and a reason metric), not a false "blocked" and not a
 // 504 that would make the target's series vanish.
 func TestExporterScrapeTimeout(t *testing.T) {
-	silent := loopbackListener(t) // accepts TCP, never answers the TLS handshake
+	silent := probetest.SilentTCPListener(t) // accepts TCP, never answers the TLS handshake
 	dir := t.TempDir()
-	cfgPath := writeFile(t, dir, "probes.yaml", fmt.Sprintf(`
+	cfgPath := probetest.WriteFile(t, dir, "probes.yaml", fmt.Sprintf(`
 max_concurrent: 1
 modules:
   stall:
@@ -379,11 +270,11 @@ modules:
 	if code != http.StatusOK {
 		t.Fatalf("HTTP %d %q, want 200", code, body)
 	}
-	mfs := parseExposition(t, body)
-	if v, ok := sampleValue(mfs, "probe_success", nil); !ok || v != 0 {
+	mfs := probetest.ParseMetrics(t, body)
+	if v, ok := probetest.MetricValue(mfs, "probe_success", nil); !ok || v != 0 {
 		t.Errorf("probe_success = %v (found %v), want 0", v, ok)
 	}
-	if v, ok := sampleValue(mfs, "ucprobe_probe_cut_short", map[string]string{"check": "tls"}); !ok || v != 1 {
+	if v, ok := probetest.MetricValue(mfs, "ucprobe_probe_cut_short", map[string]string{"check": "tls"}); !ok || v != 1 {
 		t.Errorf("ucprobe_probe_cut_short{check=tls} = %v (found %v), want 1:\n%s", v, ok, body)
 	}
 	if problems, err := promlint.New(strings.NewReader(body)).Lint(); err != nil || len(problems) > 0 {
@@ -402,7 +293,7 @@ modules:
 	}()
 	waitFor(t, func() bool {
 		_, body := s.get(t, "/metrics", "")
-		v, _ := sampleValue(parseExposition(t, body), "ucprobe_exporter_probes_in_flight", nil)
+		v, _ := probetest.MetricValue(probetest.ParseMetrics(t, body), "ucprobe_exporter_probes_in_flight", nil)
 		return v == 1
 	})
 	code, body = s.get(t, "/probe?module=stall&target=127.0.0.1", "1")
@@ -427,9 +318,9 @@ func waitFor(t *testing.T, cond func() bool) {
 
 func TestExporterReloadKeepsOldConfigWhenInvalid(t *testing.T) {
 	dir := t.TempDir()
-	cfgPath := writeFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
+	cfgPath := probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
 	s := startExporter(t, cfgPath)
-	writeFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: nosuch\n")
+	probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: nosuch\n")
 	code, body := postReload(t, s)
 	if code != http.StatusInternalServerError || !strings.Contains(body, "probes.yaml:3: module b: unknown profile") {
 		t.Errorf("reload of an invalid file: HTTP %d %q", code, body)
@@ -438,13 +329,13 @@ func TestExporterReloadKeepsOldConfigWhenInvalid(t *testing.T) {
 		t.Fatal("the old config was dropped")
 	}
 	_, metrics := s.get(t, "/metrics", "")
-	if v, _ := sampleValue(parseExposition(t, metrics), "ucprobe_exporter_config_last_reload_successful", nil); v != 0 {
+	if v, _ := probetest.MetricValue(probetest.ParseMetrics(t, metrics), "ucprobe_exporter_config_last_reload_successful", nil); v != 0 {
 		t.Errorf("last_reload_successful = %v after a failed reload", v)
 	}
 	if !strings.Contains(s.logs.String(), "config reload failed, keeping the old config") {
 		t.Errorf("no log line for the failed reload")
 	}
-	writeFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
+	probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  b:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
 	if code, body := postReload(t, s); code != http.StatusOK {
 		t.Fatalf("reload of a valid file: HTTP %d %q", code, body)
 	}
@@ -452,7 +343,7 @@ func TestExporterReloadKeepsOldConfigWhenInvalid(t *testing.T) {
 		t.Errorf("module a after reload: HTTP %d, want 400", code)
 	}
 	_, metrics = s.get(t, "/metrics", "")
-	if v, _ := sampleValue(parseExposition(t, metrics), "ucprobe_exporter_config_last_reload_successful", nil); v != 1 {
+	if v, _ := probetest.MetricValue(probetest.ParseMetrics(t, metrics), "ucprobe_exporter_config_last_reload_successful", nil); v != 1 {
 		t.Errorf("last_reload_successful = %v after a good reload", v)
 	}
 }
@@ -468,55 +359,6 @@ func postReload(t *testing.T, s *expServer) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// TestRunFormatPrometheus: the textfile mode writes the same metrics,
-// atomically, with labels that keep several files apart.
-func TestRunFormatPrometheus(t *testing.T) {
-	closed := closedPort(t)
-	dir := t.TempDir()
-	out := filepath.Join(dir, "ucprobe.prom")
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), []string{"ucprobe", "run", "--profile", "generic", "--server", "127.0.0.1",
-		"--set", fmt.Sprintf("tcp=%d", closed), "--format", "prometheus", "--output", out, "--timeout", "5s", "--label", "site=berlin"}, &stdout, &stderr)
-	if code != 2 {
-		t.Fatalf("exit %d, want 2 (failed); stderr %s", code, stderr.String())
-	}
-	data, err := os.ReadFile(out)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mfs := parseExposition(t, string(data))
-	l := map[string]string{"profile": "generic", "target": "127.0.0.1", "site": "berlin"}
-	if v, ok := sampleValue(mfs, "probe_success", l); !ok || v != 0 {
-		t.Errorf("probe_success%v = %v (%v), want 0\n%s", l, v, ok, data)
-	}
-	if v, ok := sampleValue(mfs, "ucprobe_finding", map[string]string{"cause": "port-closed", "target": "127.0.0.1"}); !ok || v != 1 {
-		t.Errorf("ucprobe_finding{port-closed} = %v (%v)", v, ok)
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("temporary files left next to the output: %v", entries)
-	}
-}
-
-func TestRunBadLabel(t *testing.T) {
-	tests := []struct{ label, want string }{
-		{"site", "write NAME=VALUE"},
-		{"2x=y", "is not a label name"},
-		{"__x=y", "reserved"},
-		{"cause=y", "a label of ucprobe's own metrics"},
-		{"target=y", "target is set by ucprobe"},
-	}
-	for _, tc := range tests {
-		var stdout, stderr bytes.Buffer
-		code := run(context.Background(), []string{"ucprobe", "run", "--profile", "generic", "--server", "127.0.0.1",
-			"--format", "prometheus", "--label", tc.label}, &stdout, &stderr)
-		msg := strings.TrimSpace(stderr.String())
-		if code != 3 || !strings.Contains(msg, tc.want) || strings.Count(msg, "\n") != 0 {
-			t.Errorf("--label %s: exit %d %q, want 3 and one line containing %q", tc.label, code, msg, tc.want)
-		}
-	}
-}
-
 // testutilCount is the number of failed reloads so far.
 func testutilCount(e *exporter) float64 {
 	var m dto.Metric
@@ -530,21 +372,21 @@ func testutilCount(e *exporter) float64 {
 // failed probe (HTTP 200, probe_success 0), not a refused scrape.
 func TestExporterTargetNotFound(t *testing.T) {
 	dir := t.TempDir()
-	cfgPath := writeFile(t, dir, "probes.yaml", "modules:\n  site:\n    profile: generic\n    allowed_targets: [\"*.corp.example\"]\n")
+	cfgPath := probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  site:\n    profile: generic\n    allowed_targets: [\"*.corp.example\"]\n")
 	s := startExporter(t, cfgPath)
 	code, body := s.get(t, "/probe?module=site&target=gone.corp.example", "")
 	if code != http.StatusOK {
 		t.Fatalf("HTTP %d %q, want 200", code, body)
 	}
-	mfs := parseExposition(t, body)
-	if v, ok := sampleValue(mfs, "probe_success", nil); !ok || v != 0 {
+	mfs := probetest.ParseMetrics(t, body)
+	if v, ok := probetest.MetricValue(mfs, "probe_success", nil); !ok || v != 0 {
 		t.Errorf("probe_success = %v (%v), want 0", v, ok)
 	}
-	if v, ok := sampleValue(mfs, "ucprobe_target_not_found", nil); !ok || v != 1 {
+	if v, ok := probetest.MetricValue(mfs, "ucprobe_target_not_found", nil); !ok || v != 1 {
 		t.Errorf("ucprobe_target_not_found = %v (%v), want 1", v, ok)
 	}
 	_, metrics := s.get(t, "/metrics", "")
-	if v, _ := sampleValue(parseExposition(t, metrics), "ucprobe_exporter_probes_total", map[string]string{"module": "site", "result": "failure"}); v != 1 {
+	if v, _ := probetest.MetricValue(probetest.ParseMetrics(t, metrics), "ucprobe_exporter_probes_total", map[string]string{"module": "site", "result": "failure"}); v != 1 {
 		t.Errorf("probes_total{failure} = %v, want 1", v)
 	}
 }
@@ -576,7 +418,7 @@ func BenchmarkExporterProbe(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := newExporter(p, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	e := newExporter(p, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), "test")
 	srv := httptest.NewServer(e.handler())
 	defer srv.Close()
 	url := srv.URL + "/probe?module=m&target=127.0.0.1"

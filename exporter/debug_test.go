@@ -1,10 +1,12 @@
-package main
+package exporter
 
 import (
 	"fmt"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 // TestExporterDebugHidesSecrets: ?debug=true, the status page and the log
@@ -16,11 +18,11 @@ func TestExporterDebugHidesSecrets(t *testing.T) {
 		token = "responder-tok-Wm42"
 		path  = "/ws?key=path-secret-Kx77"
 	)
-	open := loopbackListener(t)
+	open := probetest.SilentTCPListener(t)
 	dir := t.TempDir()
-	writeFile(t, dir, "turn.pass", pass+"\n")
+	probetest.WriteFile(t, dir, "turn.pass", pass+"\n")
 	t.Setenv("UCPROBE_TEST_RESPONDER_TOKEN", token)
-	s := startExporter(t, writeFile(t, dir, "probes.yaml", fmt.Sprintf(`
+	s := startExporter(t, probetest.WriteFile(t, dir, "probes.yaml", fmt.Sprintf(`
 modules:
   a:
     profile: generic

@@ -1,4 +1,4 @@
-package main
+package exporter
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
@@ -461,16 +462,22 @@ func nodeLine(root *yaml.Node, keys ...string) int {
 	return line
 }
 
-var configTypeNames = strings.NewReplacer(
-	"in type main.exporterFile", "at the top level",
-	"into main.exporterFile", "where the top level (a map: modules, max_concurrent) belongs",
-	"in type main.moduleFile", "in a module",
-	"into main.moduleFile", "where a module (a map: profile, allowed_targets, ...) belongs",
-	"in type main.credentialsFile", "in credentials (secrets are referenced: turn_pass_file / turn_pass_env, turn_secret_file / turn_secret_env, responder_token_file / responder_token_env)",
-	"into main.credentialsFile", "where credentials (a map) belong",
-	"map[string]main.moduleFile", "a map of modules",
-	"profiles.Duration", "duration",
-)
+// configTypeNames turn yaml.v3's Go type names into the file's words; the
+// names come from the types themselves, so a moved or renamed package
+// cannot leave a Go name in a message.
+var configTypeNames = func() *strings.Replacer {
+	top, mod, creds := reflect.TypeFor[exporterFile]().String(), reflect.TypeFor[moduleFile]().String(), reflect.TypeFor[credentialsFile]().String()
+	return strings.NewReplacer(
+		"in type "+top, "at the top level",
+		"into "+top, "where the top level (a map: modules, max_concurrent) belongs",
+		"in type "+mod, "in a module",
+		"into "+mod, "where a module (a map: profile, allowed_targets, ...) belongs",
+		"in type "+creds, "in credentials (secrets are referenced: turn_pass_file / turn_pass_env, turn_secret_file / turn_secret_env, responder_token_file / responder_token_env)",
+		"into "+creds, "where credentials (a map) belong",
+		reflect.TypeFor[map[string]moduleFile]().String(), "a map of modules",
+		reflect.TypeFor[profiles.Duration]().String(), "duration",
+	)
+}()
 
 func configYAMLError(file string, err error) error {
 	return fmt.Errorf("%w: %s", errExporterConfig, profiles.YAMLMessage(file, err, configTypeNames))

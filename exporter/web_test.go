@@ -1,4 +1,4 @@
-package main
+package exporter
 
 import (
 	"crypto/tls"
@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -26,8 +25,8 @@ func loopbackCert(t *testing.T, dir string) (certFile, keyFile string, pool *x50
 	if err != nil {
 		t.Fatal(err)
 	}
-	certFile = writeFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]})))
-	keyFile = writeFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})))
+	certFile = probetest.WriteFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]})))
+	keyFile = probetest.WriteFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})))
 	return certFile, keyFile, ca.Pool()
 }
 
@@ -41,12 +40,12 @@ func TestExporterWebConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	webFile := writeFile(t, dir, "web.yml", fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", certFile, keyFile, hash))
+	webFile := probetest.WriteFile(t, dir, "web.yml", fmt.Sprintf("tls_server_config:\n  cert_file: %s\n  key_file: %s\nbasic_auth_users:\n  prometheus: %s\n", certFile, keyFile, hash))
 	wc, err := loadWebConfig(webFile)
 	if err != nil || !wc.tls {
 		t.Fatalf("loadWebConfig: %+v, %v", wc, err)
 	}
-	s := startExporter(t, writeFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n"))
+	s := startExporter(t, probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n"))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,28 +79,5 @@ func TestExporterWebConfig(t *testing.T) {
 		if err != nil || code != tc.code {
 			t.Errorf("%s as %q/%q: HTTP %d (%v), want %d", tc.scheme, tc.user, tc.pass, code, err, tc.code)
 		}
-	}
-}
-
-// TestExporterWebConfigErrors: a bad --web.config.file stops the start
-// with one line naming the file.
-func TestExporterWebConfigErrors(t *testing.T) {
-	dir := t.TempDir()
-	probes := writeFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    allowed_targets: [127.0.0.1]\n")
-	for name, content := range map[string]string{
-		"unknown-key.yml": "tls_server_config:\n  cert_fiel: x\n",
-		"no-key.yml":      "tls_server_config:\n  cert_file: /nonexistent/cert.pem\n",
-		"plain-pass.yml":  "basic_auth_users:\n  prometheus: not-a-bcrypt-hash\n",
-	} {
-		path := writeFile(t, dir, name, content)
-		code, _, errOut := ucprobe(t, "exporter", "--config", probes, "--web.config.file", path, "--listen", "127.0.0.1:0")
-		line := strings.TrimSpace(errOut)
-		if code != 3 || !strings.Contains(line, "--web.config.file "+path+": ") || strings.Contains(line, "\n") {
-			t.Errorf("%s: exit %d, stderr %q; want exit 3 and one line naming the file", name, code, errOut)
-		}
-	}
-	code, _, errOut := ucprobe(t, "exporter", "--config", probes, "--max-connections", "0")
-	if code != 3 || !strings.Contains(errOut, "--max-connections 0: must be 1-65536") {
-		t.Errorf("--max-connections 0: exit %d %q", code, errOut)
 	}
 }

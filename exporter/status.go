@@ -1,4 +1,4 @@
-package main
+package exporter
 
 import (
 	"fmt"
@@ -119,7 +119,7 @@ func (e *exporter) handleStatus(w http.ResponseWriter, r *http.Request) {
 		recent[i].Headline = scrubAll(recent[i].Headline, cfg)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	err := statusPage.Execute(w, map[string]any{"Version": version, "Config": cfg, "Modules": mods, "Recent": recent})
+	err := statusPage.Execute(w, map[string]any{"Version": e.version, "Config": cfg, "Modules": mods, "Recent": recent})
 	if err != nil {
 		e.log.Error("status page", "err", err.Error())
 	}
