@@ -128,7 +128,7 @@ func resolveExtra(ctx context.Context, s string, cfg *Config) (netip.AddrPort, b
 // filtering tests (4.4) from conn. conn must be unconnected; it may come
 // from a vnet (tests).
 func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.AddrPort, extras []netip.AddrPort) *NATInfo {
-	info := &NATInfo{Mapping: NATUnknown, Mapped: map[string]string{}}
+	info := &NATInfo{Mapping: NATUnknown, Mapped: map[string]string{}, Method: NATMethodServers}
 	bind := func(to netip.AddrPort, wait time.Duration, setters ...stun.Setter) (netip.AddrPort, bool) {
 		req := stun.MustBuild(append(append([]stun.Setter{stun.TransactionID, stun.BindingRequest}, setters...), stun.Fingerprint)...)
 		resp, _, _, _, err := udpExchange{conn: conn, to: to, wait: wait}.do(ctx, req, NATRetransmit)
@@ -166,6 +166,9 @@ func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.Ad
 		info.Mapping = NATNone
 	}
 	info.RFC5780 = other.IsValid() && other.Addr() != primary.Addr() && other.Port() != primary.Port()
+	if info.RFC5780 {
+		info.Method = NATMethodRFC5780
+	}
 
 	switch {
 	case info.RFC5780:
@@ -225,7 +228,7 @@ func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.Ad
 }
 
 // orNone keeps "none" (no NAT at all) over endpoint-independent.
-func orNone(cur, v string) string {
+func orNone(cur, v NATBehavior) NATBehavior {
 	if cur == NATNone {
 		return cur
 	}

@@ -231,7 +231,7 @@ func ruleRelayOnly(in *Input) []Finding {
 		if nat, natChecks := symmetricNAT(in); nat != nil && nFailed > 0 {
 			f.Detail += fmt.Sprintf(" This network's NAT is symmetric (%s mapping): the far end cannot reach the address STUN learned, so a relay is needed.", nat.Mapping)
 			f.Evidence = append(f.Evidence, natChecks...)
-			f.Facts["nat_mapping"], f.Facts["nat_filtering"] = nat.Mapping, nat.Filtering
+			f.Facts["nat_mapping"], f.Facts["nat_filtering"] = string(nat.Mapping), string(nat.Filtering)
 			f.Explains = []Cause{CauseSymmetricNAT}
 		}
 		out = append(out, f)
