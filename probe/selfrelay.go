@@ -50,6 +50,18 @@ type SelfRelay struct {
 // client's own public address. It needs TURN credentials. On error the
 // returned relay, if not nil, holds what was learned and must be closed.
 func OpenSelfRelay(ctx context.Context, spec Spec, cfg *Config) (*SelfRelay, error) {
+	// The server's answers take a few round trips; a silent one must not
+	// hold the caller for pion's whole retransmission schedule.
+	setupCtx, cancel := context.WithTimeout(ctx, selfRelaySetup)
+	defer cancel()
+	return openSelfRelay(setupCtx, ctx, spec, cfg)
+}
+
+// selfRelaySetup caps Binding, Allocate and the permission together.
+const selfRelaySetup = 2 * time.Second
+
+// openSelfRelay sets up under setupCtx; the relay lives until ctx ends.
+func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRelay, error) {
 	user, pass, kind, err := turnUserPass(cfg)
 	if err != nil {
 		return nil, err
@@ -81,12 +93,18 @@ func OpenSelfRelay(ctx context.Context, spec Spec, cfg *Config) (*SelfRelay, err
 	}
 	s := &SelfRelay{Conn: stray, Client: client, Server: server, stray: stray}
 	// pion's calls without a context end when the client closes.
+	// Until set up, the setup's bound closes it (CreatePermission takes
+	// no context); then the caller's.
 	s.stop = context.AfterFunc(ctx, s.closeAll)
 	if err := client.Listen(); err != nil {
 		return s, err
 	}
 	mapped, other, err := s.Bind(ctx, server)
 	if err != nil {
+		var te *stun.TurnError
+		if !errors.As(err, &te) && !errors.Is(err, ErrNoMapped) {
+			err = fmt.Errorf("%w from %s: %w", ErrNoAnswer, server, err)
+		}
 		return s, err
 	}
 	s.Mapped, s.Other = mapped, other
@@ -97,12 +115,19 @@ func OpenSelfRelay(ctx context.Context, spec Spec, cfg *Config) (*SelfRelay, err
 	s.Relay = relay
 	s.Relayed = addrPortOf(relay.LocalAddr())
 	if err := client.CreatePermission(net.UDPAddrFromAddrPort(mapped)); err != nil {
+		if ctx.Err() != nil {
+			return s, fmt.Errorf("TURN server %s: no answer to the permission in time: %w", server, ctx.Err())
+		}
 		var te *stun.TurnError
 		if errors.As(err, &te) {
 			return s, fmt.Errorf("%w %s: %d %s", ErrSelfPermission, mapped.Addr(), te.ErrorCodeAttr.Code, te.ErrorCodeAttr.Reason)
 		}
 		return s, fmt.Errorf("%w %s: %w", ErrSelfPermission, mapped.Addr(), err)
 	}
+	if !s.stop() {
+		return s, fmt.Errorf("TURN server %s: the relay setup took longer than %v: %w", server, selfRelaySetup, context.DeadlineExceeded)
+	}
+	s.stop = context.AfterFunc(life, s.closeAll)
 	return s, nil
 }
 

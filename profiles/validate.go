@@ -19,7 +19,7 @@ var (
 
 // Modes each kind accepts ("" always allowed).
 var kindModes = map[probe.Kind][]string{
-	probe.KindICE: {"one-ended", "relay-relay", "two-ended"},
+	probe.KindICE: {"one-ended", "relay-relay", "two-ended", "relay-loopback"},
 	probe.KindSIP: {"options"},
 }
 

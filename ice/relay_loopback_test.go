@@ -1,0 +1,42 @@
+package ice
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// Relay loopback through pion's TURN on loopback: the stream goes out to
+// the relayed address and comes back as Data indications; nothing is lost
+// on loopback, and the path says what was measured.
+func TestRelayLoopbackPion(t *testing.T) {
+	port := startTURN(t, "127.0.0.2")
+	spec := probe.Spec{ID: "media-relay", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayLoopback}
+	res := runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: creds(), Media: time.Second}, 5*time.Second)
+	d := res.Details.ICE
+	if res.Status != probe.StatusPass || d.Media == nil {
+		t.Fatalf("status %s: %s; details %+v", res.Status, res.Error, d)
+	}
+	m := d.Media
+	if m.Path != MediaPathRelayLoopback || m.Sent != 50 || m.LossPct > 2 || m.RTTMeanMS <= 0 || m.MOS < 4 || d.State != "connected" {
+		t.Fatalf("media %+v state %s", m, d.State)
+	}
+	if len(d.LocalCandidates) != 1 || d.LocalCandidates[0].Type != "relay" || d.Selected != nil || d.SelectedVia != "" {
+		t.Fatalf("candidates %+v selected %+v via %q: a loopback has no ICE pair", d.LocalCandidates, d.Selected, d.SelectedVia)
+	}
+}
+
+func TestRelayLoopbackNeedsCredentials(t *testing.T) {
+	port := startTURN(t, "127.0.0.2")
+	spec := probe.Spec{ID: "media-relay", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayLoopback}
+	res := runCheck(t, loopbackChecker(), spec, &probe.Config{Media: time.Second}, 5*time.Second)
+	if res.Status != probe.StatusSkip || res.Class != probe.ClassAuth || res.Details.Skipped == "" || !errors.Is(errorOf(res), ErrNoTURNCredentials) {
+		t.Fatalf("status %s class %s: %s", res.Status, res.Class, res.Error)
+	}
+	res = runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: probe.TURNCredentials{Username: testUser, Password: "wrong"}, Media: time.Second}, 5*time.Second)
+	if res.Status != probe.StatusFail || res.Class != probe.ClassAuth || res.Details.ICE.Media != nil {
+		t.Fatalf("wrong password: status %s class %s: %s", res.Status, res.Class, res.Error)
+	}
+}
