@@ -435,6 +435,8 @@ func ruleUDPPortRangeBlocked(in *Input) []Finding {
 		case dirs[probe.DirReturn] > 0:
 			where = append(where, "inbound", "return")
 			detail += " Some never arrived (inbound), some arrived and their answers were lost (return): see the sub-ranges."
+		case u.Live != nil:
+			detail += liveWords(u)
 		default:
 			detail += " Without the responder's receipts the direction is unknown."
 		}
@@ -466,6 +468,12 @@ func ruleUDPPortRangeBlocked(in *Input) []Finding {
 func blockedRuns(u *probe.UDPRangeDetails) ([]probe.UDPSubRange, map[string]int) {
 	var out []probe.UDPSubRange
 	dirs := map[string]int{}
+	if u.Live != nil { // sampled without a responder: its judgement names them
+		for _, s := range u.Live.Blocked {
+			dirs[s.Direction] += s.Ports
+		}
+		return u.Live.Blocked, dirs
+	}
 	for _, s := range u.SubRanges {
 		switch s.State {
 		case probe.PortFiltered, probe.PortProhibited, probe.PortUnreachable:
