@@ -107,7 +107,11 @@ type loopConn struct {
 	sr   *probe.SelfRelay
 	rx   uint32
 	peer netip.AddrPort // the mapping the relay saw; other senders are ignored
+	at   time.Time      // when the packet Read returned last reached the socket
+	atOK bool
 }
+
+func (l *loopConn) arrival() (time.Time, bool) { return l.at, l.atOK }
 
 func (l *loopConn) Write(b []byte) (int, error) {
 	return l.sr.Conn.WriteTo(b, net.UDPAddrFromAddrPort(l.sr.Relayed))
@@ -123,6 +127,7 @@ func (l *loopConn) Read(b []byte) (int, error) {
 		if p.unmarshal(b[:n]) != nil || p.kind != kindProbe {
 			continue
 		}
+		l.at, l.atOK = l.sr.ArrivedAt(b[:n])
 		ap, _ := netip.ParseAddrPort(from.String())
 		if l.peer.IsValid() && ap != l.peer {
 			continue

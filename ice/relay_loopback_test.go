@@ -1,6 +1,7 @@
 package ice
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -38,5 +39,41 @@ func TestRelayLoopbackNeedsCredentials(t *testing.T) {
 	res = runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: probe.TURNCredentials{Username: testUser, Password: "wrong"}, Media: time.Second}, 5*time.Second)
 	if res.Status != probe.StatusFail || res.Class != probe.ClassAuth || res.Details.ICE.Media != nil {
 		t.Fatalf("wrong password: status %s class %s: %s", res.Status, res.Class, res.Error)
+	}
+}
+
+// Every packet the loopback reads carries its arrival time (the kernel's
+// receive stamp on Linux), between its send and the end of its read.
+func TestRelayLoopbackArrival(t *testing.T) {
+	port := startTURN(t, "127.0.0.2")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	sr, err := probe.OpenSelfRelay(ctx, probe.Spec{Host: "127.0.0.2", Port: port}, &probe.Config{TURN: creds()})
+	if sr != nil {
+		defer sr.Close()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &loopConn{sr: sr}
+	buf := make([]byte, 1500)
+	for i := range 3 {
+		p := mediaPacket{seq: uint16(i), timestamp: uint32(160 * i), ssrc: 7, kind: kindProbe}
+		sent := time.Now()
+		if _, err := l.Write(p.marshal(make([]byte, 1500))); err != nil {
+			t.Fatal(err)
+		}
+		_ = l.SetReadDeadline(time.Now().Add(2 * time.Second))
+		n, err := l.Read(buf)
+		read := time.Now()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got mediaPacket
+		at, ok := l.arrival()
+		if got.unmarshal(buf[:n]) != nil || got.seq != uint16(i) || got.kind != kindEcho || !ok ||
+			at.Before(sent.Add(-time.Millisecond)) || at.After(read) {
+			t.Fatalf("packet %d: %+v arrival %v ok %v (sent %v, read %v)", i, got, at, ok, sent, read)
+		}
 	}
 }

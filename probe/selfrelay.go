@@ -81,7 +81,8 @@ func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRela
 	if err != nil {
 		return nil, err
 	}
-	stray := &strayConn{PacketConn: base, server: server, got: make(chan strayDatagram, 16)}
+	enableRxStamps(base) // best effort: without it, arrival is when the datagram was read
+	stray := &strayConn{PacketConn: base, udp: base, server: server, got: make(chan strayDatagram, 16), arrivals: map[string]time.Time{}}
 	client, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: server.String(), TURNServerAddr: server.String(),
 		Conn: stray, Username: user, Password: pass, RTO: TURNRTO,
@@ -176,13 +177,64 @@ func (s *SelfRelay) closeAll() {
 	_ = s.stray.Close()
 }
 
+// ArrivedAt is when the relay's datagram whose data starts with head (at
+// least 12 bytes: an RTP header) reached this socket, by the kernel's
+// clock where it stamps datagrams (Linux), else when it was read. Each
+// arrival is handed out once.
+func (s *SelfRelay) ArrivedAt(head []byte) (time.Time, bool) {
+	if len(head) < arrivalKeyLen {
+		return time.Time{}, false
+	}
+	s.stray.mu.Lock()
+	defer s.stray.mu.Unlock()
+	at, ok := s.stray.arrivals[string(head[:arrivalKeyLen])]
+	delete(s.stray.arrivals, string(head[:arrivalKeyLen]))
+	return at, ok
+}
+
+// arrivalKeyLen: an RTP header (sequence number, timestamp, SSRC) tells
+// one packet of a stream from every other.
+const arrivalKeyLen = 12
+
+// maxArrivals bounds the arrival times kept for ArrivedAt.
+const maxArrivals = 4096
+
 // strayConn hands every datagram that is neither STUN nor the server's
-// ChannelData to its channel instead of pion's client (which ignores them).
+// ChannelData to its channel instead of pion's client (which ignores
+// them), and notes when relayed data arrived (ArrivedAt).
 type strayConn struct {
 	net.PacketConn
+	udp    *net.UDPConn
 	server netip.AddrPort
 	got    chan strayDatagram
 	once   sync.Once
+
+	mu       sync.Mutex
+	arrivals map[string]time.Time
+}
+
+// noteArrival keeps the arrival time of relayed data (a Data indication's
+// DATA, or ChannelData's payload) from the server.
+func (c *strayConn) noteArrival(b []byte, at time.Time) {
+	var data []byte
+	switch {
+	case isChannelData(b):
+		data = b[4:]
+	case len(b) >= 20 && b[0] == 0x00 && b[1] == 0x17: // Data indication
+		m := &stun.Message{Raw: b}
+		if m.Decode() != nil {
+			return
+		}
+		data, _ = m.Get(stun.AttrData)
+	}
+	if len(data) < arrivalKeyLen {
+		return
+	}
+	c.mu.Lock()
+	if len(c.arrivals) < maxArrivals {
+		c.arrivals[string(data[:arrivalKeyLen])] = at
+	}
+	c.mu.Unlock()
 }
 
 type strayDatagram struct {
@@ -191,14 +243,18 @@ type strayDatagram struct {
 }
 
 func (c *strayConn) ReadFrom(b []byte) (int, net.Addr, error) {
+	var oob [128]byte
 	for {
-		n, from, err := c.PacketConn.ReadFrom(b)
+		n, from, at, err := readStamped(c.udp, b, oob[:])
 		if err != nil {
-			return n, from, err
+			return n, nil, err
 		}
-		ap := addrPortOf(from)
+		ap := netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		if ap == c.server {
+			c.noteArrival(b[:n], at)
+		}
 		if stun.IsMessage(b[:n]) || ap == c.server && isChannelData(b[:n]) {
-			return n, from, nil
+			return n, net.UDPAddrFromAddrPort(ap), nil
 		}
 		select {
 		case c.got <- strayDatagram{from: ap, payload: append([]byte(nil), b[:n]...)}:
