@@ -83,9 +83,11 @@ func helpdeskCases() []diagCase {
 			check:   loss("media-relay", 3, 25),
 		},
 		{
-			// The responder answers STUN on 30000-33000 without a token, as a
-			// media server does on its ports; the site drops 31000-33000.
-			name: "helpdesk/range-partial", scenario: "range-partial", args: helpdeskXphone(NameTURN),
+			// The echo host answers STUN on 30000-33000, as a media server or
+			// SBC does on its ports (the lab's responder wants its token and
+			// stays silent); the site drops 31000-33000.
+			name: "helpdesk/range-partial", scenario: "range-partial",
+			args:    []string{"--profile", "xphone", "--server", NameEcho, "--set", "turn=" + NameTURN, "--ca-file", CAFile(), "--timeout", "5s"},
 			verdict: "failed", headline: "udp-port-range-blocked",
 			critical: []string{"udp-port-range-blocked"}, info: []string{"untested"},
 			check: func(t *testing.T, r *ucReport) {
