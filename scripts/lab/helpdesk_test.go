@@ -22,7 +22,8 @@ func helpdeskXphone(turn string) []string {
 
 func helpdeskCases() []diagCase {
 	// 5 % each way: a relay loopback crosses the lossy router twice (about
-	// 10 % of round trips lost), relay-relay ICE four times (about 19 %).
+	// 10 % of round trips lost); relay-relay ICE up to four times (about
+	// 19 %; 8-10 % measured when one end's relay is reached over TCP).
 	loss := func(id string, lo, hi float64) func(t *testing.T, r *ucReport) {
 		return func(t *testing.T, r *ucReport) {
 			f := r.finding("packet-loss")
@@ -72,7 +73,7 @@ func helpdeskCases() []diagCase {
 			args:    []string{"--profile", "estos-procall", "--set", "ucconnect=" + NameWSS, "--ca-file", CAFile(), "--timeout", "5s"},
 			verdict: "degraded", headline: "packet-loss",
 			warning: []string{"packet-loss"},
-			check:   loss("ice-relay", 6, 40),
+			check:   loss("ice-relay", 3, 40),
 		},
 		{
 			name: "helpdesk/lossy-udp/generic", scenario: "lossy-udp",
