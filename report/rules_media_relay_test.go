@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
@@ -48,5 +49,26 @@ func TestRelayLoopbackMedia(t *testing.T) {
 				t.Fatalf("detail does not say the path: %s", fs[0].Detail)
 			}
 		})
+	}
+}
+
+// The HTML page says which path a relay loopback measured, and does not
+// split its loss into up and down or miss a pair table it never had.
+func TestHTMLRelayLoopback(t *testing.T) {
+	p, err := profiles.Load("xphone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop := mediaChk("media-relay", "relay-loopback", "relay-loopback", 10)
+	r := Build(p, map[string]string{"server": "pbx.example", "turn": "turn.example"}, "test", time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC), time.Second,
+		[]probe.Result{loop}, probe.Environment{})
+	text := visibleText(t, renderHTML(t, r))
+	for _, w := range []string{"this client to the TURN server and back", "not told apart", "packet-loss"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	if strings.Contains(text, "No candidate pair was formed") {
+		t.Error("page looks for candidate pairs in a relay loopback")
 	}
 }
