@@ -16,10 +16,10 @@ import (
 	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
-// stunFarEnd answers STUN Binding requests on 127.0.0.2, ports first..last
+// stunFarEnd answers STUN Binding requests on ip, ports first..last
 // except those skip says (nothing listens there: ICMP port unreachable).
 // answer decides per request whether to answer (a rate limit).
-func stunFarEnd(t *testing.T, first, last int, skip func(int) bool, answer func() bool) {
+func stunFarEnd(t *testing.T, ip string, first, last int, skip func(int) bool, answer func() bool) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var conns []net.PacketConn
@@ -27,7 +27,7 @@ func stunFarEnd(t *testing.T, first, last int, skip func(int) bool, answer func(
 		if skip != nil && skip(p) {
 			continue
 		}
-		c, err := net.ListenPacket("udp4", fmt.Sprintf("127.0.0.2:%d", p))
+		c, err := net.ListenPacket("udp4", fmt.Sprintf("%s:%d", ip, p))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,7 +93,7 @@ func TestUDPRangeLiveNetns(t *testing.T) {
 				if tc.limited {
 					answer = func() bool { return n.Add(1)%3 == 0 }
 				}
-				stunFarEnd(t, 30000, 30199, tc.skip, answer)
+				stunFarEnd(t, "127.0.0.2", 30000, 30199, tc.skip, answer)
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
 				spec := Spec{ID: "media-range", Kind: KindUDPRange, Host: "127.0.0.2", Ranges: []PortRange{{First: 30000, Last: 30199}}, NeedsResponder: true}
