@@ -68,10 +68,8 @@ func JudgeLive(samples []LiveSample, ranges []PortRange, rounds int, answersSTUN
 	if answersSTUN != "" {
 		minRun, density = liveMinRunDeclared, liveDensityDeclared
 	}
-	reached := func(s string) bool { return s == PortOpen || s == PortClosed }
-	silentish := func(s string) bool { return s == PortFiltered || s == PortProhibited }
 	for _, s := range samples {
-		if reached(s.State) {
+		if liveReached(s.State) {
 			d.Reached++
 		}
 	}
@@ -79,54 +77,8 @@ func JudgeLive(samples []LiveSample, ranges []PortRange, rounds int, answersSTUN
 		d.Verdict, d.Reason = LiveSilent, fmt.Sprintf("none of %d sampled ports answered (STUN) or was refused (ICMP)", len(samples))
 		return d
 	}
-	// Runs of silence, broken by an answer, a port without a state or a
-	// change of declared range.
-	rangeOf := func(p uint16) int {
-		for i, r := range ranges {
-			if r.Contains(p) {
-				return i
-			}
-		}
-		return -1
-	}
-	var runs []UDPSubRange
-	inRuns, considered := 0, 0
-	flush := func(run *UDPSubRange) {
-		if run == nil {
-			return
-		}
-		if run.Ports >= minRun || run.State == PortProhibited {
-			runs = append(runs, *run)
-			inRuns += run.Ports
-		}
-	}
-	var cur *UDPSubRange
-	for _, s := range samples {
-		if s.State == "" || s.State == PortNotServed {
-			flush(cur)
-			cur = nil
-			continue
-		}
-		considered++
-		if !silentish(s.State) {
-			flush(cur)
-			cur = nil
-			continue
-		}
-		if cur != nil && rangeOf(cur.Range.Last) == rangeOf(s.Port) {
-			cur.Range.Last = s.Port
-			cur.Ports++
-			if s.State != cur.State {
-				cur.State = PortFiltered // mixed silence and prohibited: silent
-			}
-			continue
-		}
-		flush(cur)
-		cur = &UDPSubRange{Range: PortRange{First: s.Port, Last: s.Port}, State: s.State, Ports: 1}
-	}
-	flush(cur)
-	outside := considered - inRuns
-	if outside > 0 {
+	runs, inRuns, considered := silentRuns(samples, ranges, minRun)
+	if outside := considered - inRuns; outside > 0 {
 		d.Density = float64(d.Reached) / float64(outside)
 	}
 	switch {
@@ -139,23 +91,76 @@ func JudgeLive(samples []LiveSample, ranges []PortRange, rounds int, answersSTUN
 		d.Verdict = LiveReached
 		d.Reason = "the few silent ports are scattered: not a block"
 	default:
-		// ICMP "prohibited" proves a filter at once; silence only once it
-		// outlasted retransmission.
-		proven := runs
-		if rounds < 2 {
-			proven = nil
-			for _, r := range runs {
-				if r.State == PortProhibited {
-					proven = append(proven, r)
-				}
-			}
-		}
-		if len(proven) == 0 {
-			d.Verdict = LiveScattered
-			d.Reason = "the silent ports were not retried: silence that did not outlast retransmission is not a block"
+		if proven := provenRuns(runs, rounds); len(proven) > 0 {
+			d.Verdict, d.Blocked = LiveBlocked, proven
 			break
 		}
-		d.Verdict, d.Blocked = LiveBlocked, proven
+		d.Verdict = LiveScattered
+		d.Reason = "the silent ports were not retried: silence that did not outlast retransmission is not a block"
 	}
 	return d
+}
+
+func liveReached(state string) bool { return state == PortOpen || state == PortClosed }
+
+// silentRuns are the runs of silent or prohibited samples long enough to
+// name (a prohibited port always is), how many samples they hold, and how
+// many samples had a state at all. An answer, a port without a state or a
+// change of declared range breaks a run.
+func silentRuns(samples []LiveSample, ranges []PortRange, minRun int) (runs []UDPSubRange, inRuns, considered int) {
+	rangeOf := func(p uint16) int {
+		for i, r := range ranges {
+			if r.Contains(p) {
+				return i
+			}
+		}
+		return -1
+	}
+	var cur *UDPSubRange
+	flush := func() {
+		if cur != nil && (cur.Ports >= minRun || cur.State == PortProhibited) {
+			runs = append(runs, *cur)
+			inRuns += cur.Ports
+		}
+		cur = nil
+	}
+	for _, s := range samples {
+		switch {
+		case s.State == "" || s.State == PortNotServed:
+			flush()
+			continue
+		case s.State != PortFiltered && s.State != PortProhibited:
+			considered++
+			flush()
+			continue
+		}
+		considered++
+		if cur != nil && rangeOf(cur.Range.Last) == rangeOf(s.Port) {
+			cur.Range.Last = s.Port
+			cur.Ports++
+			if s.State != cur.State {
+				cur.State = PortFiltered // mixed silence and prohibited: silent
+			}
+			continue
+		}
+		flush()
+		cur = &UDPSubRange{Range: PortRange{First: s.Port, Last: s.Port}, State: s.State, Ports: 1}
+	}
+	flush()
+	return runs, inRuns, considered
+}
+
+// provenRuns: ICMP "prohibited" proves a filter at once; silence only once
+// it outlasted retransmission (two passes or more).
+func provenRuns(runs []UDPSubRange, rounds int) []UDPSubRange {
+	if rounds >= 2 {
+		return runs
+	}
+	var out []UDPSubRange
+	for _, r := range runs {
+		if r.State == PortProhibited {
+			out = append(out, r)
+		}
+	}
+	return out
 }

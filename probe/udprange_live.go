@@ -46,28 +46,9 @@ func udpRangeLive(ctx context.Context, spec Spec, cfg *Config, target netip.Addr
 		if len(ports) == 0 {
 			break
 		}
-		sw, err := newSweeper(target, ports, spec.LocalRange, cfg, rate)
-		if err != nil {
+		if err := livePass(ctx, spec, cfg, target, ports, det, states, tried); err != nil {
 			res.Fail(Classify(err), err)
 			return
-		}
-		sw.maxRounds, sw.shuffle = liveRounds, true
-		if det.LocalAddr == "" {
-			det.LocalAddr = sw.local.String()
-		}
-		sw.run(ctx)
-		sw.close()
-		det.Sent += sw.sent
-		det.Rounds = max(det.Rounds, sw.rounds)
-		det.Asymmetric += sw.asymmetric
-		if m, mx := sw.rttStats(); m > 0 {
-			det.RTTMedian, det.RTTMax = m, max(det.RTTMax, mx)
-		}
-		if sw.answered > 0 {
-			det.Responder = "stun"
-		}
-		for i, p := range sw.ports {
-			states[p], tried[p] = sw.state[i], sw.tried[i]
 		}
 		ports = refinePorts(states, spec.Ranges)
 	}
@@ -92,6 +73,35 @@ func udpRangeLive(ctx context.Context, spec Spec, cfg *Config, target netip.Addr
 	}
 	det.Live = JudgeLive(samples, spec.Ranges, det.Rounds, spec.AnswersSTUN)
 	judgeLive(res, det)
+}
+
+// livePass sends one shuffled, paced pass over ports (a send and up to two
+// retransmissions of the silent ones) and adds what it saw to det, states
+// and tried.
+func livePass(ctx context.Context, spec Spec, cfg *Config, target netip.Addr, ports []uint16, det *UDPRangeDetails, states map[uint16]string, tried map[uint16]bool) error {
+	sw, err := newSweeper(target, ports, spec.LocalRange, cfg, det.RatePPS)
+	if err != nil {
+		return err
+	}
+	sw.maxRounds, sw.shuffle = liveRounds, true
+	if det.LocalAddr == "" {
+		det.LocalAddr = sw.local.String()
+	}
+	sw.run(ctx)
+	sw.close()
+	det.Sent += sw.sent
+	det.Rounds = max(det.Rounds, sw.rounds)
+	det.Asymmetric += sw.asymmetric
+	if m, mx := sw.rttStats(); m > 0 {
+		det.RTTMedian, det.RTTMax = m, max(det.RTTMax, mx)
+	}
+	if sw.answered > 0 {
+		det.Responder = "stun"
+	}
+	for i, p := range sw.ports {
+		states[p], tried[p] = sw.state[i], sw.tried[i]
+	}
+	return nil
 }
 
 // judgeLive sets the status from the live judgement.
@@ -130,11 +140,10 @@ func refinePorts(states map[uint16]string, ranges []PortRange) []uint16 {
 		sampled = append(sampled, p)
 	}
 	slices.Sort(sampled)
-	reached := func(s string) bool { return s == PortOpen || s == PortClosed }
 	var out []uint16
 	for i := 1; i < len(sampled); i++ {
 		a, b := sampled[i-1], sampled[i]
-		if b-a < 2 || reached(states[a]) == reached(states[b]) || !sameRange(ranges, a, b) {
+		if b-a < 2 || liveReached(states[a]) == liveReached(states[b]) || !sameRange(ranges, a, b) {
 			continue
 		}
 		gap := int(b - a - 1)
