@@ -224,6 +224,15 @@ func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.Ad
 			info.Mapping = NATAddressDependent
 		}
 	}
+	if info.Mapping == NATUnknown && info.Undetermined == "" {
+		info.Undetermined = "one STUN server without RFC 5780 answered: a second server (--stun HOST) or the TURN relay test (TURN credentials) tells whether the mapping depends on the destination"
+		switch {
+		case len(info.Mapped) == 0:
+			info.Undetermined = "the STUN server did not answer the mapping test"
+		case info.RFC5780 || len(extras) > 0:
+			info.Undetermined = "the other STUN addresses did not answer the mapping test"
+		}
+	}
 	return info
 }
 

@@ -1,8 +1,13 @@
 package probe_test
 
 import (
+	"context"
 	"net/netip"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/pion/transport/v5/vnet"
 
 	"github.com/ucprobe/ucprobe/probe"
 )
@@ -66,5 +71,20 @@ func TestClassifyFiltering(t *testing.T) {
 				t.Fatalf("got %q, want %q", got, tc.want)
 			}
 		})
+	}
+}
+
+// One STUN server without RFC 5780 or extras leaves the mapping unknown
+// and says what would tell it (vnet: the NAT in between is symmetric, yet
+// one destination cannot show it).
+func TestDetectNATOneServerSaysWhy(t *testing.T) {
+	for _, m := range []vnet.EndpointDependencyType{vnet.EndpointIndependent, vnet.EndpointAddrPortDependent} {
+		conn, srv := natLab(t, m)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		info := probe.DetectNAT(ctx, conn, srv[0], netip.AddrPort{}, nil)
+		cancel()
+		if info.Mapping != probe.NATUnknown || !strings.Contains(info.Undetermined, "--stun") || !strings.Contains(info.Undetermined, "TURN") {
+			t.Fatalf("mapping %q, undetermined %q", info.Mapping, info.Undetermined)
+		}
 	}
 }

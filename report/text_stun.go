@@ -50,7 +50,7 @@ func natLine(n *probe.NATInfo) string {
 		l += " (through the TURN relay: " + strings.Join(natSeen(n), "; ") + ")"
 	case n.RFC5780:
 		l += " (RFC 5780 tests)"
-	case len(n.Mapped) < 2:
+	case len(n.Mapped) < 2 && n.Undetermined == "":
 		l += " (one server only: give --stun HOST:PORT for a mapping test)"
 	}
 	if n.Undetermined != "" && !n.Mapping.Symmetric() {
