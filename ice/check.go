@@ -96,11 +96,16 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 		err = c.local(ctx, spec, cfg, det)
 	case ModeTwoEnded:
 		err = c.twoEnded(ctx, spec, cfg, det)
+	case ModeRelayLoopback:
+		err = c.relayLoopback(ctx, spec, cfg, det)
 	default:
-		err = classed(probe.ClassProtocol, fmt.Errorf("%w %q: use one-ended, relay-relay or two-ended", ErrBadMode, spec.Mode))
+		err = classed(probe.ClassProtocol, fmt.Errorf("%w %q: use one-ended, relay-relay, two-ended or relay-loopback", ErrBadMode, spec.Mode))
 	}
 	if err != nil {
 		res.Fail(classOf(err), err)
+		if mode == ModeRelayLoopback {
+			relayLoopbackStatus(&res, err)
+		}
 	}
 	if cfg.Logger != nil {
 		// Never secrets: the evidence holds none (servers without

@@ -87,6 +87,13 @@ type packetConn interface {
 	SetReadDeadline(time.Time) error
 }
 
+// arrivalClock is a packetConn that knows when the packet its last Read
+// returned arrived (a kernel timestamp): the round trip then leaves out
+// the wait for a busy scheduler to run the reader.
+type arrivalClock interface {
+	arrival() (time.Time, bool)
+}
+
 // jitter is the RFC 3550 (6.4.1) interarrival jitter estimator:
 // J += (|D(i-1,i)| - J)/16, D the change of transit time.
 type jitter struct {
@@ -135,6 +142,11 @@ func measure(ctx context.Context, conn packetConn, window time.Duration, codec C
 				return
 			}
 			now := time.Since(start).Nanoseconds()
+			if ac, ok := conn.(arrivalClock); ok {
+				if at, ok := ac.arrival(); ok {
+					now = at.Sub(start).Nanoseconds()
+				}
+			}
 			if p.unmarshal(buf[:n]) != nil || p.kind != kindEcho {
 				continue
 			}

@@ -104,19 +104,38 @@ type VPNInfo struct {
 	Interfaces []string `json:"interfaces,omitempty"`
 }
 
-// NAT mapping and filtering behaviours (RFC 4787 / RFC 5780 terms).
+// NATBehavior is a NAT's mapping or filtering behaviour (RFC 4787 / RFC
+// 5780 terms), as far as the tests could tell it.
+type NATBehavior string
+
+// NAT mapping and filtering behaviours.
 const (
-	NATEndpointIndependent     = "endpoint-independent"
-	NATAddressDependent        = "address-dependent"
-	NATAddressAndPortDependent = "address-and-port-dependent"
-	NATNone                    = "none" // the mapped address is a local address
-	NATUnknown                 = "unknown"
+	NATEndpointIndependent     NATBehavior = "endpoint-independent"
+	NATAddressDependent        NATBehavior = "address-dependent"
+	NATAddressAndPortDependent NATBehavior = "address-and-port-dependent"
+	// NATDestinationDependent: the mapping changed towards another
+	// address; whether the port alone changes it too was not tested
+	// (address- or address-and-port-dependent: symmetric either way).
+	NATDestinationDependent NATBehavior = "destination-dependent"
+	// NATPortIndependent: the same mapping (or filter verdict) towards
+	// another port of the same address; another address was not tested,
+	// so endpoint-independent and address-dependent look alike.
+	NATPortIndependent NATBehavior = "port-independent"
+	NATNone            NATBehavior = "none" // the mapped address is a local address
+	NATUnknown         NATBehavior = "unknown"
 )
+
+// Symmetric reports whether the behaviour makes the mapping depend on the
+// destination (RFC 3489's "symmetric NAT"): direct peer-to-peer media
+// fails, a relay is needed.
+func (b NATBehavior) Symmetric() bool {
+	return b == NATAddressDependent || b == NATAddressAndPortDependent || b == NATDestinationDependent
+}
 
 // NATInfo is the NAT behaviour seen through STUN.
 type NATInfo struct {
-	Mapping   string `json:"mapping"`
-	Filtering string `json:"filtering,omitempty"`
+	Mapping   NATBehavior `json:"mapping"`
+	Filtering NATBehavior `json:"filtering,omitempty"`
 	// PublicAddr is the server-reflexive address as STUN saw it.
 	PublicAddr string `json:"public_addr,omitempty"`
 	// Mapped holds the mapped address per STUN server tested from one socket.
@@ -124,6 +143,17 @@ type NATInfo struct {
 	RFC5780 bool              `json:"rfc5780"`
 	// Checks are the ids of the checks this was derived from.
 	Checks []string `json:"checks,omitempty"`
+	// Method is how the mapping was tested: "rfc5780", "servers" (several
+	// STUN servers) or "turn-relay" (the TURN relay's view of the client
+	// towards its own relayed address, see nat_relay.go).
+	Method NATMethod `json:"method,omitempty"`
+	// Observations are the mappings seen from one socket, per destination.
+	Observations []NATObservation `json:"observations,omitempty"`
+	// FilteringTest is the relay's datagram towards the mapping it did not
+	// create (turn-relay method only).
+	FilteringTest *NATFilteringTest `json:"filtering_test,omitempty"`
+	// Undetermined says why the mapping stayed unknown.
+	Undetermined string `json:"undetermined,omitempty"`
 }
 
 // ProxyInfo is the proxy configuration from the environment.

@@ -2,7 +2,7 @@ package probe
 
 // ICEDetails is the evidence of a full ICE check (package ice fills it).
 type ICEDetails struct {
-	Mode  string `json:"mode"`  // "one-ended", "relay-relay", "two-ended"
+	Mode  string `json:"mode"`  // "one-ended", "relay-relay", "two-ended", "relay-loopback"
 	State string `json:"state"` // final ICE state: connected, failed, ...
 	// LocalCandidates and RemoteCandidates are every gathered candidate.
 	LocalCandidates  []ICECandidate `json:"local_candidates"`
@@ -114,6 +114,10 @@ type MediaStats struct {
 	// Transport is how the packets travelled: "udp", or "tcp"/"tls" when
 	// the selected pair goes through a TURN relay reached over TCP/TLS.
 	Transport string `json:"transport"`
+	// Path is what was measured: "" the selected ICE pair to the peer;
+	// "relay-loopback" this client to its TURN server and back (no far
+	// end: up and down are not told apart, LossUp/LossDown/JitterUp stay 0).
+	Path string `json:"path,omitempty"`
 	// Series is the window cut into intervals by send time (at most 40),
 	// for a chart of round trip, jitter and loss over the window.
 	Series []MediaInterval `json:"series,omitempty"`

@@ -128,7 +128,7 @@ func resolveExtra(ctx context.Context, s string, cfg *Config) (netip.AddrPort, b
 // filtering tests (4.4) from conn. conn must be unconnected; it may come
 // from a vnet (tests).
 func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.AddrPort, extras []netip.AddrPort) *NATInfo {
-	info := &NATInfo{Mapping: NATUnknown, Mapped: map[string]string{}}
+	info := &NATInfo{Mapping: NATUnknown, Mapped: map[string]string{}, Method: NATMethodServers}
 	bind := func(to netip.AddrPort, wait time.Duration, setters ...stun.Setter) (netip.AddrPort, bool) {
 		req := stun.MustBuild(append(append([]stun.Setter{stun.TransactionID, stun.BindingRequest}, setters...), stun.Fingerprint)...)
 		resp, _, _, _, err := udpExchange{conn: conn, to: to, wait: wait}.do(ctx, req, NATRetransmit)
@@ -166,6 +166,9 @@ func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.Ad
 		info.Mapping = NATNone
 	}
 	info.RFC5780 = other.IsValid() && other.Addr() != primary.Addr() && other.Port() != primary.Port()
+	if info.RFC5780 {
+		info.Method = NATMethodRFC5780
+	}
 
 	switch {
 	case info.RFC5780:
@@ -221,11 +224,20 @@ func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.Ad
 			info.Mapping = NATAddressDependent
 		}
 	}
+	if info.Mapping == NATUnknown && info.Undetermined == "" {
+		info.Undetermined = "one STUN server without RFC 5780 answered: a second server (--stun HOST) or the TURN relay test (TURN credentials) tells whether the mapping depends on the destination"
+		switch {
+		case len(info.Mapped) == 0:
+			info.Undetermined = "the STUN server did not answer the mapping test"
+		case info.RFC5780 || len(extras) > 0:
+			info.Undetermined = "the other STUN addresses did not answer the mapping test"
+		}
+	}
 	return info
 }
 
 // orNone keeps "none" (no NAT at all) over endpoint-independent.
-func orNone(cur, v string) string {
+func orNone(cur, v NATBehavior) NATBehavior {
 	if cur == NATNone {
 		return cur
 	}

@@ -78,13 +78,13 @@ func itoa(i int) string {
 func TestDetectNATMapping(t *testing.T) {
 	for _, tc := range []struct {
 		mapping vnet.EndpointDependencyType
-		want    string
+		want    probe.NATBehavior
 	}{
 		{vnet.EndpointIndependent, probe.NATEndpointIndependent},
 		{vnet.EndpointAddrDependent, probe.NATAddressDependent},
 		{vnet.EndpointAddrPortDependent, probe.NATAddressAndPortDependent},
 	} {
-		t.Run(tc.want, func(t *testing.T) {
+		t.Run(string(tc.want), func(t *testing.T) {
 			conn, srv := natLab(t, tc.mapping)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			defer cancel()

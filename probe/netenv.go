@@ -256,11 +256,34 @@ func namesOf(checks []Result) []NameInfo {
 // it; without one, the first mapped address still shows the public
 // address (mapping unknown, or none when it is one of ours).
 func natOf(checks []Result, ifs []Interface) *NATInfo {
-	for _, c := range checks {
-		if s := c.Details.STUN; s != nil && s.NAT != nil {
-			n := *s.NAT
-			return &n
+	// A STUN check's or a TURN check's (through the relay); one that
+	// determined the mapping beats one that did not, a symmetric one all.
+	var best *NATInfo
+	rank := func(n *NATInfo) int {
+		switch {
+		case n == nil:
+			return -1
+		case n.Mapping.Symmetric():
+			return 2
+		case n.Mapping != NATUnknown:
+			return 1
 		}
+		return 0
+	}
+	for _, c := range checks {
+		var n *NATInfo
+		if s := c.Details.STUN; s != nil {
+			n = s.NAT
+		} else if t := c.Details.TURN; t != nil {
+			n = t.NAT
+		}
+		if rank(n) > rank(best) {
+			best = n
+		}
+	}
+	if best != nil {
+		n := *best
+		return &n
 	}
 	for _, c := range checks {
 		s := c.Details.STUN

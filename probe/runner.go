@@ -110,7 +110,7 @@ func (r *Runner) expand(s Spec, cfg *Config, addrs map[string][]string) []job {
 	switch {
 	case s.Skip != "":
 		return one(Skipped(s, s.Skip))
-	case s.NeedsResponder && cfg.Responder == "":
+	case s.NeedsResponder && cfg.Responder == "" && !RunsLive(s):
 		return one(Skipped(s, "needs a ucprobe responder at the far end: start `ucprobe serve` there and pass --responder HOST"))
 	case r.Probers[s.Kind] == nil:
 		return one(Skipped(s, "not implemented"))

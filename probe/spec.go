@@ -35,6 +35,10 @@ type Spec struct {
 	Sample int
 	// LocalRange, when set, binds the client side of a UDP check inside it.
 	LocalRange *PortRange
+	// AnswersSTUN, when set, is the profile's source for "the far end
+	// answers STUN on these ports" (udp-range): live sampling then weighs
+	// silence more.
+	AnswersSTUN string
 	// Mode selects a variant of a kind (ice: "one-ended", "relay-relay",
 	// "two-ended"; sip: method).
 	Mode string

@@ -55,6 +55,9 @@ type TURNDetails struct {
 	NotSTUN int `json:"not_stun,omitempty"`
 	// Stage is how far the check got: connect, allocate, permission, relay, done.
 	Stage string `json:"stage"`
+	// NAT is the mapping seen through the relay (TURN over UDP with
+	// credentials; nat_relay.go).
+	NAT *NATInfo `json:"nat,omitempty"`
 }
 
 // TURN stages.
@@ -99,6 +102,9 @@ func TURN(ctx context.Context, spec Spec, cfg *Config) Result {
 		err = turnCheck(ctx, spec, cfg, res.Transport, det)
 	}
 	res.Details.TURN = det
+	if err == nil && res.Transport == TransportUDP {
+		det.NAT = MeasureRelayNAT(ctx, spec, cfg)
+	}
 	if err != nil {
 		res.Fail(turnClass(err, det), err)
 		if det.Credentials == "none" && res.Class == ClassAuth {
@@ -117,24 +123,29 @@ func turnClass(err error, det *TURNDetails) ErrorClass {
 	return stunClass(err)
 }
 
-func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *TURNDetails) error {
-	user, pass := cfg.TURN.Username, cfg.TURN.Password.Reveal()
+// turnUserPass derives the user name and password to send, and what kind
+// of credentials they are ("rest", "long-term" or "none").
+func turnUserPass(cfg *Config) (user, pass, kind string, err error) {
+	user, pass = cfg.TURN.Username, cfg.TURN.Password.Reveal()
 	switch {
 	case cfg.TURN.SharedSecret != "":
-		det.Credentials = "rest"
 		u := user
 		if u == "" {
 			u = "ucprobe"
 		}
-		var err error
 		user, pass, err = turn.GenerateLongTermTURNRESTCredentials(cfg.TURN.SharedSecret.Reveal(), u, restTTL)
-		if err != nil {
-			return err
-		}
+		return user, pass, "rest", err
 	case user != "":
-		det.Credentials = "long-term"
-	default:
-		det.Credentials = "none"
+		return user, pass, "long-term", nil
+	}
+	return user, pass, "none", nil
+}
+
+func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *TURNDetails) error {
+	user, pass, kind, err := turnUserPass(cfg)
+	det.Credentials = kind
+	if err != nil {
+		return err
 	}
 	det.Username = user
 

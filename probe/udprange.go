@@ -78,6 +78,9 @@ type UDPRangeDetails struct {
 	// Inconclusive: no responder and no answer at all; silence from a
 	// server that may not answer there proves nothing.
 	Inconclusive bool `json:"inconclusive,omitempty"`
+	// Live is the judgement of a sample taken without a responder
+	// (udprange_live.go).
+	Live *UDPLiveDetails `json:"live,omitempty"`
 }
 
 // UDPSubRange is a run of ports with one state. Direction, known from the
@@ -149,6 +152,11 @@ func UDPRange(ctx context.Context, spec Spec, cfg *Config) Result {
 	target, err := resolveUDP(ctx, spec)
 	if err != nil {
 		res.Fail(Classify(err), err)
+		return res
+	}
+	if spec.NeedsResponder && cfg.Responder == "" {
+		udpRangeLive(ctx, spec, cfg, target.Addr(), &res)
+		res.DurationMS = ms(time.Since(start))
 		return res
 	}
 	rate := cfg.SweepRate

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	mrand "math/rand/v2"
 	"net"
 	"net/netip"
 	"slices"
@@ -47,8 +48,13 @@ type sweeper struct {
 	receipts  bool
 
 	sent, rounds int
-	stop         chan struct{} // tells readLoop to drain once more and end
-	readDone     chan struct{}
+	// maxRounds caps the passes (0: sweepRounds); shuffle sends each pass
+	// in random order, so a far end's rate limit silences scattered ports,
+	// not a contiguous tail (live sampling, udprange_live.go).
+	maxRounds int
+	shuffle   bool
+	stop      chan struct{} // tells readLoop to drain once more and end
+	readDone  chan struct{}
 }
 
 // sweepReadBuffer is the sweep socket's receive buffer: room for some
@@ -90,10 +96,17 @@ func newSweeper(target netip.Addr, ports []uint16, local *PortRange, cfg *Config
 func (s *sweeper) run(ctx context.Context) {
 	go s.readLoop()
 	idle := 0
-	for range sweepRounds {
+	rounds := sweepRounds
+	if s.maxRounds > 0 {
+		rounds = s.maxRounds
+	}
+	for range rounds {
 		todo := s.silent()
 		if len(todo) == 0 {
 			return
+		}
+		if s.shuffle {
+			mrand.Shuffle(len(todo), func(i, j int) { todo[i], todo[j] = todo[j], todo[i] })
 		}
 		before := s.resolvedCount()
 		s.rounds++

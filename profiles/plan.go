@@ -73,6 +73,9 @@ func (p *Profile) planCheck(c Check, vars map[string]string) ([]probe.Spec, erro
 		ID: c.ID, Kind: kind, Title: c.Title, Transport: probe.Transport(c.Transport),
 		NeedsResponder: c.Needs == "responder", Optional: c.Optional, Sample: c.Sample, Mode: c.Mode,
 	}
+	if a := c.AnswersSTUN; a != nil {
+		base.AnswersSTUN = answersSTUNSource(p.Doc, a)
+	}
 	base.Timeout = time.Duration(c.Timeout)
 	if base.Timeout == 0 {
 		base.Timeout = time.Duration(p.Defaults.Timeout)
@@ -213,4 +216,10 @@ func joinHostPort(host, port string) string {
 		return "[" + host + "]:" + port
 	}
 	return host + ":" + port
+}
+
+// answersSTUNSource is the citation a report prints for an answers_stun
+// statement: the profile's document, the section, the quote.
+func answersSTUNSource(doc Citation, a *AnswersSTUN) string {
+	return Citation{Section: a.Section}.within(doc).String() + ": \"" + a.Quote + "\""
 }

@@ -91,6 +91,17 @@ type Check struct {
 	Sample     int    `yaml:"sample,omitempty"`
 	LocalPorts string `yaml:"local_ports,omitempty"`
 	Mode       string `yaml:"mode,omitempty"`
+	// AnswersSTUN (udp-range) says, in the profile document's words, that
+	// the vendor's media server answers STUN on the range's ports: a
+	// sample without a responder then weighs silence more.
+	AnswersSTUN *AnswersSTUN `yaml:"answers_stun,omitempty"`
+}
+
+// AnswersSTUN is a vendor's statement that its media server answers STUN
+// on its media ports: the document's own words, and where they stand.
+type AnswersSTUN struct {
+	Quote   string `yaml:"quote"`
+	Section string `yaml:"section,omitempty"`
 }
 
 // Remedy is what to do about a cause, in the vendor's words.

@@ -19,7 +19,7 @@ var (
 
 // Modes each kind accepts ("" always allowed).
 var kindModes = map[probe.Kind][]string{
-	probe.KindICE: {"one-ended", "relay-relay", "two-ended"},
+	probe.KindICE: {"one-ended", "relay-relay", "two-ended", "relay-loopback"},
 	probe.KindSIP: {"options"},
 }
 
@@ -89,6 +89,10 @@ func (p *Profile) validateCheck(i int, c Check) error {
 		return p.errAt(at("needs"), "check %s: needs must be \"responder\", not %q", c.ID, c.Needs)
 	case c.Transport != "" && !slices.Contains([]probe.Transport{probe.TransportUDP, probe.TransportTCP, probe.TransportTLS, probe.TransportDTLS}, probe.Transport(c.Transport)):
 		return p.errAt(at("transport"), "check %s: transport %q is not udp, tcp, tls or dtls", c.ID, c.Transport)
+	case c.AnswersSTUN != nil && kind != probe.KindUDPRange:
+		return p.errAt(at("answers_stun"), "check %s: answers_stun is for udp-range checks, not %s", c.ID, c.Kind)
+	case c.AnswersSTUN != nil && strings.TrimSpace(c.AnswersSTUN.Quote) == "":
+		return p.errAt(at("answers_stun"), "check %s: answers_stun needs the vendor document's words (quote)", c.ID)
 	case c.Mode != "" && !slices.Contains(kindModes[kind], c.Mode):
 		return p.errAt(at("mode"), "check %s: mode %q is not valid for %s (valid: %s)", c.ID, c.Mode, c.Kind, strings.Join(kindModes[kind], ", "))
 	case c.Sample < 0:

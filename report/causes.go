@@ -63,7 +63,7 @@ var Catalog = map[Cause]CauseInfo{
 	CauseVPNNoUDP:            {"the route to the target goes through a VPN tunnel that carries TCP but not UDP", "Make the VPN carry UDP to the server, or connect without it."},
 	CauseVPNRequired:         {"the server is only reachable through a VPN that is not up", "Connect the VPN first."},
 	CauseMultiHomedServer:    {"the server name has several addresses and not all are reachable, or answers come from another address", "Route every server address, or publish only the reachable one."},
-	CauseSymmetricNAT:        {"the NAT mapping depends on the destination: direct peer-to-peer media will fail, TURN is needed", "Provide a TURN server, or make the NAT endpoint-independent."},
+	CauseSymmetricNAT:        {"the NAT mapping depends on the destination: direct peer-to-peer media will fail, TURN is needed", "TURN is required: configure the clients to use the TURN server (and allow the firewall towards it), or make the NAT endpoint-independent (no per-destination or random port mapping)."},
 	CauseTURNAuthFailed:      {"the TURN server rejects the credentials", "Check the TURN user and password (or shared secret and clock)."},
 	CauseTURNUnreachable:     {"the TURN server answers on no transport", "Allow the TURN ports (UDP/TCP 3478, TLS 5349 or 443) to the TURN server."},
 	CauseRelayOnly:           {"ICE connected only through a TURN relay", "Works, with more latency; allow direct UDP for a better path."},

@@ -161,7 +161,7 @@ func envChanges(old, cur probe.Environment) []Change {
 		}
 	}
 	if o, n := old.NAT, cur.NAT; o != nil && n != nil && o.Mapping != n.Mapping && o.Mapping != probe.NATUnknown && n.Mapping != probe.NATUnknown {
-		dependent := func(m string) bool { return m == probe.NATAddressAndPortDependent || m == probe.NATAddressDependent }
+		dependent := probe.NATBehavior.Symmetric
 		trend := TrendChanged
 		switch {
 		case dependent(n.Mapping) && !dependent(o.Mapping):
@@ -169,7 +169,7 @@ func envChanges(old, cur probe.Environment) []Change {
 		case dependent(o.Mapping) && !dependent(n.Mapping):
 			trend = TrendBetter
 		}
-		out = append(out, Change{Kind: ChangeNAT, Subject: "nat", Trend: trend, Before: o.Mapping, After: n.Mapping,
+		out = append(out, Change{Kind: ChangeNAT, Subject: "nat", Trend: trend, Before: string(o.Mapping), After: string(n.Mapping),
 			Summary: fmt.Sprintf("the NAT mapping is %s, was %s", n.Mapping, o.Mapping), Checks: n.Checks})
 	}
 	return out

@@ -20,7 +20,7 @@ type diffSite struct {
 	rtt     float64
 	route   probe.Route
 	addrs   []string
-	mapping string
+	mapping probe.NATBehavior
 	day     int
 }
 

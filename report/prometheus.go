@@ -217,7 +217,7 @@ func collectReport(s *sampleSet, r *Report) {
 		s.add(descFinding, foldMax, 1, string(f.Cause), string(f.Severity))
 	}
 	if nat := r.Environment.NAT; nat != nil && nat.Mapping != "" {
-		s.add(descNAT, foldMax, 1, nat.Mapping, nat.Filtering)
+		s.add(descNAT, foldMax, 1, string(nat.Mapping), string(nat.Filtering))
 	}
 	s.add(descVPNUp, foldMax, b2f(r.Environment.VPN.Up))
 }

@@ -12,7 +12,8 @@ import (
 // info finding (it does not change the verdict).
 func ruleUntested(in *Input) []Finding {
 	cs := filter(in.Checks, func(c probe.Result) bool {
-		return c.Status == probe.StatusSkip && c.Class == "" && !c.Optional && strings.HasPrefix(c.Error, "needs a ucprobe responder")
+		return c.Status == probe.StatusSkip && c.Class == "" && !c.Optional && strings.HasPrefix(c.Error, "needs a ucprobe responder") ||
+			liveInconclusive(c)
 	})
 	if len(cs) == 0 {
 		return nil
@@ -28,7 +29,7 @@ func ruleUntested(in *Input) []Finding {
 	return []Finding{{
 		Severity: SeverityInfo,
 		Title:    fmt.Sprintf("%d %s not tested: no responder at the far end", len(cs), plural(len(cs), "check", "checks")),
-		Detail:   "UDP reachability of a media range cannot be proven from one end. Not tested: " + strings.Join(what, "; ") + ".",
+		Detail:   "UDP reachability of a media range cannot be proven from one end. Not tested: " + strings.Join(what, "; ") + "." + liveUntestedWords(cs),
 		Evidence: ids(cs),
 	}}
 }

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/ucprobe/ucprobe/probe"
@@ -83,7 +84,9 @@ func ruleICEFailed(in *Input) []Finding {
 	var out []Finding
 	for _, c := range iceChecks(in) {
 		d := c.Details.ICE
-		if c.Status != probe.StatusFail || signallingFailed(c) {
+		// A relay loopback has no candidate pairs: its failures are the
+		// TURN server's (the turn checks name them).
+		if c.Status != probe.StatusFail || signallingFailed(c) || d.Mode == "relay-loopback" {
 			continue
 		}
 		facts := map[string]string{"mode": d.Mode, "class": string(c.Class)}
@@ -231,7 +234,7 @@ func ruleRelayOnly(in *Input) []Finding {
 		if nat, natChecks := symmetricNAT(in); nat != nil && nFailed > 0 {
 			f.Detail += fmt.Sprintf(" This network's NAT is symmetric (%s mapping): the far end cannot reach the address STUN learned, so a relay is needed.", nat.Mapping)
 			f.Evidence = append(f.Evidence, natChecks...)
-			f.Facts["nat_mapping"], f.Facts["nat_filtering"] = nat.Mapping, nat.Filtering
+			f.Facts["nat_mapping"], f.Facts["nat_filtering"] = string(nat.Mapping), string(nat.Filtering)
 			f.Explains = []Cause{CauseSymmetricNAT}
 		}
 		out = append(out, f)
@@ -261,7 +264,7 @@ func mediaRule(name, unit string, value func(*probe.MediaStats) float64, limit f
 			return nil
 		}
 		var out []Finding
-		for _, c := range iceChecks(in) {
+		for _, c := range mediaChecks(in) {
 			m := c.Details.ICE.Media
 			if m == nil || m.Sent == 0 || (m.Received == 0 && name != "loss") {
 				continue
@@ -274,8 +277,8 @@ func mediaRule(name, unit string, value func(*probe.MediaStats) float64, limit f
 			if in.Limits.Source != "" {
 				src = " (" + in.Limits.Source + ")"
 			}
-			detail := fmt.Sprintf("Over %.1f s of voice-shaped traffic (%s, %d ms packets) on the selected pair (%s): %s. The profile's limit is %s%s. Estimated MOS %.2f (%s).",
-				m.DurationS, m.Codec, m.PacketMS, c.Details.ICE.SelectedVia, mediaSummary(m), fmtLimit(max, unit), src, m.MOS, m.Grade)
+			detail := fmt.Sprintf("Over %.1f s of voice-shaped traffic (%s, %d ms packets) %s: %s. The profile's limit is %s%s. Estimated MOS %.2f (%s).",
+				m.DurationS, m.Codec, m.PacketMS, mediaPathWords(c), mediaSummary(m), fmtLimit(max, unit), src, m.MOS, m.Grade)
 			f := Finding{
 				Severity: SeverityWarning,
 				Title:    fmt.Sprintf("%s %s over the limit of %s", capitalize(name), fmtLimit(v, unit), fmtLimit(max, unit)),
@@ -300,7 +303,34 @@ func fmtLimit(v float64, unit string) string {
 	return fmt.Sprintf("%.0f %s", v, unit)
 }
 
+// mediaChecks are the ICE checks whose media the limits judge: a relay
+// loopback (client to TURN and back) only when no ICE check measured
+// media end to end, which covers the whole path and is the better one.
+func mediaChecks(in *Input) []probe.Result {
+	cs := iceChecks(in)
+	endToEnd := slices.ContainsFunc(cs, func(c probe.Result) bool {
+		m := c.Details.ICE.Media
+		return m != nil && m.Path == "" && m.Received > 0
+	})
+	return filter(cs, func(c probe.Result) bool {
+		m := c.Details.ICE.Media
+		return m != nil && (m.Path == "" || !endToEnd)
+	})
+}
+
+// mediaPathWords says which path a stream measured.
+func mediaPathWords(c probe.Result) string {
+	if c.Details.ICE.Media.Path == "relay-loopback" {
+		return "from this client to the TURN server and back (relay loopback, " + strings.Join(c.Details.ICE.Servers, ", ") + "; no far end was needed)"
+	}
+	return "on the selected pair (" + c.Details.ICE.SelectedVia + ")"
+}
+
 func mediaSummary(m *probe.MediaStats) string {
+	if m.Path == "relay-loopback" {
+		return fmt.Sprintf("RTT mean %.1f ms (p95 %.1f), jitter %.1f ms, loss %.1f %% (%d of %d came back; up and down together)",
+			m.RTTMeanMS, m.RTTP95MS, m.JitterMS, m.LossPct, m.Received, m.Sent)
+	}
 	return fmt.Sprintf("RTT mean %.1f ms (p95 %.1f), jitter %.1f ms, loss %.1f %% (%d of %d echoed; up %.1f %%, down %.1f %%)",
 		m.RTTMeanMS, m.RTTP95MS, m.JitterMS, m.LossPct, m.Received, m.Sent, m.LossUpPct, m.LossDownPct)
 }

@@ -253,7 +253,7 @@ func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
 	}
 	f := fs[0]
 	if !slices.Equal(f.Explains, []Cause{CauseSymmetricNAT}) || !slices.Contains(f.Evidence, "stun") ||
-		f.Facts["nat_mapping"] != probe.NATAddressAndPortDependent || !strings.Contains(f.Detail, "NAT is symmetric") {
+		f.Facts["nat_mapping"] != string(probe.NATAddressAndPortDependent) || !strings.Contains(f.Detail, "NAT is symmetric") {
 		t.Errorf("explains %v evidence %v facts %v detail %q", f.Explains, f.Evidence, f.Facts, f.Detail)
 	}
 	// Without a symmetric NAT relay-only stands alone and says nothing of NAT.

@@ -120,6 +120,11 @@ func baseID(c probe.Result) string { return strings.TrimSuffix(c.ID, "@"+c.Addre
 // answered: the address showed it is there (a pass, or an answer that
 // proves the packet reached the host: RST / port unreachable).
 func answered(c probe.Result) bool {
+	if u := c.Details.UDPRange; u != nil && u.Live != nil {
+		// Sampled live: the host answered when any port was reached
+		// (STUN or ICMP); silence is no answer.
+		return u.Live.Reached > 0
+	}
 	return c.Status == probe.StatusPass || c.Status == probe.StatusWarn || c.Class == probe.ClassRefused ||
 		c.Class == probe.ClassTLS || c.Class == probe.ClassProtocol || c.Class == probe.ClassAuth
 }

@@ -316,63 +316,6 @@ func ruleTURNUntested(in *Input) []Finding {
 	}}
 }
 
-// symmetric-nat: the mapping depends on the destination (RFC 4787
-// address- or address-and-port-dependent mapping).
-func ruleSymmetricNAT(in *Input) []Finding {
-	nat, ev := symmetricNAT(in)
-	if nat == nil {
-		return nil
-	}
-	var mapped []string
-	for srv, m := range nat.Mapped {
-		mapped = append(mapped, srv+" saw "+m)
-	}
-	slices.Sort(mapped)
-	sev := SeverityWarning
-	detail := fmt.Sprintf("This network's NAT gives each destination its own public address/port (%s mapping: %s). "+
-		"Peers cannot reach the address STUN learned, so direct peer-to-peer media will fail; calls need a TURN relay.", nat.Mapping, strings.Join(mapped, "; "))
-	if slices.ContainsFunc(in.Checks, func(c probe.Result) bool { return c.Kind == probe.KindTURN && c.Status == probe.StatusPass }) {
-		sev = SeverityInfo
-		detail += " A TURN relay works from here, so calls will connect through it."
-	}
-	return []Finding{{
-		Severity: sev,
-		Title:    "Symmetric NAT: direct media will not work, TURN is needed",
-		Detail:   detail,
-		Evidence: ev,
-		Facts:    map[string]string{"mapping": nat.Mapping, "filtering": nat.Filtering, "public": nat.PublicAddr},
-	}}
-}
-
-// symmetricNAT is the NAT evidence when it shows a destination-dependent
-// mapping (the environment's, else the first STUN check's), with the
-// checks that measured it; nil otherwise.
-func symmetricNAT(in *Input) (*probe.NATInfo, []string) {
-	nat := in.Env.NAT
-	var ev []string
-	for _, c := range in.Checks {
-		if s := c.Details.STUN; s != nil && s.NAT != nil {
-			if nat == nil {
-				nat = s.NAT
-			}
-			if symmetric(s.NAT.Mapping) {
-				ev = append(ev, c.ID)
-			}
-		}
-	}
-	if nat == nil || !symmetric(nat.Mapping) {
-		return nil, nil
-	}
-	if len(ev) == 0 {
-		ev = nat.Checks
-	}
-	return nat, ev
-}
-
-func symmetric(mapping string) bool {
-	return mapping == probe.NATAddressDependent || mapping == probe.NATAddressAndPortDependent
-}
-
 // sip-rewrite: the server saw another address than ours (NAT, usual) or
 // echoed a Via we did not send (a SIP ALG rewrote the message).
 func ruleSIPRewrite(in *Input) []Finding {
@@ -492,6 +435,8 @@ func ruleUDPPortRangeBlocked(in *Input) []Finding {
 		case dirs[probe.DirReturn] > 0:
 			where = append(where, "inbound", "return")
 			detail += " Some never arrived (inbound), some arrived and their answers were lost (return): see the sub-ranges."
+		case u.Live != nil:
+			detail += liveWords(u)
 		default:
 			detail += " Without the responder's receipts the direction is unknown."
 		}
@@ -523,6 +468,12 @@ func ruleUDPPortRangeBlocked(in *Input) []Finding {
 func blockedRuns(u *probe.UDPRangeDetails) ([]probe.UDPSubRange, map[string]int) {
 	var out []probe.UDPSubRange
 	dirs := map[string]int{}
+	if u.Live != nil { // sampled without a responder: its judgement names them
+		for _, s := range u.Live.Blocked {
+			dirs[s.Direction] += s.Ports
+		}
+		return u.Live.Blocked, dirs
+	}
 	for _, s := range u.SubRanges {
 		switch s.State {
 		case probe.PortFiltered, probe.PortProhibited, probe.PortUnreachable:

@@ -25,7 +25,7 @@ func rangeChk(id string, st probe.Status, ports, open, closed int) probe.Result 
 	return c
 }
 
-func stunNAT(id, mapping string) probe.Result {
+func stunNAT(id string, mapping probe.NATBehavior) probe.Result {
 	c := udpChk(id, probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
 	c.Details.STUN = &probe.STUNDetails{NAT: &probe.NATInfo{Mapping: mapping, Mapped: map[string]string{"a:3478": "203.0.113.5:1000", "b:3478": "203.0.113.5:1001"}}}
 	return c
@@ -85,7 +85,7 @@ func TestRulesUDP(t *testing.T) {
 		{"not turn-unreachable: TCP works", []probe.Result{tlsOK, stunRefused, turnUDPRef, turnTCPOK}, probe.Environment{}, []Cause{CauseCheckFailed, CauseCheckFailed}, SeverityCritical},
 		{"turn-relay-failed: allocation works, relay silent", []probe.Result{tlsOK, stunOK, turnRelaySilent}, probe.Environment{}, []Cause{CauseTURNRelayFailed}, SeverityCritical},
 		{"symmetric NAT, no TURN", []probe.Result{stunNAT("stun", probe.NATAddressAndPortDependent)}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityWarning},
-		{"symmetric NAT with a working TURN is info", []probe.Result{stunNAT("stun", probe.NATAddressDependent), turnUDPOK}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityInfo},
+		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{stunNAT("stun", probe.NATAddressDependent), turnUDPOK}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityWarning},
 		{"endpoint-independent NAT is fine", []probe.Result{stunNAT("stun", probe.NATEndpointIndependent)}, probe.Environment{}, nil, ""},
 		{"symmetric NAT from the environment", []probe.Result{stunOK}, probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATAddressAndPortDependent, Checks: []string{"stun"}}}, []Cause{CauseSymmetricNAT}, SeverityWarning},
 	}

@@ -291,9 +291,15 @@ func (t *textWriter) environment(env probe.Environment) {
 		t.wrap("  ", line)
 	}
 	if n := env.NAT; n != nil {
-		line := "NAT: mapping " + n.Mapping
+		line := "NAT: mapping " + string(n.Mapping)
 		if n.Filtering != "" {
-			line += ", filtering " + n.Filtering
+			line += ", filtering " + string(n.Filtering)
+		}
+		if n.Method != "" {
+			line += " (" + string(n.Method) + ")"
+		}
+		if n.Undetermined != "" {
+			line += "; not determined: " + n.Undetermined
 		}
 		if n.PublicAddr != "" {
 			line += ", public address " + n.PublicAddr

@@ -27,6 +27,10 @@ func iceHeadline(d *probe.ICEDetails) string {
 	local, _ := candidateCounts(d.LocalCandidates)
 	remote, _ := candidateCounts(d.RemoteCandidates)
 	s := d.Mode + ": "
+	if d.Mode == "relay-loopback" {
+		return s + fmt.Sprintf("state %s in %s; this client -> %s -> back to this client (no far end)",
+			cmpOrStr(d.State, "not started"), fmtDuration(d.ConnectedMS), strings.Join(d.Servers, ", "))
+	}
 	if d.Selected != nil {
 		s += fmt.Sprintf("connected in %s via %s (%s -> %s)", fmtDuration(d.ConnectedMS), d.SelectedVia, hostPort(d.Selected.Local), hostPort(d.Selected.Remote))
 	} else {

@@ -34,18 +34,29 @@ func stunLines(c probe.Result) []string {
 		out = append(out, fmt.Sprintf("answer came from %s, not from %s", s.ReplyFrom, s.Server))
 	}
 	if n := s.NAT; n != nil {
-		l := "NAT mapping " + n.Mapping
-		if n.Filtering != "" {
-			l += ", filtering " + n.Filtering
-		}
-		if n.RFC5780 {
-			l += " (RFC 5780 tests)"
-		} else if len(n.Mapped) < 2 {
-			l += " (one server only: give --stun HOST:PORT for a mapping test)"
-		}
-		out = append(out, l)
+		out = append(out, natLine(n))
 	}
 	return out
+}
+
+// natLine is the NAT behaviour with how it was tested.
+func natLine(n *probe.NATInfo) string {
+	l := "NAT mapping " + string(n.Mapping)
+	if n.Filtering != "" {
+		l += ", filtering " + string(n.Filtering)
+	}
+	switch {
+	case n.Method == probe.NATMethodTURNRelay:
+		l += " (through the TURN relay: " + strings.Join(natSeen(n), "; ") + ")"
+	case n.RFC5780:
+		l += " (RFC 5780 tests)"
+	case len(n.Mapped) < 2 && n.Undetermined == "":
+		l += " (one server only: give --stun HOST:PORT for a mapping test)"
+	}
+	if n.Undetermined != "" && !n.Mapping.Symmetric() {
+		l += "; not determined: " + n.Undetermined
+	}
+	return l
 }
 
 // turnLines: allocation, data path and the step timings.
@@ -84,6 +95,9 @@ func turnLines(c probe.Result) []string {
 			parts[i] = fmt.Sprintf("%s %.1f", k, t.Steps[k])
 		}
 		out = append(out, "steps (ms): "+strings.Join(parts, ", "))
+	}
+	if t.NAT != nil {
+		out = append(out, natLine(t.NAT))
 	}
 	return out
 }

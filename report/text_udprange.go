@@ -40,6 +40,13 @@ func udpRangeSummary(c probe.Result) []string {
 		}
 		out = append(out, strings.Join(runs, ", "))
 	}
+	if l := u.Live; l != nil {
+		line := fmt.Sprintf("sampled live (no responder): %s, %d reached by STUN or ICMP", l.Verdict, l.Reached)
+		if l.Reason != "" {
+			line += "; " + l.Reason
+		}
+		out = append(out, line)
+	}
 	if u.NotServed > 0 {
 		out = append(out, fmt.Sprintf("%d ports not served by the responder (in use on its side, or outside its --udp): not counted as blocked", u.NotServed))
 	}

@@ -36,6 +36,7 @@ UNTRUSTED_IP=203.0.113.21 # server: TLS 443, cert from a CA the client does not 
 WSPROXY_IP=203.0.113.22   # server: TLS 443 that refuses the WebSocket upgrade (403)
 TURN_IP=203.0.113.30      # turn: coturn primary
 TURN_IP2=203.0.113.31     # turn: coturn second address (RFC 5780 OTHER-ADDRESS)
+TURN1_IP=203.0.113.32     # turn: a second coturn on this one address only (no RFC 5780), UDP/TCP 3478
 ECHO_IP=203.0.113.40      # inet br0: echo host (UDP/STUN and TCP reflector for the lab's own tests)
 SERVER_VPN_IP=192.0.2.10  # server int0: internal address, reachable only through the VPN
 SERVER_DMZ_IP=198.51.100.10 # server dmz0: second network the router has no route for
@@ -160,6 +161,7 @@ names_hosts() { # the static names dnsmasq serves (hosts format)
 $SERVER_IP xphone.lab.example
 $TURN_IP turn.lab.example
 $TURN_IP2 turn2.lab.example
+$TURN1_IP turn1.lab.example
 $WSS_IP ucconnect.lab.example
 $UNTRUSTED_IP untrusted.lab.example
 $WSPROXY_IP wsproxy.lab.example
@@ -220,6 +222,7 @@ net_up() {
 	ip -n "$S" link set eth0 up
 	ip -n "$T" addr add "$TURN_IP/24" dev eth0
 	ip -n "$T" addr add "$TURN_IP2/24" dev eth0
+	ip -n "$T" addr add "$TURN1_IP/24" dev eth0
 	ip -n "$T" link set eth0 up
 
 	# server's other networks: veth pairs that stay inside the server namespace
@@ -403,6 +406,15 @@ start_all() {
 		--db "$LAB_DIR/turn/turndb" --pidfile "$LAB_DIR/turn/turnserver.pid" \
 		--log-file "$LAB_DIR/log/turnserver-detail.log" --simple-log --no-stdout-log --fingerprint
 
+	# A site's usual STUN/TURN server: one public address, so no RFC 5780;
+	# helpdesk mode learns the NAT's mapping through its relay instead.
+	start turnserver1 turn turnserver -n --no-cli --lt-cred-mech --user "$TURN_USER:$TURN_PASS" --realm "$TURN_REALM" \
+		-L "$TURN1_IP" --listening-port 3478 --no-tls --no-dtls --min-port 50000 --max-port 50999 \
+		--no-multicast-peers --denied-peer-ip=0.0.0.0-255.255.255.255 \
+		--allowed-peer-ip=203.0.113.0-203.0.113.255 \
+		--db "$LAB_DIR/turn/turndb1" --pidfile "$LAB_DIR/turn/turnserver1.pid" \
+		--log-file "$LAB_DIR/log/turnserver1-detail.log" --simple-log --no-stdout-log --fingerprint
+
 	local kind bin
 	read -r kind bin <"$LAB_DIR/responder"
 	if [[ $kind == ucprobe ]]; then
@@ -440,6 +452,7 @@ start_all() {
 
 	wait_listen turn -u "( sport = :3478 )" || die "turnserver did not start (log/turnserver*.log)"
 	wait_listen turn -t "( sport = :5349 )" || die "turnserver TLS did not start (log/turnserver*.log)"
+	wait_listen turn -u "( src $TURN1_IP and sport = :3478 )" || die "turnserver1 did not start (log/turnserver1*.log)"
 	wait_listen server -t "( sport = :2230 )" || die "responder did not start (log/responder.log)"
 	wait_listen server -t "( sport = :443 )" || die "wss did not start (log/wss*.log)"
 	wait_listen inet -t "( sport = :7222 )" || die "echo host did not start (log/echo.log)"
@@ -452,7 +465,7 @@ start_all() {
 	fi
 }
 
-DAEMONS=(dnsmasq vpn-server vpn-client turnserver responder echo wss wss-untrusted wss-refuse)
+DAEMONS=(dnsmasq vpn-server vpn-client turnserver turnserver1 responder echo wss wss-untrusted wss-refuse)
 
 is_up() {
 	local r d
@@ -487,6 +500,7 @@ LAB_UNTRUSTED_IP=$UNTRUSTED_IP
 LAB_WSPROXY_IP=$WSPROXY_IP
 LAB_TURN_IP=$TURN_IP
 LAB_TURN_IP2=$TURN_IP2
+LAB_TURN1_IP=$TURN1_IP
 LAB_ECHO_IP=$ECHO_IP
 LAB_SERVER_VPN_IP=$SERVER_VPN_IP
 LAB_SERVER_DMZ_IP=$SERVER_DMZ_IP
@@ -726,6 +740,7 @@ name                     address          where / what
 xphone.lab.example       $SERVER_IP     server: responder (ucprobe serve or stand-in) UDP 30000-33000,3478 TCP 2230,7222 HTTP 8480
 turn.lab.example         $TURN_IP     turn: coturn UDP/TCP 3478, TLS/DTLS 5349 (user $TURN_USER, realm $TURN_REALM)
 turn2.lab.example        $TURN_IP2     turn: coturn second address (RFC 5780 OTHER-ADDRESS)
+turn1.lab.example        $TURN1_IP     turn: a second coturn on one address (no RFC 5780), UDP/TCP 3478
 ucconnect.lab.example    $WSS_IP     server: TLS + WebSocket 443 (lab CA)
 untrusted.lab.example    $UNTRUSTED_IP     server: TLS 443, certificate from an untrusted CA
 wsproxy.lab.example      $WSPROXY_IP     server: TLS 443, refuses the WebSocket upgrade (403, Via: 1.1 labproxy)

@@ -154,7 +154,7 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 	// when it had to take another port.
 	if ts.Port != demoTURNPort {
 		for i, c := range p.Checks {
-			if (c.Kind == string(probe.KindSTUN) || c.Kind == string(probe.KindTURN)) && c.Port == strconv.Itoa(demoTURNPort) {
+			if (c.Kind == string(probe.KindSTUN) || c.Kind == string(probe.KindTURN) || c.Kind == string(probe.KindICE)) && c.Port == strconv.Itoa(demoTURNPort) {
 				p.Checks[i].Port = strconv.Itoa(ts.Port)
 			}
 		}

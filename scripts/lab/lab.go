@@ -50,6 +50,7 @@ const (
 	WSProxyIP   = "203.0.113.22"  // server: TLS 443 that refuses the WebSocket upgrade
 	TurnIP      = "203.0.113.30"  // turn: coturn
 	TurnIP2     = "203.0.113.31"  // turn: coturn's second address (RFC 5780)
+	Turn1IP     = "203.0.113.32"  // turn: a second coturn on this address only (no RFC 5780)
 	EchoIP      = "203.0.113.40"  // inet: echo host (UDP STUN answer/echo on 30000-33000,3478; TCP 2230,7222)
 	ServerVPNIP = "192.0.2.10"    // server int0: reachable only through the VPN (tun0)
 	ServerDMZIP = "198.51.100.10" // server dmz0: the router has no route to it
@@ -63,6 +64,7 @@ const (
 	NameServer    = "xphone.lab.example"     // ServerIP (+ ServerDMZIP in scenario multi-homed)
 	NameTURN      = "turn.lab.example"       // TurnIP
 	NameTURN2     = "turn2.lab.example"      // TurnIP2
+	NameTURN1     = "turn1.lab.example"      // Turn1IP: one-address STUN/TURN (no RFC 5780)
 	NameWSS       = "ucconnect.lab.example"  // WSSIP
 	NameUntrusted = "untrusted.lab.example"  // UntrustedIP
 	NameWSProxy   = "wsproxy.lab.example"    // WSProxyIP

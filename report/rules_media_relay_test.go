@@ -1,0 +1,74 @@
+package report
+
+import (
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/profiles"
+)
+
+func mediaChk(id, mode, path string, loss float64) probe.Result {
+	c := udpChk(id, probe.KindICE, probe.TransportUDP, probe.StatusPass, "")
+	c.Details.ICE = &probe.ICEDetails{Mode: mode, State: "connected", Servers: []string{"turn:198.51.100.7:3478?transport=udp"},
+		Media: &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 3, Sent: 150, Received: 150 - int(loss*1.5), LossPct: loss,
+			RTTMeanMS: 20, JitterMS: 2, MOS: 3.9, Grade: "fair", Path: path}}
+	return c
+}
+
+// Helpdesk mode finds loss through the relay loopback alone and says
+// which path it measured; with a two-ended measurement, that one speaks.
+func TestRelayLoopbackMedia(t *testing.T) {
+	limits := profiles.Limits{LossPct: 1, RTTMS: 100, JitterMS: 30}
+	loop := mediaChk("media-relay", "relay-loopback", "relay-loopback", 10)
+	for _, tc := range []struct {
+		name     string
+		checks   []probe.Result
+		want     []Cause
+		evidence string
+	}{
+		{"loopback alone", []probe.Result{tlsOK, loop}, []Cause{CausePacketLoss}, "media-relay"},
+		{"two-ended is preferred", []probe.Result{tlsOK, loop, mediaChk("ice", "two-ended", "", 0)}, nil, ""},
+		{"two-ended loss names the two-ended check", []probe.Result{tlsOK, loop, mediaChk("ice", "two-ended", "", 5)}, []Cause{CausePacketLoss}, "ice"},
+		{"clean loopback", []probe.Result{tlsOK, mediaChk("media-relay", "relay-loopback", "relay-loopback", 0)}, nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := Diagnose(Input{Checks: tc.checks, Limits: limits}, nil)
+			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("causes %v, want %v", got, tc.want)
+			}
+			if len(fs) == 0 {
+				return
+			}
+			if !slices.Equal(fs[0].Evidence, []string{tc.evidence}) {
+				t.Fatalf("evidence %v", fs[0].Evidence)
+			}
+			if tc.evidence == "media-relay" && !strings.Contains(fs[0].Detail, "to the TURN server and back") {
+				t.Fatalf("detail does not say the path: %s", fs[0].Detail)
+			}
+		})
+	}
+}
+
+// The HTML page says which path a relay loopback measured, and does not
+// split its loss into up and down or miss a pair table it never had.
+func TestHTMLRelayLoopback(t *testing.T) {
+	p, err := profiles.Load("xphone")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loop := mediaChk("media-relay", "relay-loopback", "relay-loopback", 10)
+	r := Build(p, map[string]string{"server": "pbx.example", "turn": "turn.example"}, "test", time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC), time.Second,
+		[]probe.Result{loop}, probe.Environment{})
+	text := visibleText(t, renderHTML(t, r))
+	for _, w := range []string{"this client to the TURN server and back", "not told apart", "packet-loss"} {
+		if !strings.Contains(text, w) {
+			t.Errorf("page lacks %q", w)
+		}
+	}
+	if strings.Contains(text, "No candidate pair was formed") {
+		t.Error("page looks for candidate pairs in a relay loopback")
+	}
+}

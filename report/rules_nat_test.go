@@ -1,0 +1,54 @@
+package report
+
+import (
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/ucprobe/ucprobe/probe"
+)
+
+// turnNAT is a passing TURN check over UDP whose relay saw the mapping.
+func turnNAT(mapping probe.NATBehavior, why string) probe.Result {
+	c := turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", "long-term", 0)
+	d := *c.Details.TURN
+	d.NAT = &probe.NATInfo{Mapping: mapping, Method: probe.NATMethodTURNRelay, PublicAddr: "203.0.113.1:7089", Undetermined: why,
+		Observations: []probe.NATObservation{
+			{Destination: "198.51.100.7:3478", Mapped: "203.0.113.1:7089", Via: probe.NATViaSTUN},
+			{Destination: "198.51.100.7:52001", Mapped: "203.0.113.1:5041", Via: probe.NATViaRelay},
+		}}
+	c.Details.TURN = &d
+	return c
+}
+
+// The relay's view of the NAT alone names symmetric-nat, as a warning
+// with the observations and the remedy that TURN is required; what the
+// relay could not determine names nothing.
+func TestSymmetricNATFromTURNRelay(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		checks []probe.Result
+		want   []Cause
+	}{
+		{"relay saw another port", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATAddressAndPortDependent, "")}, []Cause{CauseSymmetricNAT}},
+		{"another address only", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATDestinationDependent, "port not tested")}, []Cause{CauseSymmetricNAT}},
+		{"relay saw the same mapping", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATPortIndependent, "address not tested")}, nil},
+		{"not determined", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATUnknown, "the TURN server refused a permission")}, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fs := Diagnose(Input{Checks: tc.checks}, nil)
+			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+				t.Fatalf("causes %v, want %v", got, tc.want)
+			}
+			if len(fs) == 0 {
+				return
+			}
+			f := fs[0]
+			if f.Severity != SeverityWarning || !slices.Equal(f.Evidence, []string{"turn-udp"}) ||
+				!strings.Contains(f.Detail, "198.51.100.7:52001 saw 203.0.113.1:5041 (turn-relay)") ||
+				!strings.Contains(f.Remedy, "TURN is required") || f.Facts["method"] != "turn-relay" {
+				t.Fatalf("finding %+v", f)
+			}
+		})
+	}
+}
