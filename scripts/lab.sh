@@ -49,7 +49,8 @@ TURN_BAD_PASS=wrong-labpass
 TURN_REALM=lab.example
 
 SCENARIOS=(clean udp-drop udp-prohibited range-partial tcp-filtered tcp-closed vpn-no-udp vpn-down multi-homed
-	symmetric-nat symmetric-nat-site-fw turn-bad-creds turn-blocked dns-broken lossy-udp tls-untrusted ws-refused)
+	multi-homed-sig-filtered symmetric-nat symmetric-nat-site-fw turn-bad-creds turn-blocked turn-ports-filtered
+	dns-broken lossy-udp tls-untrusted ws-refused)
 
 say() { printf 'lab: %s\n' "$*" >&2; }
 die() {
@@ -660,6 +661,13 @@ apply_scenario() {
 		stop_vpn_client ;;
 	multi-homed) # xphone.lab.example also gets the unrouted address (multi.lab.example always has both)
 		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n' ;;
+	multi-homed-sig-filtered) # multi-homed, but the second address is silent (no ICMP) and TCP 2230 is dropped to both
+		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n'
+		router_nft <<EOF
+add rule inet lab scenario_fwd ip daddr $SERVER_DMZ_IP counter drop
+add rule inet lab scenario_fwd oifname "wan0" tcp dport 2230 counter drop
+EOF
+		;;
 	symmetric-nat) # a random source port per new flow: mapping depends on the destination
 		echo 'add rule ip labnat scenario_snat counter masquerade fully-random' | router_nft ;;
 	symmetric-nat-site-fw) # symmetric-nat, and the server site's firewall opens only the XPhone ports
@@ -669,6 +677,8 @@ apply_scenario() {
 		pass=$TURN_BAD_PASS ;;
 	turn-blocked) # the site firewall drops everything to the TURN server (both addresses); the responder is reachable
 		echo "add rule inet lab scenario_fwd oifname \"wan0\" ip daddr { $TURN_IP, $TURN_IP2 } counter drop" | router_nft ;;
+	turn-ports-filtered) # only the TURN server's ports are dropped; the host still answers (RST) on others
+		echo "add rule inet lab scenario_fwd oifname \"wan0\" ip daddr { $TURN_IP, $TURN_IP2 } meta l4proto { udp, tcp } th dport { 3478, 3479, 5349, 5350 } counter drop" | router_nft ;;
 	dns-broken) # the LAN resolver (router) drops every DNS query: lookups time out
 		echo 'add rule inet lab scenario_in iifname { "lan0", "vpn0" } meta l4proto { udp, tcp } th dport 53 counter drop' | router_nft ;;
 	lossy-udp) # random drop of LAB_LOSS_PCT % of UDP packets in each direction
