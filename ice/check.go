@@ -370,15 +370,10 @@ func (c *Checker) media(ctx context.Context, cfg *probe.Config, det *probe.ICEDe
 	if window <= 0 {
 		return
 	}
-	cut := false
-	if dl, ok := ctx.Deadline(); ok {
-		left := time.Until(dl) - 1200*time.Millisecond // the grace for late echoes plus reporting
-		if left < window {
-			window, cut = max(left, 0), true
-		}
-	}
-	if window < time.Duration(c.codec().PacketMS)*time.Millisecond {
-		det.Media = &probe.MediaStats{Codec: c.codec().Name, CutShort: true, Grade: "", Transport: "udp"}
+	requested := window
+	window, shrunk, skipped := probe.MediaWindow(ctx, cfg.Clock, window)
+	if skipped != "" {
+		det.Media = &probe.MediaStats{Codec: c.codec().Name, Skipped: skipped, RequestedS: requested.Seconds(), Transport: "udp"}
 		return
 	}
 	ectx, ecancel := context.WithCancel(ctx)
@@ -394,6 +389,8 @@ func (c *Checker) media(ctx context.Context, cfg *probe.Config, det *probe.ICEDe
 	st := measure(ctx, conn, window, c.codec())
 	ecancel()
 	<-echoDone
-	st.CutShort = st.CutShort || cut
+	if shrunk {
+		st.RequestedS = requested.Seconds()
+	}
 	det.Media = st
 }

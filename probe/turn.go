@@ -215,9 +215,10 @@ func turnOpen(ctx context.Context, spec Spec, cfg *Config, tr Transport, user, p
 		}
 	}()
 	s := &turnSession{ctx: sctx, rec: rec, raddr: raddr, close: func() { cancel(nil); _ = rec.Close() }}
+	go rec.silenceWatch(sctx, clockOf(cfg), raddr, tr)
 	client, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: raddr.String(), TURNServerAddr: raddr.String(),
-		Conn: rec, Username: user, Password: pass, RTO: TURNRTO,
+		Conn: rec, Username: user, Password: pass, RTO: max(TURNRTO, clockOf(cfg).RTO()),
 		Software: "ucprobe", LoggerFactory: quietLogger{},
 	})
 	if err != nil {
@@ -694,6 +695,37 @@ func (r *recConn) flush(det *TURNDetails) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	det.Answers, det.NotSTUN = r.answers, r.notSTUN
+}
+
+// silenceWatch fails the session when nothing at all came back within the
+// run's UDP silence bound from the first request (the bound follows the
+// round trips measured meanwhile). Any answer ends the watch: later
+// slowness is the check's to measure, not a block. It returns with ctx.
+func (r *recConn) silenceWatch(ctx context.Context, clock *Clock, raddr netip.AddrPort, tr Transport) {
+	t := time.NewTimer(clock.UDPSilence())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		sent, answered := r.firstSent, !r.firstRecv.IsZero() || r.notSTUN > 0
+		r.mu.Unlock()
+		if answered {
+			return
+		}
+		if !sent.IsZero() {
+			if left := time.Until(sent.Add(clock.UDPSilence())); left > 0 {
+				t.Reset(left)
+				continue
+			}
+			r.fail(fmt.Errorf("%w from TURN server %s over %s within %s", ErrNoAnswer, raddr, orUDP(tr), clock.UDPSilence().Round(time.Millisecond)))
+			return
+		}
+		t.Reset(clock.UDPSilence())
+	}
 }
 
 func (r *recConn) readErr() error {

@@ -13,6 +13,8 @@ type Input struct {
 	Checks []probe.Result
 	Env    probe.Environment
 	Limits profiles.Limits
+	// Run is the run's time budget (zero in rule tests that need none).
+	Run probe.RunInfo
 }
 
 // Rule is one diagnosis rule: a pure function from the evidence to the

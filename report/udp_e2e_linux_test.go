@@ -49,7 +49,7 @@ func TestHelperUDPBlockedRun(t *testing.T) {
 	defer cancel()
 	results := (&probe.Runner{Config: cfg, Probers: probe.DefaultProbers()}).Run(ctx, specs)
 	env := probe.GatherEnvironment(context.Background(), results, cfg)
-	rep := Build(p, vars, "e2e", time.Now(), time.Second, results, env)
+	rep := Build(p, vars, "e2e", time.Now(), time.Second, results, env, probe.RunInfo{})
 	b, _ := json.Marshal(rep)
 	fmt.Printf("REPORT %s\n", b)
 }
