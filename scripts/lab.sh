@@ -611,6 +611,7 @@ flush chain ip labnat scenario_snat
 EOF
 	nsx server nft flush chain inet labsrv scenario_in
 	ip -n "$(ns client)" route del 203.0.113.0/24 dev tun0 2>/dev/null || true
+	ip -n "$(ns router)" route del blackhole "$SERVER_DMZ_IP/32" 2>/dev/null || true
 	if ! alive dnsmasq; then start_dnsmasq; fi
 	if ! alive vpn-client; then
 		start_vpn_client
@@ -661,13 +662,10 @@ apply_scenario() {
 		stop_vpn_client ;;
 	multi-homed) # xphone.lab.example also gets the unrouted address (multi.lab.example always has both)
 		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n' ;;
-	multi-homed-sig-filtered) # multi-homed, but the second address is silent (no ICMP) and TCP 2230 is dropped to both
+	multi-homed-sig-filtered) # multi-homed, but the second address is silent (a blackhole route: no ICMP) and TCP 2230 is dropped to both
 		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n'
-		router_nft <<EOF
-add rule inet lab scenario_fwd ip daddr $SERVER_DMZ_IP counter drop
-add rule inet lab scenario_fwd oifname "wan0" tcp dport 2230 counter drop
-EOF
-		;;
+		ip -n "$(ns router)" route add blackhole "$SERVER_DMZ_IP/32"
+		echo 'add rule inet lab scenario_fwd oifname "wan0" tcp dport 2230 counter drop' | router_nft ;;
 	symmetric-nat) # a random source port per new flow: mapping depends on the destination
 		echo 'add rule ip labnat scenario_snat counter masquerade fully-random' | router_nft ;;
 	symmetric-nat-site-fw) # symmetric-nat, and the server site's firewall opens only the XPhone ports
