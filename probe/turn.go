@@ -702,7 +702,9 @@ func (r *recConn) flush(det *TURNDetails) {
 // round trips measured meanwhile). Any answer ends the watch: later
 // slowness is the check's to measure, not a block. It returns with ctx.
 func (r *recConn) silenceWatch(ctx context.Context, clock *Clock, raddr netip.AddrPort, tr Transport) {
-	t := time.NewTimer(clock.UDPSilence())
+	// Look again at least every RTO: round trips measured meanwhile
+	// (a TCP handshake elsewhere in the run) shorten the bound.
+	t := time.NewTimer(clock.RTO())
 	defer t.Stop()
 	for {
 		select {
@@ -718,13 +720,13 @@ func (r *recConn) silenceWatch(ctx context.Context, clock *Clock, raddr netip.Ad
 		}
 		if !sent.IsZero() {
 			if left := time.Until(sent.Add(clock.UDPSilence())); left > 0 {
-				t.Reset(left)
+				t.Reset(min(left, clock.RTO()))
 				continue
 			}
 			r.fail(fmt.Errorf("%w from TURN server %s over %s within %s", ErrNoAnswer, raddr, orUDP(tr), clock.UDPSilence().Round(time.Millisecond)))
 			return
 		}
-		t.Reset(clock.UDPSilence())
+		t.Reset(clock.RTO())
 	}
 }
 

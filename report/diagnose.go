@@ -37,7 +37,8 @@ var Rules = []Rule{
 	{CauseHostUnreachable, ruleHostUnreachable},
 	{CauseTCPBlocked, ruleTCPBlocked},
 	{CausePortClosed, rulePortClosed},
-	{CauseUDPBlocked, ruleUDPBlocked},
+	{CauseUDPBlocked, ruleUDPBlocked}, // also finds its narrow form, udp-service-blocked
+	{CauseUDPServiceBlocked, func(*Input) []Finding { return nil }},
 	{CauseUDPPortRangeBlocked, ruleUDPPortRangeBlocked},
 	{CauseTURNAuthFailed, ruleTURNAuthFailed},
 	{CauseTURNUnreachable, ruleTURNUnreachable},

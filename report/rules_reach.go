@@ -79,7 +79,7 @@ func ruleMultiHomed(in *Input) []Finding {
 			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are")),
 			Detail:   detail,
 			Evidence: ids(ev),
-			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPPortRangeBlocked,
+			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked,
 				CausePortClosed, CauseTURNUnreachable},
 			Facts: map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ","), "checks": strings.Join(checks, ",")},
 		})
@@ -225,7 +225,7 @@ func ruleHostUnreachable(in *Input) []Finding {
 			Title:    "Nothing on " + k + " answers",
 			Detail:   fmt.Sprintf("All %d checks to %s went unanswered (no reset, no ICMP error): the host is down, or a firewall drops everything from this client.", len(cs), k),
 			Evidence: ids(cs),
-			Explains: []Cause{CauseTCPBlocked, CauseUDPBlocked, CauseUDPPortRangeBlocked},
+			Explains: []Cause{CauseTCPBlocked, CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked},
 			Facts:    map[string]string{"address": k},
 		})
 	}
