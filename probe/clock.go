@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 )
@@ -16,11 +17,19 @@ import (
 // probes use Config.Clock, and a nil Clock (a probe called on its own)
 // gives the bounds of a path nothing has been measured on.
 type Clock struct {
-	mu     sync.Mutex
-	srtt   time.Duration
-	rttvar time.Duration
-	n      int
+	mu      sync.Mutex
+	srtt    time.Duration
+	rttvar  time.Duration
+	n       int
+	samples []rttSample // in arrival order, at most maxSamples
 }
+
+type rttSample struct {
+	dest string // the host (IP) the round trip went to
+	rtt  time.Duration
+}
+
+const maxSamples = 256
 
 // Bounds of the retransmission timeout. RFC 6298 asks for 1 s before any
 // sample; a diagnostic run has seconds, so the first guess is 500 ms and
@@ -41,9 +50,9 @@ const Transmissions = 3
 // a connect is judged silent only after that second SYN had its round trip.
 const SYNRetry = time.Second
 
-// Observe adds one round-trip sample (RFC 6298 section 2; Karn: callers
-// give only samples of requests sent once).
-func (c *Clock) Observe(rtt time.Duration) {
+// Observe adds one round-trip sample to host dest (RFC 6298 section 2;
+// Karn: callers give only samples of requests sent once).
+func (c *Clock) Observe(dest string, rtt time.Duration) {
 	if c == nil || rtt <= 0 {
 		return
 	}
@@ -60,6 +69,61 @@ func (c *Clock) Observe(rtt time.Duration) {
 		c.srtt = (7*c.srtt + rtt) / 8
 	}
 	c.n++
+	if len(c.samples) < maxSamples {
+		c.samples = append(c.samples, rttSample{dest, rtt})
+	}
+}
+
+// PathRTT is what the run's round-trip samples (TCP handshakes, first-try
+// STUN answers) say about the path: quality evidence that needs no media
+// stream.
+type PathRTT struct {
+	Samples int `json:"samples"`
+	// RTTMS is the median round trip.
+	RTTMS float64 `json:"rtt_ms"`
+	// JitterMS is the median difference between consecutive samples to
+	// the same host (paths to different hosts differ by design); 0 with
+	// fewer than minJitterDiffs such differences.
+	JitterMS float64 `json:"jitter_ms"`
+}
+
+const minJitterDiffs = 2
+
+// Path summarises the samples so far.
+func (c *Clock) Path() PathRTT {
+	if c == nil {
+		return PathRTT{}
+	}
+	c.mu.Lock()
+	s := slices.Clone(c.samples)
+	c.mu.Unlock()
+	p := PathRTT{Samples: len(s)}
+	if len(s) == 0 {
+		return p
+	}
+	var all, diffs []time.Duration
+	last := map[string]time.Duration{}
+	for _, x := range s {
+		all = append(all, x.rtt)
+		if prev, ok := last[x.dest]; ok {
+			diffs = append(diffs, max(x.rtt-prev, prev-x.rtt))
+		}
+		last[x.dest] = x.rtt
+	}
+	if len(diffs) >= minJitterDiffs {
+		p.JitterMS = ms(median(diffs))
+	}
+	p.RTTMS = ms(median(all))
+	return p
+}
+
+func median(s []time.Duration) time.Duration {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // RTO is the current retransmission timeout: SRTT + 4 RTTVAR within
@@ -124,7 +188,8 @@ func (c *Clock) DialTCP(ctx context.Context, network, addr string) (net.Conn, er
 	start := time.Now()
 	conn, err := d.DialContext(dctx, network, addr)
 	if err == nil {
-		c.Observe(time.Since(start))
+		host, _, _ := net.SplitHostPort(addr)
+		c.Observe(host, time.Since(start))
 	}
 	return conn, err
 }

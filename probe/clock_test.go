@@ -25,7 +25,7 @@ func TestClockRTO(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Clock{}
 			for _, s := range tc.samples {
-				c.Observe(s)
+				c.Observe("192.0.2.1", s)
 			}
 			if got := c.RTO(); got != tc.want {
 				t.Errorf("RTO %v, want %v", got, tc.want)
@@ -39,7 +39,7 @@ func TestClockRTO(t *testing.T) {
 		})
 	}
 	var nilClock *Clock
-	nilClock.Observe(time.Second) // no panic: a probe on its own has no clock
+	nilClock.Observe("192.0.2.1", time.Second) // no panic: a probe on its own has no clock
 	if nilClock.RTO() != InitialRTO {
 		t.Errorf("nil clock RTO %v, want %v", nilClock.RTO(), InitialRTO)
 	}
@@ -84,5 +84,35 @@ func TestMinDeadline(t *testing.T) {
 	a, b := MinDeadline(tcpOnly, 100*time.Millisecond), MinDeadline(withTURN, 100*time.Millisecond)
 	if a < MinTCPSilence || b <= a {
 		t.Errorf("min deadline tcp %v, with turn %v: want tcp >= %v and turn more", a, b, MinTCPSilence)
+	}
+}
+
+func TestClockPath(t *testing.T) {
+	ms := time.Millisecond
+	type s struct {
+		dest string
+		rtt  time.Duration
+	}
+	for _, tc := range []struct {
+		name        string
+		samples     []s
+		rtt, jitter float64
+	}{
+		{"nothing", nil, 0, 0},
+		// Two servers at different distances: their difference is no jitter.
+		{"steady paths to two hosts", []s{{"a", 20 * ms}, {"b", 80 * ms}, {"a", 21 * ms}, {"b", 80 * ms}, {"a", 20 * ms}}, 21, 1},
+		{"a jittery path", []s{{"a", 300 * ms}, {"a", 100 * ms}, {"a", 450 * ms}, {"a", 200 * ms}}, 250, 250},
+		{"too few same-host pairs for jitter", []s{{"a", 100 * ms}, {"b", 400 * ms}, {"a", 300 * ms}}, 300, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Clock{}
+			for _, x := range tc.samples {
+				c.Observe(x.dest, x.rtt)
+			}
+			p := c.Path()
+			if p.Samples != len(tc.samples) || p.RTTMS != tc.rtt || p.JitterMS != tc.jitter {
+				t.Errorf("path %+v, want %d samples, rtt %v, jitter %v", p, len(tc.samples), tc.rtt, tc.jitter)
+			}
+		})
 	}
 }

@@ -59,6 +59,8 @@ type RunInfo struct {
 	MinDeadline time.Duration
 	// Interrupted: the run was stopped (Ctrl-C), not ended by its deadline.
 	Interrupted bool
+	// Path is what the run's round trips say about the path.
+	Path PathRTT
 }
 
 // Run resolves every name of the plan, then runs all checks; it returns the
@@ -82,6 +84,7 @@ func (r *Runner) Run(ctx context.Context, specs []Spec) []Result {
 	}
 	defer func() {
 		r.Info.Interrupted = ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+		r.Info.Path = cfg.Clock.Path()
 	}()
 	dnsResults, addrs := r.resolveAll(ctx, specs, cfg)
 

@@ -306,7 +306,7 @@ func (x udpExchange) do(ctx context.Context, req *stun.Message, sched Retransmit
 			}
 			rtt := time.Since(sent)
 			if x.silence && attempts == 1 { // Karn: a retransmitted request's answer is ambiguous
-				x.clock.Observe(rtt)
+				x.clock.Observe(x.to.Addr().Unmap().String(), rtt)
 			}
 			return m, from, rtt, attempts, nil
 		}

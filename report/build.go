@@ -30,7 +30,15 @@ func Build(p *profiles.Profile, vars map[string]string, version string, started 
 		Started: started.UTC().Truncate(time.Millisecond), DurationMS: float64(took.Microseconds()) / 1000,
 		Verdict: VerdictOf(findings), Checks: checks, Findings: findings, Environment: env,
 		Budget: &Budget{DeadlineMS: ms(run.Deadline), MinDeadlineMS: ms(run.MinDeadline), Interrupted: run.Interrupted},
+		Path:   pathOf(run),
 	}
 }
 
 func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func pathOf(run probe.RunInfo) *probe.PathRTT {
+	if run.Path.Samples == 0 {
+		return nil
+	}
+	return &run.Path
+}

@@ -85,6 +85,9 @@ type Report struct {
 	// Budget is the run's time budget: its deadline, the least deadline
 	// a diagnosis needs, and whether the run was interrupted.
 	Budget *Budget `json:"budget,omitempty"`
+	// Path is what the run's round trips (TCP handshakes, STUN) say about
+	// the path, with no media stream.
+	Path *probe.PathRTT `json:"path,omitempty"`
 }
 
 // Budget is the run's time budget in the report.

@@ -306,10 +306,36 @@ func noAnswer(c probe.ErrorClass) bool {
 // turn-relay-failed: the allocation worked (the server answers, the
 // credentials are good) but none of the datagrams sent through the relay
 // came back.
+// iceThroughRelay: an ICE check connected through a relay of the TURN
+// check's server (a relay candidate on the server's address, or on the
+// check's relayed address). That is stronger evidence than an echo of
+// our own that came back empty: the relay carries media.
+func iceThroughRelay(in *Input, turn probe.Result) bool {
+	hosts := []string{endpoint(turn)}
+	if t := turn.Details.TURN; t != nil {
+		if h, _, err := net.SplitHostPort(t.RelayedAddr); err == nil {
+			hosts = append(hosts, h)
+		}
+	}
+	return slices.ContainsFunc(in.Checks, func(c probe.Result) bool {
+		d := c.Details.ICE
+		if c.Kind != probe.KindICE || c.Status != probe.StatusPass || d == nil || d.Selected == nil {
+			return false
+		}
+		for _, cand := range []probe.ICECandidate{d.Selected.Local, d.Selected.Remote} {
+			if cand.Type == "relay" && slices.Contains(hosts, cand.Address) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func ruleTURNRelayFailed(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool {
 		t := c.Details.TURN
-		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && t != nil && t.RelayedAddr != "" && t.RelaySent > 0 && t.RelayReceived == 0
+		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && t != nil && t.RelayedAddr != "" && t.RelaySent > 0 && t.RelayReceived == 0 &&
+			!iceThroughRelay(in, c)
 	})
 	keys, by := groupBy(bad, func(c probe.Result) string { return c.Host })
 	var out []Finding

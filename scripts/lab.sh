@@ -49,7 +49,7 @@ TURN_BAD_PASS=wrong-labpass
 TURN_REALM=lab.example
 
 SCENARIOS=(clean udp-drop udp-prohibited range-partial tcp-filtered tcp-closed vpn-no-udp vpn-down multi-homed
-	multi-homed-sig-filtered symmetric-nat symmetric-nat-site-fw turn-bad-creds turn-blocked turn-ports-filtered
+	multi-homed-sig-filtered symmetric-nat symmetric-nat-site-fw turn-bad-creds turn-blocked turn-ports-filtered slow-path
 	dns-broken lossy-udp tls-untrusted ws-refused)
 
 say() { printf 'lab: %s\n' "$*" >&2; }
@@ -214,6 +214,11 @@ net_up() {
 	for p in p-router p-server p-turn; do
 		ip -n "$I" link set "$p" master br0 up
 	done
+	# slow-path: the router's port leaves the bridge and labd delay forwards
+	# between it and dly0, whose peer dly1 sits in the bridge
+	ip -n "$I" link add dly0 type veth peer name dly1
+	ip -n "$I" link set dly1 master br0 up
+	ip -n "$I" link set dly0 up
 	ip -n "$R" addr add "$ROUTER_WAN/24" dev wan0
 	ip -n "$R" link set wan0 up
 	ip -n "$S" addr add "$SERVER_IP/24" dev eth0
@@ -370,17 +375,39 @@ wait_vpn() { # up to 5 s for the VPN client's TCP connection
 	return 1
 }
 
-stop_vpn_client() { # the user "disconnects" the VPN: the client exits, tun0 stays (NO-CARRIER)
-	local f=$LAB_DIR/run/vpn-client.pid pid i
+stop_vpn_client() { stop_daemon vpn-client; } # the user "disconnects" the VPN: the client exits, tun0 stays (NO-CARRIER)
+
+stop_daemon() { # NAME: TERM, up to 2 s, then KILL; forget its pid
+	local f=$LAB_DIR/run/$1.pid pid i
 	[[ -s $f ]] || return 0
 	pid=$(<"$f")
 	kill_group TERM "$pid"
 	for ((i = 0; i < 100; i++)); do
-		alive vpn-client || break
+		alive "$1" || break
 		sleep 0.02
 	done
-	alive vpn-client && kill_group KILL "$pid"
+	alive "$1" && kill_group KILL "$pid"
 	rm -f "$f"
+}
+
+# slow_path: a few hundred ms of round trip with jitter of the same order
+# between the site and the internet (each way 50 ms + 0..250 ms), by labd
+# delay bridging the router's port and the internet bridge in userspace.
+# Offloads off first: a userspace bridge must see finished frames.
+slow_path() {
+	local r i
+	for r in "router wan0" "server eth0" "turn eth0" "inet br0 p-router p-server p-turn dly0 dly1"; do
+		# shellcheck disable=SC2086
+		nsx ${r%% *} "$LAB_DIR/bin/labd" nooffload ${r#* } || die "nooffload $r failed"
+	done
+	ip -n "$(ns inet)" link set p-router nomaster
+	start delay inet "$LAB_DIR/bin/labd" delay --a p-router --b dly0 --delay "${LAB_DELAY:-50ms}" --jitter "${LAB_JITTER:-250ms}" \
+		--lifetime "$(lifetime)"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'delay: p-router' "$LAB_DIR/log/delay.log" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	die "labd delay did not start (log/delay.log)"
 }
 
 start_all() {
@@ -612,6 +639,8 @@ EOF
 	nsx server nft flush chain inet labsrv scenario_in
 	ip -n "$(ns client)" route del 203.0.113.0/24 dev tun0 2>/dev/null || true
 	ip -n "$(ns router)" route del blackhole "$SERVER_DMZ_IP/32" 2>/dev/null || true
+	stop_daemon delay
+	ip -n "$(ns inet)" link set p-router master br0
 	if ! alive dnsmasq; then start_dnsmasq; fi
 	if ! alive vpn-client; then
 		start_vpn_client
@@ -675,6 +704,8 @@ apply_scenario() {
 		pass=$TURN_BAD_PASS ;;
 	turn-blocked) # the site firewall drops everything to the TURN server (both addresses); the responder is reachable
 		echo "add rule inet lab scenario_fwd oifname \"wan0\" ip daddr { $TURN_IP, $TURN_IP2 } counter drop" | router_nft ;;
+	slow-path) # every frame between the site and the internet held 50 ms + 0..250 ms each way
+		slow_path ;;
 	turn-ports-filtered) # only the TURN server's ports are dropped; the host still answers (RST) on others
 		echo "add rule inet lab scenario_fwd oifname \"wan0\" ip daddr { $TURN_IP, $TURN_IP2 } meta l4proto { udp, tcp } th dport { 3478, 3479, 5349, 5350 } counter drop" | router_nft ;;
 	dns-broken) # the LAN resolver (router) drops every DNS query: lookups time out

@@ -317,6 +317,24 @@ func diagCases() []labCase {
 			check: checkTURNUnreachable,
 		},
 		{
+			// A few hundred ms of round trip with jitter of the same order
+			// (labd delay): slowness is quality, never a block. Every check
+			// gets its answers, late ones included; the media measurement
+			// (through the responder, or the TURN relay's loopback) names
+			// latency and jitter.
+			name: "xphone", scenario: "slow-path", args: xphone(),
+			helpdesk: degraded("high-latency", "high-jitter"), field: degraded("high-latency", "high-jitter"),
+			check: func(t *testing.T, m mode, r *ucReport) {
+				for _, id := range []string{"signalling", "stun", "turn-udp", "turn-tcp"} {
+					wantStatus(t, r, id, "pass")
+				}
+				if m == field {
+					wantStatus(t, r, "media-range", "pass")
+					wantStatus(t, r, "ice", "pass")
+				}
+			},
+		},
+		{
 			name: "xphone", scenario: "dns-broken", args: xphone(),
 			helpdesk: failed("dns-failure"), field: failed("dns-failure"),
 			check: func(t *testing.T, m mode, r *ucReport) {

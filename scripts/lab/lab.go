@@ -88,7 +88,7 @@ var Roles = []string{"client", "router", "inet", "server", "turn"}
 // Scenarios are the names `scripts/lab.sh scenario` accepts.
 var Scenarios = []string{"clean", "udp-drop", "udp-prohibited", "range-partial", "tcp-filtered", "tcp-closed",
 	"vpn-no-udp", "vpn-down", "multi-homed", "multi-homed-sig-filtered", "symmetric-nat", "symmetric-nat-site-fw", "turn-bad-creds",
-	"turn-blocked", "turn-ports-filtered", "dns-broken", "lossy-udp",
+	"turn-blocked", "turn-ports-filtered", "slow-path", "dns-broken", "lossy-udp",
 	"tls-untrusted", "ws-refused"}
 
 // EnvRequire makes tests fail instead of skip when the lab cannot run.
