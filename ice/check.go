@@ -101,7 +101,11 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 	default:
 		err = classed(probe.ClassProtocol, fmt.Errorf("%w %q: use one-ended, relay-relay, two-ended or relay-loopback", ErrBadMode, spec.Mode))
 	}
-	if err != nil {
+	switch {
+	case errors.Is(err, probe.ErrCutAfterAnswer):
+		// Not a failure, not silence: a partial result the deadline cut.
+		res.Status, res.Class, res.Error = probe.StatusWarn, probe.ClassCanceled, err.Error()
+	case err != nil:
 		res.Fail(classOf(err), err)
 		if mode == ModeRelayLoopback {
 			relayLoopbackStatus(&res, err)
@@ -358,6 +362,13 @@ func (c *Checker) connectError(ctx context.Context, det *probe.ICEDetails) error
 	}
 	if answered == 0 {
 		return classed(probe.ClassTimeout, fmt.Errorf("%w: all %d candidate pairs timed out (no check was answered)", ErrICEFailed, len(det.Pairs)))
+	}
+	if ctx.Err() != nil {
+		// Answers came back, but the run's deadline ended ICE before a
+		// pair was selected: a slow path, unproven rather than failed.
+		det.State = "checking"
+		return classed(probe.ClassCanceled, fmt.Errorf("%w: the run's deadline ended ICE while %d of %d pairs had answered (none selected yet)",
+			probe.ErrCutAfterAnswer, answered, len(det.Pairs)))
 	}
 	return classed(probe.ClassProtocol, fmt.Errorf("%w: %d of %d pairs answered but none was selected", ErrICEFailed, answered, len(det.Pairs)))
 }

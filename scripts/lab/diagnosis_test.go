@@ -330,7 +330,11 @@ func diagCases() []labCase {
 				}
 				if m == field {
 					wantStatus(t, r, "media-range", "pass")
-					wantStatus(t, r, "ice", "pass")
+					// ICE connects, or the deadline cuts it after answers
+					// came back (a partial result, warn): never a failure.
+					if c := r.check("ice"); c == nil || c.Status == "fail" {
+						t.Errorf("ICE on a slow path: %+v, want pass or a partial warn", c)
+					}
 				}
 			},
 		},
