@@ -14,7 +14,7 @@ import (
 const CauseCutShort Cause = "cut-short"
 
 func init() {
-	Catalog[CauseCutShort] = CauseInfo{"checks did not finish before the run's deadline, so they were not judged",
+	Catalog[CauseCutShort] = CauseInfo{"checks did not finish before the run's deadline (below the least one a diagnosis needs, which the finding names) or Ctrl-C, so they were not judged",
 		"Run again with a longer --timeout (the whole run's deadline), or fewer checks."}
 }
 
