@@ -90,6 +90,15 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 	det := &probe.ICEDetails{Mode: mode, LocalCandidates: []probe.ICECandidate{},
 		RemoteCandidates: []probe.ICECandidate{}, Pairs: []probe.ICEPair{}, TURNCredentials: "none"}
 	res.Details.ICE = det
+	// Closing the agents costs round trips (TURN allocations are released
+	// over the path): stop the work early enough that the teardown still
+	// ends within the check's deadline.
+	outer := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-teardown(cfg.Clock)))
+		defer cancel()
+	}
 	var err error
 	switch mode {
 	case ModeOneEnded, ModeRelayRelay:
@@ -102,6 +111,11 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 		err = classed(probe.ClassProtocol, fmt.Errorf("%w %q: use one-ended, relay-relay, two-ended or relay-loopback", ErrBadMode, spec.Mode))
 	}
 	switch {
+	case ctx.Err() != nil && outer.Err() == nil && (classOf(err) == probe.ClassTimeout || classOf(err) == probe.ClassCanceled) &&
+		!errors.Is(err, probe.ErrCutAfterAnswer) && len(det.Pairs) == 0:
+		// Our own early stop for the teardown, before any pair: the run's
+		// deadline cut this check; its silence is no evidence.
+		res.Status, res.Class, res.Error = probe.StatusSkip, probe.ClassCanceled, "the run ended before this check finished: "+err.Error()
 	case errors.Is(err, probe.ErrCutAfterAnswer):
 		// Not a failure, not silence: a partial result the deadline cut.
 		res.Status, res.Class, res.Error = probe.StatusWarn, probe.ClassCanceled, err.Error()
@@ -404,4 +418,10 @@ func (c *Checker) media(ctx context.Context, cfg *probe.Config, det *probe.ICEDe
 		st.RequestedS = requested.Seconds()
 	}
 	det.Media = st
+}
+
+// teardown is the time kept for closing the agents: two round trips of
+// the path as measured (at least 50 ms, at most 1 s).
+func teardown(c *probe.Clock) time.Duration {
+	return min(max(2*c.SRTT(), 50*time.Millisecond), time.Second)
 }

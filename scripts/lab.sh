@@ -215,10 +215,11 @@ net_up() {
 		ip -n "$I" link set "$p" master br0 up
 	done
 	# slow-path: the router's port leaves the bridge and labd delay forwards
-	# between it and dly0, whose peer dly1 sits in the bridge
+	# between it and dly0, whose peer dly1 sits in the bridge. Both stay down
+	# outside slow-path (no learning, no stray frames); dly0 never does ARP.
 	ip -n "$I" link add dly0 type veth peer name dly1
-	ip -n "$I" link set dly1 master br0 up
-	ip -n "$I" link set dly0 up
+	ip -n "$I" link set dly1 master br0
+	ip -n "$I" link set dly0 arp off
 	ip -n "$R" addr add "$ROUTER_WAN/24" dev wan0
 	ip -n "$R" link set wan0 up
 	ip -n "$S" addr add "$SERVER_IP/24" dev eth0
@@ -401,6 +402,8 @@ slow_path() {
 		nsx ${r%% *} "$LAB_DIR/bin/labd" nooffload ${r#* } || die "nooffload $r failed"
 	done
 	ip -n "$(ns inet)" link set p-router nomaster
+	ip -n "$(ns inet)" link set dly0 up
+	ip -n "$(ns inet)" link set dly1 up
 	start delay inet "$LAB_DIR/bin/labd" delay --a p-router --b dly0 --delay "${LAB_DELAY:-50ms}" --jitter "${LAB_JITTER:-250ms}" \
 		--lifetime "$(lifetime)"
 	for ((i = 0; i < 100; i++)); do
@@ -639,8 +642,17 @@ EOF
 	nsx server nft flush chain inet labsrv scenario_in
 	ip -n "$(ns client)" route del 203.0.113.0/24 dev tun0 2>/dev/null || true
 	ip -n "$(ns router)" route del blackhole "$SERVER_DMZ_IP/32" 2>/dev/null || true
-	stop_daemon delay
-	ip -n "$(ns inet)" link set p-router master br0
+	if alive delay || [[ $(ip -n "$(ns inet)" -o link show p-router) != *"master br0"* ]]; then
+		# leaving slow-path: the bridge and the neighbours forget the detour
+		stop_daemon delay
+		ip -n "$(ns inet)" link set dly1 down
+		ip -n "$(ns inet)" link set dly0 down
+		ip -n "$(ns inet)" link set p-router master br0
+		ip -n "$(ns inet)" neigh flush all
+		ip -n "$(ns router)" neigh flush dev wan0
+		ip -n "$(ns server)" neigh flush dev eth0
+		ip -n "$(ns turn)" neigh flush dev eth0
+	fi
 	if ! alive dnsmasq; then start_dnsmasq; fi
 	if ! alive vpn-client; then
 		start_vpn_client
