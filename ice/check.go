@@ -90,6 +90,15 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 	det := &probe.ICEDetails{Mode: mode, LocalCandidates: []probe.ICECandidate{},
 		RemoteCandidates: []probe.ICECandidate{}, Pairs: []probe.ICEPair{}, TURNCredentials: "none"}
 	res.Details.ICE = det
+	// Closing the agents costs round trips (TURN allocations are released
+	// over the path): stop the work early enough that the teardown still
+	// ends within the check's deadline.
+	outer := ctx
+	if dl, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, dl.Add(-teardown(cfg.Clock)))
+		defer cancel()
+	}
 	var err error
 	switch mode {
 	case ModeOneEnded, ModeRelayRelay:
@@ -101,7 +110,16 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 	default:
 		err = classed(probe.ClassProtocol, fmt.Errorf("%w %q: use one-ended, relay-relay, two-ended or relay-loopback", ErrBadMode, spec.Mode))
 	}
-	if err != nil {
+	switch {
+	case ctx.Err() != nil && outer.Err() == nil && (classOf(err) == probe.ClassTimeout || classOf(err) == probe.ClassCanceled) &&
+		!errors.Is(err, probe.ErrCutAfterAnswer) && len(det.Pairs) == 0:
+		// Our own early stop for the teardown, before any pair: the run's
+		// deadline cut this check; its silence is no evidence.
+		res.Status, res.Class, res.Error = probe.StatusSkip, probe.ClassCanceled, "the run ended before this check finished: "+err.Error()
+	case errors.Is(err, probe.ErrCutAfterAnswer):
+		// Not a failure, not silence: a partial result the deadline cut.
+		res.Status, res.Class, res.Error = probe.StatusWarn, probe.ClassCanceled, err.Error()
+	case err != nil:
 		res.Fail(classOf(err), err)
 		if mode == ModeRelayLoopback {
 			relayLoopbackStatus(&res, err)
@@ -359,6 +377,13 @@ func (c *Checker) connectError(ctx context.Context, det *probe.ICEDetails) error
 	if answered == 0 {
 		return classed(probe.ClassTimeout, fmt.Errorf("%w: all %d candidate pairs timed out (no check was answered)", ErrICEFailed, len(det.Pairs)))
 	}
+	if ctx.Err() != nil {
+		// Answers came back, but the run's deadline ended ICE before a
+		// pair was selected: a slow path, unproven rather than failed.
+		det.State = "checking"
+		return classed(probe.ClassCanceled, fmt.Errorf("%w: the run's deadline ended ICE while %d of %d pairs had answered (none selected yet)",
+			probe.ErrCutAfterAnswer, answered, len(det.Pairs)))
+	}
 	return classed(probe.ClassProtocol, fmt.Errorf("%w: %d of %d pairs answered but none was selected", ErrICEFailed, answered, len(det.Pairs)))
 }
 
@@ -370,15 +395,10 @@ func (c *Checker) media(ctx context.Context, cfg *probe.Config, det *probe.ICEDe
 	if window <= 0 {
 		return
 	}
-	cut := false
-	if dl, ok := ctx.Deadline(); ok {
-		left := time.Until(dl) - 1200*time.Millisecond // the grace for late echoes plus reporting
-		if left < window {
-			window, cut = max(left, 0), true
-		}
-	}
-	if window < time.Duration(c.codec().PacketMS)*time.Millisecond {
-		det.Media = &probe.MediaStats{Codec: c.codec().Name, CutShort: true, Grade: "", Transport: "udp"}
+	requested := window
+	window, shrunk, skipped := probe.MediaWindow(ctx, cfg.Clock, window)
+	if skipped != "" {
+		det.Media = &probe.MediaStats{Codec: c.codec().Name, Skipped: skipped, RequestedS: requested.Seconds(), Transport: "udp"}
 		return
 	}
 	ectx, ecancel := context.WithCancel(ctx)
@@ -394,6 +414,14 @@ func (c *Checker) media(ctx context.Context, cfg *probe.Config, det *probe.ICEDe
 	st := measure(ctx, conn, window, c.codec())
 	ecancel()
 	<-echoDone
-	st.CutShort = st.CutShort || cut
+	if shrunk {
+		st.RequestedS = requested.Seconds()
+	}
 	det.Media = st
+}
+
+// teardown is the time kept for closing the agents: two round trips of
+// the path as measured (at least 50 ms, at most 1 s).
+func teardown(c *probe.Clock) time.Duration {
+	return min(max(2*c.SRTT(), 50*time.Millisecond), time.Second)
 }

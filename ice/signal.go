@@ -198,9 +198,18 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	if err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("%w: %s: %v", ErrNotResponder, base, err))
 	}
-	// However the check ends, the responder's session goes.
+	// However the check ends, the responder's session goes: within a
+	// second, and within the check's own deadline (a run ends on time; the
+	// responder expires a session it is not told about).
 	defer func() {
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
+		end := time.Now().Add(time.Second)
+		if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
+			end = dl
+		}
+		if soon := time.Now().Add(20 * time.Millisecond); end.Before(soon) {
+			end = soon
+		}
+		dctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
 		defer cancel()
 		_ = s.do(dctx, http.MethodDelete, "/sessions/"+offer.Session, nil, nil)
 	}()

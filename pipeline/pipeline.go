@@ -73,7 +73,7 @@ func Run(ctx context.Context, j Job) (*report.Report, error) {
 	envCtx, envCancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 	defer envCancel()
 	env := probe.GatherEnvironment(envCtx, results, j.Config)
-	return report.Build(j.Profile, vars, j.Version, started, time.Since(started), results, env), nil
+	return report.Build(j.Profile, vars, j.Version, started, time.Since(started), results, env, runner.Info), nil
 }
 
 // responderPreflight bounds the token check against the responder.

@@ -100,9 +100,19 @@ func (r *Runner) resolveAll(ctx context.Context, specs []Spec, cfg *Config) ([]R
 		seen[s.Host] = true
 		names = append(names, s.Host)
 	}
+	// A lookup gets at most 3 s (a resolver retrying past that is
+	// broken for any client) and at most 40 % of what the run has left:
+	// the checks behind it need the rest.
 	timeout := r.DNSTimeout
 	if timeout <= 0 {
 		timeout = 3 * time.Second
+	}
+	if dl, ok := ctx.Deadline(); ok && time.Until(dl)*2/5 < timeout {
+		// The share is the run's, not a bound of DNS: a lookup it ends
+		// was cut short (the runner keeps its margin off this deadline).
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(dl)*2/5+r.margin()))
+		defer cancel()
 	}
 	results := make([]Result, len(names))
 	var wg sync.WaitGroup
@@ -119,6 +129,8 @@ func (r *Runner) resolveAll(ctx context.Context, specs []Spec, cfg *Config) ([]R
 	for i, name := range names {
 		if d := results[i].Details.DNS; d != nil && results[i].Status == StatusPass {
 			addrs[name] = d.Addresses()
+		} else if results[i].Class == ClassCanceled {
+			addrs[name] = nil // cut short: the checks on this name are too
 		}
 	}
 	return results, addrs

@@ -111,6 +111,12 @@ type MediaStats struct {
 	RFactor float64 `json:"r_factor"`
 	// CutShort is true when the check's deadline ended the window early.
 	CutShort bool `json:"cut_short,omitempty"`
+	// RequestedS is the window asked for (--media or the profile's) when
+	// the run's budget shrank it to DurationS beforehand: a planned fit,
+	// not a cut.
+	RequestedS float64 `json:"requested_s,omitempty"`
+	// Skipped says why no window ran (the budget left less than a grade needs).
+	Skipped string `json:"skipped,omitempty"`
 	// Transport is how the packets travelled: "udp", or "tcp"/"tls" when
 	// the selected pair goes through a TURN relay reached over TCP/TLS.
 	Transport string `json:"transport"`

@@ -18,7 +18,8 @@ func started(cfg *Config, s Spec) {
 	}
 	if cfg.Logger != nil {
 		cfg.Logger.Debug("check start", "check", s.ID, "kind", s.Kind, "target", s.Target, "address", s.Address,
-			"port", s.Port, "transport", s.Transport, "bound", s.Timeout.Round(time.Millisecond))
+			"port", s.Port, "transport", s.Transport, "cap", s.Timeout.Round(time.Millisecond), // the profile's timeout: (0: none)
+			"rto", cfg.Clock.RTO(), "udp_silence", cfg.Clock.UDPSilence(), "tcp_silence", cfg.Clock.TCPSilence())
 	}
 }
 

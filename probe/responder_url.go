@@ -89,7 +89,7 @@ func (cfg *Config) ResponderEndpoint() (*ResponderEndpoint, error) {
 		tc.InsecureSkipVerify = true
 	}
 	tr := &http.Transport{Proxy: nil, DisableKeepAlives: true, TLSClientConfig: tc,
-		DialContext: (&net.Dialer{}).DialContext, ForceAttemptHTTP2: false}
+		DialContext: clockOf(cfg).DialTCP, ForceAttemptHTTP2: false} // the run's TCP silence bound
 	return &ResponderEndpoint{Base: base, Host: host, Client: &http.Client{Transport: tr}}, nil
 }
 

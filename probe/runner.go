@@ -2,6 +2,7 @@ package probe
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/netip"
 	"runtime/debug"
@@ -41,10 +42,26 @@ type Runner struct {
 	Concurrency int
 	// DNSTimeout bounds each name's resolution (default 3 s).
 	DNSTimeout time.Duration
-	// Margin is kept free before the run's deadline so that checks end
-	// with their own timeout evidence and the report still gets written
-	// (default 100 ms).
+	// Margin is the diagnosis' share: kept free before the run's deadline
+	// so that checks close their sockets, the environment is read and the
+	// report written in time (default 200 ms: on a loaded 2-core machine
+	// 100 ms was overrun by up to 120 ms).
 	Margin time.Duration
+	// Info is what the last Run learnt about its budget.
+	Info RunInfo
+}
+
+// RunInfo is the time budget of a run, for the report.
+type RunInfo struct {
+	// Deadline is the run's whole budget (0: none).
+	Deadline time.Duration
+	// MinDeadline is the least deadline with which every check of the
+	// plan can reach a conclusion on the fastest path.
+	MinDeadline time.Duration
+	// Interrupted: the run was stopped (Ctrl-C), not ended by its deadline.
+	Interrupted bool
+	// Path is what the run's round trips say about the path.
+	Path PathRTT
 }
 
 // Run resolves every name of the plan, then runs all checks; it returns the
@@ -52,10 +69,24 @@ type Runner struct {
 // or the run deadline) what had not finished is reported as skipped with
 // class canceled.
 func (r *Runner) Run(ctx context.Context, specs []Spec) []Result {
-	cfg := r.Config
-	if cfg == nil {
-		cfg = &Config{}
+	// A fresh clock per run: every silence bound follows what this run
+	// measures. The caller's config is shared (the exporter reuses it).
+	cfg := &Config{}
+	if r.Config != nil {
+		c := *r.Config
+		cfg = &c
 	}
+	if cfg.Clock == nil {
+		cfg.Clock = &Clock{}
+	}
+	r.Info = RunInfo{MinDeadline: MinDeadline(specs, r.margin())}
+	if dl, ok := ctx.Deadline(); ok {
+		r.Info.Deadline = time.Until(dl).Round(time.Millisecond)
+	}
+	defer func() {
+		r.Info.Interrupted = ctx.Err() != nil && !errors.Is(context.Cause(ctx), context.DeadlineExceeded)
+		r.Info.Path = cfg.Clock.Path()
+	}()
 	dnsResults, addrs := r.resolveAll(ctx, specs, cfg)
 
 	var jobs []Spec
@@ -119,6 +150,9 @@ func (r *Runner) expand(s Spec, cfg *Config, addrs map[string][]string) []job {
 		return []job{{spec: s}}
 	}
 	list, ok := addrs[s.Host]
+	if ok && list == nil {
+		return one(Canceled(s, fmt.Sprintf("the run ended before %s was resolved", s.Host)))
+	}
 	if !ok || len(list) == 0 {
 		res := Skipped(s, fmt.Sprintf("%s did not resolve (see check dns:%s)", s.Host, s.Host))
 		res.Class = ClassDNS
@@ -138,19 +172,27 @@ func (r *Runner) expand(s Spec, cfg *Config, addrs map[string][]string) []job {
 	return out
 }
 
+func (r *Runner) margin() time.Duration {
+	if r.Margin <= 0 {
+		return 200 * time.Millisecond
+	}
+	return r.Margin
+}
+
+// runOne runs one check. Its context ends where the checks' share of the
+// run ends (the deadline less the diagnosis' margin), or at the profile's
+// cap (timeout:) when that is earlier; without a run deadline, at
+// NoDeadlineBound. A check judges silence by its own bound (the clock's),
+// which ends it before that; a check still waiting when the run's share
+// ends was cut short, and its silence is no evidence.
 func (r *Runner) runOne(ctx context.Context, s Spec, cfg *Config) (res Result) {
-	timeout := s.Timeout
-	if timeout <= 0 {
-		timeout = 3 * time.Second
+	deadline := time.Now().Add(NoDeadlineBound)
+	if runDeadline, ok := ctx.Deadline(); ok {
+		deadline = runDeadline.Add(-r.margin())
 	}
-	deadline := time.Now().Add(timeout)
-	margin := r.Margin
-	if margin <= 0 {
-		margin = 100 * time.Millisecond
-	}
-	capped := false
-	if runDeadline, ok := ctx.Deadline(); ok && runDeadline.Add(-margin).Before(deadline) {
-		deadline, capped = runDeadline.Add(-margin), true
+	capped := true // ended by the run's share: cut short
+	if s.Timeout > 0 && time.Now().Add(s.Timeout).Before(deadline) {
+		deadline, capped = time.Now().Add(s.Timeout), false // the profile's cap: a bound of its own
 	}
 	cctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -166,12 +208,13 @@ func (r *Runner) runOne(ctx context.Context, s Spec, cfg *Config) (res Result) {
 		if res.DurationMS == 0 {
 			res.DurationMS = ms(time.Since(start))
 		}
-		// The run itself ended (Ctrl-C), or the run's deadline (earlier
-		// than the check's own timeout) was reached: silence cut short is
-		// not evidence. A check that timed out on a bound of its own
-		// before that keeps its failure.
+		// The run itself ended (Ctrl-C), or the run's share ended the
+		// check: silence cut short is not evidence. A check that timed
+		// out on a bound of its own (the clock's, or the profile's cap)
+		// keeps its failure.
 		cutOff := ctx.Err() != nil || capped && cctx.Err() != nil
-		if cutOff && res.Status == StatusFail && (res.Class == ClassTimeout || res.Class == ClassCanceled) {
+		dnsSilent := res.Kind == KindDNS && res.Class == ClassDNS && (res.Details.DNS == nil || !res.Details.DNS.NotFound)
+		if cutOff && res.Status == StatusFail && (res.Class == ClassTimeout || res.Class == ClassCanceled || dnsSilent) {
 			res = Canceled(s, "the run ended before this check finished")
 			res.DurationMS = ms(time.Since(start))
 		}

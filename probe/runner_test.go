@@ -138,6 +138,9 @@ func TestRunnerTimeoutVersusRunDeadline(t *testing.T) {
 	if res[1].Status != StatusSkip || res[1].Class != ClassCanceled {
 		t.Errorf("long: %s %q, want skip canceled", res[1].Status, res[1].Class)
 	}
+	if r.Info.Interrupted || r.Info.Deadline == 0 || r.Info.MinDeadline == 0 {
+		t.Errorf("deadline run: info %+v, want a deadline, a minimum, not interrupted", r.Info)
+	}
 
 	// Capped by the run's deadline, but timed out on a bound of its own
 	// long before it (e.g. one signalling request): a real failure.
@@ -159,6 +162,9 @@ func TestRunnerTimeoutVersusRunDeadline(t *testing.T) {
 	res = r.Run(ctx2, specs[1:])
 	if res[0].Status != StatusSkip || res[0].Class != ClassCanceled {
 		t.Errorf("after Ctrl-C: %s %q, want skip canceled", res[0].Status, res[0].Class)
+	}
+	if !r.Info.Interrupted {
+		t.Errorf("after Ctrl-C: info %+v, want interrupted", r.Info)
 	}
 }
 

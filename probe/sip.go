@@ -51,7 +51,7 @@ var ErrSIP = errors.New("SIP")
 // final response. Any response proves a SIP server listens; 2xx passes,
 // 4xx warns (a PBX that refuses unauthenticated OPTIONS is still there),
 // 5xx/6xx fail with class protocol.
-func SIP(ctx context.Context, spec Spec, _ *Config) Result {
+func SIP(ctx context.Context, spec Spec, cfg *Config) Result {
 	res := NewResult(spec)
 	if res.Transport == "" {
 		res.Transport = TransportUDP
@@ -65,9 +65,9 @@ func SIP(ctx context.Context, spec Spec, _ *Config) Result {
 	var err error
 	switch res.Transport {
 	case TransportUDP:
-		err = sipUDP(ctx, spec, det)
+		err = sipUDP(ctx, spec, clockOf(cfg), det)
 	case TransportTCP:
-		err = sipTCP(ctx, spec, det)
+		err = sipTCP(ctx, spec, cfg, det)
 	default:
 		err = fmt.Errorf("%w %q for sip (use udp or tcp)", ErrTransport, res.Transport)
 	}
@@ -90,7 +90,7 @@ func SIP(ctx context.Context, spec Spec, _ *Config) Result {
 	return res
 }
 
-func sipUDP(ctx context.Context, spec Spec, det *SIPDetails) error {
+func sipUDP(ctx context.Context, spec Spec, clock *Clock, det *SIPDetails) error {
 	raddr, err := resolveUDP(ctx, spec)
 	if err != nil {
 		return err
@@ -105,12 +105,19 @@ func sipUDP(ctx context.Context, spec Spec, det *SIPDetails) error {
 	defer stop()
 	det.LocalAddr = conn.LocalAddr().String()
 	req, branch := sipRequest(det, "UDP", det.LocalAddr, spec)
-	end, ok := ctx.Deadline()
+	limit, ok := ctx.Deadline()
 	if !ok {
-		end = time.Now().Add(3 * time.Second)
+		limit = time.Now().Add(3 * time.Second)
 	}
 	buf := make([]byte, 65535)
+	first, provisional := time.Now(), false
 	for n := 0; ; n++ {
+		// Silence counts after the run's UDP bound (SIP's own Timer B
+		// of 32 s is for phones); a provisional answer lifts it.
+		end := limit
+		if !provisional {
+			end = minTime(first.Add(max(clock.UDPSilence(), SIPRetransmit.next(0)*(1<<Transmissions-1))), limit)
+		}
 		if ctx.Err() != nil || !time.Now().Before(end) {
 			return fmt.Errorf("%w from %s after %d %s", ErrNoAnswer, raddr, det.Attempts, plural(det.Attempts, "request", "requests"))
 		}
@@ -137,6 +144,7 @@ func sipUDP(ctx context.Context, spec Spec, det *SIPDetails) error {
 				return err
 			}
 			if code < 200 {
+				provisional = true
 				continue // provisional: wait for the final answer
 			}
 			det.RTTMS = ms(time.Since(sent))
@@ -145,8 +153,8 @@ func sipUDP(ctx context.Context, spec Spec, det *SIPDetails) error {
 	}
 }
 
-func sipTCP(ctx context.Context, spec Spec, det *SIPDetails) error {
-	conn, err := dialTCP(ctx, spec)
+func sipTCP(ctx context.Context, spec Spec, cfg *Config, det *SIPDetails) error {
+	conn, err := dialTCP(ctx, spec, cfg)
 	if err != nil {
 		return err
 	}

@@ -94,6 +94,9 @@ type Config struct {
 	// Progress, when set, hears every check start and end (from the
 	// checks' goroutines: it must be safe for concurrent use and quick).
 	Progress func(ProgressEvent)
+	// Clock is the run's round-trip estimate, which every silence bound
+	// follows; the runner sets a fresh one per run (nil: nothing measured).
+	Clock *Clock
 }
 
 // Resolver is the part of *net.Resolver the probes use, so tests can fake DNS.

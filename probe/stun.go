@@ -95,7 +95,7 @@ func STUN(ctx context.Context, spec Spec, cfg *Config) Result {
 	var err error
 	switch res.Transport {
 	case TransportUDP:
-		err = stunUDP(ctx, spec, det, stunUDPOptions{})
+		err = stunUDP(ctx, spec, det, stunUDPOptions{clock: clockOf(cfg)})
 		if err == nil {
 			det.NAT = MeasureNAT(ctx, spec, cfg, det)
 		}
@@ -141,6 +141,8 @@ type stunUDPOptions struct {
 	// unconnected forces an unconnected socket (tests: the asymmetric
 	// reply path on systems without an ICMP error queue).
 	unconnected bool
+	// clock bounds the silence and paces the retransmissions.
+	clock *Clock
 }
 
 // stunUDP runs one Binding transaction over UDP. Where the OS queues ICMP
@@ -176,7 +178,7 @@ func stunUDP(ctx context.Context, spec Spec, det *STUNDetails, opt stunUDPOption
 	defer stop()
 
 	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
-	ex := udpExchange{conn: conn, connected: connected, to: raddr}
+	ex := udpExchange{conn: conn, connected: connected, to: raddr, clock: opt.clock, silence: true}
 	resp, from, rtt, attempts, err := ex.do(ctx, req, STUNRetransmit)
 	det.Attempts = attempts
 	if err != nil {
@@ -224,6 +226,11 @@ type udpExchange struct {
 	to        netip.AddrPort
 	// wait caps the whole transaction below the context's deadline (0: none).
 	wait time.Duration
+	// silence: the transaction ends after the clock's UDP silence bound
+	// (Transmissions sends, paced by the clock's RTO), re-read at each
+	// retransmission as round trips are measured; an answer feeds the clock.
+	silence bool
+	clock   *Clock
 }
 
 // do sends req and waits for the response with its transaction id,
@@ -246,7 +253,15 @@ func (x udpExchange) do(ctx context.Context, req *stun.Message, sched Retransmit
 	buf := make([]byte, 1500)
 	attempts := 0
 	var sent time.Time
+	first, limit := time.Now(), end
 	for n := 0; ; n++ {
+		if x.silence {
+			sched = x.clock.Schedule()
+			end = limit
+			if e := first.Add(x.clock.UDPSilence()); e.Before(limit) {
+				end = e
+			}
+		}
 		if ctx.Err() != nil || !time.Now().Before(end) {
 			return nil, netip.AddrPort{}, 0, attempts, fmt.Errorf("%w from %s after %d %s", ErrNoAnswer, x.to, attempts, plural(attempts, "request", "requests"))
 		}
@@ -289,7 +304,11 @@ func (x udpExchange) do(ctx context.Context, req *stun.Message, sched Retransmit
 			if m.Decode() != nil || m.TransactionID != req.TransactionID {
 				continue
 			}
-			return m, from, time.Since(sent), attempts, nil
+			rtt := time.Since(sent)
+			if x.silence && attempts == 1 { // Karn: a retransmitted request's answer is ambiguous
+				x.clock.Observe(x.to.Addr().Unmap().String(), rtt)
+			}
+			return m, from, rtt, attempts, nil
 		}
 	}
 }
@@ -348,7 +367,7 @@ func stunStream(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *
 
 // dialStream connects over TCP, or TCP plus TLS (trusting cfg.RootCAs).
 func dialStream(ctx context.Context, spec Spec, cfg *Config, tr Transport) (net.Conn, error) {
-	conn, err := dialTCP(ctx, spec)
+	conn, err := dialTCP(ctx, spec, cfg)
 	if err != nil || tr != TransportTLS {
 		return conn, err
 	}

@@ -14,13 +14,13 @@ type TCPDetails struct {
 }
 
 // TCP connects to the spec's address and port and closes again.
-func TCP(ctx context.Context, spec Spec, _ *Config) Result {
+func TCP(ctx context.Context, spec Spec, cfg *Config) Result {
 	res := NewResult(spec)
 	res.Transport = TransportTCP
 	det := &TCPDetails{}
 	res.Details.TCP = det
 	start := time.Now()
-	conn, err := dialTCP(ctx, spec)
+	conn, err := dialTCP(ctx, spec, cfg)
 	det.ConnectMS = ms(time.Since(start))
 	if err != nil {
 		res.Fail(Classify(err), err)
@@ -31,7 +31,15 @@ func TCP(ctx context.Context, spec Spec, _ *Config) Result {
 	return res
 }
 
-func dialTCP(ctx context.Context, spec Spec) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, "tcp", net.JoinHostPort(spec.DialHost(), strconv.Itoa(spec.Port)))
+// dialTCP connects within the run's TCP silence bound (see Clock.DialTCP).
+func dialTCP(ctx context.Context, spec Spec, cfg *Config) (net.Conn, error) {
+	return clockOf(cfg).DialTCP(ctx, "tcp", net.JoinHostPort(spec.DialHost(), strconv.Itoa(spec.Port)))
+}
+
+// clockOf is the config's clock (nil-safe: a nil Clock is an unmeasured path).
+func clockOf(cfg *Config) *Clock {
+	if cfg == nil {
+		return nil
+	}
+	return cfg.Clock
 }

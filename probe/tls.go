@@ -49,7 +49,7 @@ func TLS(ctx context.Context, spec Spec, cfg *Config) Result {
 	res.Transport = TransportTLS
 	det := &TLSDetails{ServerName: spec.ServerName()}
 	res.Details.TLS = det
-	raw, err := dialTCP(ctx, spec)
+	raw, err := dialTCP(ctx, spec, cfg)
 	if err != nil {
 		res.Fail(Classify(err), err)
 		return res

@@ -82,6 +82,10 @@ const restTTL = 10 * time.Minute
 // ErrRelay is the class of data-path failures after a good allocation.
 var ErrRelay = errors.New("relay data path")
 
+// ErrCutAfterAnswer: the run's deadline ended a check after its server had
+// answered; what was not finished is unproven, not failed.
+var ErrCutAfterAnswer = errors.New("cut short after the server answered")
+
 // TURN allocates a relay over the spec's transport (udp when not set),
 // creates a permission and proves the data path: datagrams from a peer
 // (over TCP/TLS a second allocation, otherwise a second local UDP socket)
@@ -104,6 +108,12 @@ func TURN(ctx context.Context, spec Spec, cfg *Config) Result {
 	res.Details.TURN = det
 	if err == nil && res.Transport == TransportUDP {
 		det.NAT = MeasureRelayNAT(ctx, spec, cfg)
+	}
+	if errors.Is(err, ErrCutAfterAnswer) {
+		// The server answered: reachable, allocation works. A slow path
+		// that the deadline cut is no block: a warning-less partial result.
+		res.Status, res.Class, res.Error = StatusWarn, ClassCanceled, err.Error()
+		return res
 	}
 	if err != nil {
 		res.Fail(turnClass(err, det), err)
@@ -215,9 +225,10 @@ func turnOpen(ctx context.Context, spec Spec, cfg *Config, tr Transport, user, p
 		}
 	}()
 	s := &turnSession{ctx: sctx, rec: rec, raddr: raddr, close: func() { cancel(nil); _ = rec.Close() }}
+	go rec.silenceWatch(sctx, clockOf(cfg), raddr, tr)
 	client, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: raddr.String(), TURNServerAddr: raddr.String(),
-		Conn: rec, Username: user, Password: pass, RTO: TURNRTO,
+		Conn: rec, Username: user, Password: pass, RTO: max(TURNRTO, clockOf(cfg).RTO()),
 		Software: "ucprobe", LoggerFactory: quietLogger{},
 	})
 	if err != nil {
@@ -421,7 +432,7 @@ func turnRelay(ctx context.Context, src turnPeerSource, client *turn.Client, rel
 		if err == nil {
 			det.PeerRelayedAddr = peer.addr.String()
 			// The server's codes for the relay peer stay out of ours.
-			err = turnEcho(ctx, client, peer, relayAddr, det, &TURNDetails{Server: det.Server, Answers: 1, Stage: TURNStagePermission}, tr)
+			err = turnEcho(ctx, clockOf(src.cfg), client, peer, relayAddr, det, &TURNDetails{Server: det.Server, Answers: 1, Stage: TURNStagePermission}, tr)
 			peer.close()
 			if err == nil {
 				return nil
@@ -433,7 +444,7 @@ func turnRelay(ctx context.Context, src turnPeerSource, client *turn.Client, rel
 				return cause // our own connection failed
 			}
 			if det.PeerRelayedAddr == "" {
-				return fmt.Errorf("TURN server %s did not complete a second allocation (the relay peer) in time: %w", det.Server, ctx.Err())
+				return fmt.Errorf("%w: TURN server %s did not complete a second allocation (the relay peer) before the run's deadline", ErrCutAfterAnswer, det.Server)
 			}
 			return err
 		}
@@ -450,7 +461,7 @@ func turnRelay(ctx context.Context, src turnPeerSource, client *turn.Client, rel
 		return err
 	}
 	defer peer.close()
-	if err := turnEcho(ctx, client, peer, relayAddr, det, det, tr); err != nil {
+	if err := turnEcho(ctx, clockOf(src.cfg), client, peer, relayAddr, det, det, tr); err != nil {
 		if det.RelayPeerError != "" {
 			return fmt.Errorf("%w (relay to relay before: %s)", err, det.RelayPeerError)
 		}
@@ -463,7 +474,7 @@ func turnRelay(ctx context.Context, src turnPeerSource, client *turn.Client, rel
 // peer its own for our relayed address) and sends datagrams from the peer
 // to relayAddr; our relay echoes them. Error codes of the server go to
 // errDet.
-func turnEcho(ctx context.Context, client *turn.Client, peer *turnEchoPeer, relayAddr *net.UDPAddr, det, errDet *TURNDetails, tr Transport) error {
+func turnEcho(ctx context.Context, clock *Clock, client *turn.Client, peer *turnEchoPeer, relayAddr *net.UDPAddr, det, errDet *TURNDetails, tr Transport) error {
 	stop := context.AfterFunc(ctx, func() { _ = peer.conn.SetReadDeadline(time.Now()) })
 	defer stop()
 
@@ -491,6 +502,25 @@ func turnEcho(ctx context.Context, client *turn.Client, peer *turnEchoPeer, rela
 	got := map[byte]bool{}
 	buf := make([]byte, 1500)
 	first := time.Now()
+	collect := func(until time.Time, want byte) {
+		_ = peer.conn.SetReadDeadline(minTime(until, deadline))
+		for {
+			n, _, err := peer.conn.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if n == len(relayPayload(0)) && string(buf[:n-1]) == string(relayPayload(0)[:n-1]) && !got[buf[n-1]] {
+				if len(got) == 0 {
+					det.Steps["first_relay"] = ms(time.Since(first))
+				}
+				got[buf[n-1]] = true
+			}
+			if got[want] || len(got) == TURNRelayCount {
+				return
+			}
+		}
+	}
+	var last time.Time
 	for i := 0; i < TURNRelayCount && ctx.Err() == nil; i++ {
 		// 20 bytes, not 4: pion's STUNConn holds a ChannelData frame
 		// shorter than 9 bytes back until more stream data arrives.
@@ -499,26 +529,25 @@ func turnEcho(ctx context.Context, client *turn.Client, peer *turnEchoPeer, rela
 			return fmt.Errorf("%w: peer send: %w", ErrRelay, err)
 		}
 		det.RelaySent++
-		// Wait a little for the echo before the next one; all leftovers
-		// are collected below.
-		_ = peer.conn.SetReadDeadline(minTime(time.Now().Add(200*time.Millisecond), deadline))
-		for {
-			n, _, err := peer.conn.ReadFrom(buf)
-			if err != nil {
-				break
-			}
-			if n == len(payload) && string(buf[:n-1]) == string(payload[:n-1]) && !got[buf[n-1]] {
-				if len(got) == 0 {
-					det.Steps["first_relay"] = ms(time.Since(first))
-				}
-				got[buf[n-1]] = true
-			}
-			if got[byte(i)] {
-				break
-			}
+		last = time.Now()
+		// Wait a little for the echo before the next one (pacing).
+		collect(last.Add(200*time.Millisecond), byte(i))
+	}
+	// Late echoes count: wait for the rest, up to the run's UDP silence
+	// bound after the last datagram while none came back (a slow path
+	// answers late, not never), two RTOs once some did (the rest is loss).
+	if len(got) < TURNRelayCount && ctx.Err() == nil {
+		wait := clock.UDPSilence()
+		if len(got) > 0 {
+			wait = 2 * clock.RTO()
 		}
+		collect(last.Add(wait), 0xff)
 	}
 	det.RelayReceived = len(got)
+	if det.RelayReceived == 0 && ctx.Err() != nil {
+		return fmt.Errorf("%w: the run's deadline ended the relay echo after %d %s (allocation and permission worked)",
+			ErrCutAfterAnswer, det.RelaySent, plural(det.RelaySent, "datagram", "datagrams"))
+	}
 	if det.RelayReceived == 0 {
 		from := "a local UDP socket"
 		if peer.permit != nil {
@@ -694,6 +723,51 @@ func (r *recConn) flush(det *TURNDetails) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	det.Answers, det.NotSTUN = r.answers, r.notSTUN
+}
+
+// silenceWatch fails the session when nothing at all came back within the
+// run's UDP silence bound from the first request (the bound follows the
+// round trips measured meanwhile). Any answer ends the watch: later
+// slowness is the check's to measure, not a block. It returns with ctx.
+func (r *recConn) silenceWatch(ctx context.Context, clock *Clock, raddr netip.AddrPort, tr Transport) {
+	// Look again at least every RTO: round trips measured meanwhile
+	// (a TCP handshake elsewhere in the run) shorten the bound.
+	t := time.NewTimer(clock.RTO())
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		r.mu.Lock()
+		sent, answered := r.firstSent, !r.firstRecv.IsZero() || r.notSTUN > 0
+		r.mu.Unlock()
+		if answered {
+			observeFirst(r, clock, raddr)
+			return
+		}
+		if !sent.IsZero() {
+			if left := time.Until(sent.Add(clock.UDPSilence())); left > 0 {
+				t.Reset(min(left, clock.RTO()))
+				continue
+			}
+			r.fail(fmt.Errorf("%w from TURN server %s over %s within %s", ErrNoAnswer, raddr, orUDP(tr), clock.UDPSilence().Round(time.Millisecond)))
+			return
+		}
+		t.Reset(clock.RTO())
+	}
+}
+
+// observeFirst feeds the first transaction's round trip to the clock when
+// it came back before the first retransmission could have gone (Karn).
+func observeFirst(r *recConn, clock *Clock, raddr netip.AddrPort) {
+	r.mu.Lock()
+	rtt := r.firstRecv.Sub(r.firstSent)
+	r.mu.Unlock()
+	if rtt > 0 && rtt < max(TURNRTO, clock.RTO()) {
+		clock.Observe(raddr.Addr().Unmap().String(), rtt)
+	}
 }
 
 func (r *recConn) readErr() error {

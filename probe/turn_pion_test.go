@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -150,6 +151,8 @@ func TestTURNPionRelayPeerRefused(t *testing.T) {
 // The check's context ends while the second allocation waits for the
 // server: the check returns, and nothing of it is left running (both
 // clients closed). No fallback to a UDP peer once the context is over.
+// The server had answered (the first allocation worked): the check is a
+// partial result cut by the deadline (warn, canceled), not a failure.
 func TestTURNPionRelayPeerCancelled(t *testing.T) {
 	before := runtime.NumGoroutine()
 	hold := make(chan struct{})
@@ -162,7 +165,8 @@ func TestTURNPionRelayPeerCancelled(t *testing.T) {
 	res := probe.TURN(ctx, spec, cfg)
 	cancel()
 	d := res.Details.TURN
-	if res.Status != probe.StatusFail || res.Class != probe.ClassTimeout || d.RelayPeer != probe.TURNPeerRelay || d.RelayedAddr == "" || d.RelaySent != 0 {
+	if res.Status != probe.StatusWarn || res.Class != probe.ClassCanceled || !strings.Contains(res.Error, probe.ErrCutAfterAnswer.Error()) ||
+		d.RelayPeer != probe.TURNPeerRelay || d.RelayedAddr == "" || d.RelaySent != 0 {
 		t.Errorf("status %s class %q (%s): relay peer %q, relayed %q, %d sent", res.Status, res.Class, res.Error, d.RelayPeer, d.RelayedAddr, d.RelaySent)
 	}
 	assertNoSecret(t, res, "pion-pass-1")

@@ -13,13 +13,6 @@ import (
 // ErrVariable is the class of errors in the values given for variables.
 var ErrVariable = errors.New("bad variable")
 
-// Per-kind check timeouts when neither the check nor the profile sets one.
-var defaultTimeouts = map[probe.Kind]time.Duration{
-	probe.KindTCP: 3 * time.Second, probe.KindTLS: 5 * time.Second, probe.KindWebSocket: 5 * time.Second,
-	probe.KindSTUN: 3 * time.Second, probe.KindTURN: 5 * time.Second, probe.KindUDPRange: 5 * time.Second,
-	probe.KindSIP: 3 * time.Second, probe.KindICE: 15 * time.Second,
-}
-
 // Kinds whose port list fans out into one check per port.
 var perPort = map[probe.Kind]bool{probe.KindTCP: true, probe.KindTLS: true, probe.KindWebSocket: true,
 	probe.KindSTUN: true, probe.KindTURN: true, probe.KindSIP: true}
@@ -76,12 +69,12 @@ func (p *Profile) planCheck(c Check, vars map[string]string) ([]probe.Spec, erro
 	if a := c.AnswersSTUN; a != nil {
 		base.AnswersSTUN = answersSTUNSource(p.Doc, a)
 	}
+	// A timeout in the profile caps the bound the run computes (from its
+	// deadline and the round trips it measures); without one there is no
+	// cap and no per-kind default.
 	base.Timeout = time.Duration(c.Timeout)
 	if base.Timeout == 0 {
 		base.Timeout = time.Duration(p.Defaults.Timeout)
-	}
-	if base.Timeout == 0 {
-		base.Timeout = defaultTimeouts[kind]
 	}
 	if c.When != "" && vars[c.When] == "" {
 		base.Skip = fmt.Sprintf("variable %s not set (--set %s=VALUE runs this check)", c.When, c.When)

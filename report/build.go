@@ -11,8 +11,8 @@ import (
 
 // Build judges a run and returns its report.
 func Build(p *profiles.Profile, vars map[string]string, version string, started time.Time, took time.Duration,
-	checks []probe.Result, env probe.Environment) *Report {
-	in := Input{Checks: checks, Env: env, Limits: p.EffectiveLimits()}
+	checks []probe.Result, env probe.Environment, run probe.RunInfo) *Report {
+	in := Input{Checks: checks, Env: env, Limits: p.EffectiveLimits(), Run: run}
 	findings := Diagnose(in, p)
 	if checks == nil {
 		checks = []probe.Result{}
@@ -29,5 +29,16 @@ func Build(p *profiles.Profile, vars map[string]string, version string, started 
 		ProfileSource: p.Source, ProfileDigest: hex.EncodeToString(sum[:6]),
 		Started: started.UTC().Truncate(time.Millisecond), DurationMS: float64(took.Microseconds()) / 1000,
 		Verdict: VerdictOf(findings), Checks: checks, Findings: findings, Environment: env,
+		Budget: &Budget{DeadlineMS: ms(run.Deadline), MinDeadlineMS: ms(run.MinDeadline), Interrupted: run.Interrupted},
+		Path:   pathOf(run),
 	}
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func pathOf(run probe.RunInfo) *probe.PathRTT {
+	if run.Path.Samples == 0 {
+		return nil
+	}
+	return &run.Path
 }

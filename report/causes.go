@@ -58,7 +58,7 @@ var Catalog = map[Cause]CauseInfo{
 	CauseTCPBlocked:          {"TCP connects to a required port time out (filtered) while the host is otherwise reachable", "Allow the port in the firewall between this client and the server."},
 	CausePortClosed:          {"the host answers with a reset: reachable, but nothing listens on the port", "Start the service on the server, or check that the profile's port is the one it listens on."},
 	CauseNoRoute:             {"ICMP unreachable or no local route to the target", "Check routing: the route to the target (default gateway, VPN routes)."},
-	CauseUDPBlocked:          {"no UDP gets through to any tested destination while TCP does", "Allow UDP in the client and site firewalls."},
+	CauseUDPBlocked:          {"no UDP gets through to at least two independent destinations while TCP reaches the same hosts", "Allow UDP in the client and site firewalls."},
 	CauseUDPPortRangeBlocked: {"UDP passes to some ports but a required range, or part of it, is blocked", "Open the whole required UDP range in the firewall."},
 	CauseVPNNoUDP:            {"the route to the target goes through a VPN tunnel that carries TCP but not UDP", "Make the VPN carry UDP to the server, or connect without it."},
 	CauseVPNRequired:         {"the server is only reachable through a VPN that is not up", "Connect the VPN first."},

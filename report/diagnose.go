@@ -13,6 +13,8 @@ type Input struct {
 	Checks []probe.Result
 	Env    probe.Environment
 	Limits profiles.Limits
+	// Run is the run's time budget (zero in rule tests that need none).
+	Run probe.RunInfo
 }
 
 // Rule is one diagnosis rule: a pure function from the evidence to the
@@ -35,7 +37,8 @@ var Rules = []Rule{
 	{CauseHostUnreachable, ruleHostUnreachable},
 	{CauseTCPBlocked, ruleTCPBlocked},
 	{CausePortClosed, rulePortClosed},
-	{CauseUDPBlocked, ruleUDPBlocked},
+	{CauseUDPBlocked, ruleUDPBlocked}, // also finds its narrow form, udp-service-blocked
+	{CauseUDPServiceBlocked, func(*Input) []Finding { return nil }},
 	{CauseUDPPortRangeBlocked, ruleUDPPortRangeBlocked},
 	{CauseTURNAuthFailed, ruleTURNAuthFailed},
 	{CauseTURNUnreachable, ruleTURNUnreachable},

@@ -151,7 +151,7 @@ func TestTextHeadlineAndEnvironment(t *testing.T) {
 	e.Unknown = []string{"no IPv6 default route"}
 	e.Proxy = probe.ProxyInfo{HTTPSProxy: "http://proxy.corp:3128"}
 	e.Names = []probe.NameInfo{{Name: "pbx.corp", Addrs: []probe.AddrInfo{{Addr: "172.16.5.9", Scope: probe.ScopePrivate}}}}
-	rep := Build(p, map[string]string{"server": "pbx.corp"}, "test", time.Unix(0, 0), time.Second, vpnNoUDPChecks(), e)
+	rep := Build(p, map[string]string{"server": "pbx.corp"}, "test", time.Unix(0, 0), time.Second, vpnNoUDPChecks(), e, probe.RunInfo{})
 	if rep.Verdict != VerdictFailed || rep.Headline().Cause != CauseVPNNoUDP {
 		t.Fatalf("verdict %s headline %v", rep.Verdict, causes(rep.Findings))
 	}

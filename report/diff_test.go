@@ -47,7 +47,7 @@ func (s diffSite) report(t testing.TB) *Report {
 	sweep := sweepRuns("media-range", false, true, s.ranges...)
 	sweep.Address = "192.0.2.10"
 	return Build(p, map[string]string{"server": "pbx.example"}, "test",
-		time.Date(2026, 5, s.day, 10, 0, 0, 0, time.UTC), time.Second, []probe.Result{sig, sweep, ice}, env)
+		time.Date(2026, 5, s.day, 10, 0, 0, 0, time.UTC), time.Second, []probe.Result{sig, sweep, ice}, env, probe.RunInfo{})
 }
 
 func cleanSite() diffSite {

@@ -55,7 +55,7 @@ func TestHelperNetnsRun(t *testing.T) {
 	envCtx, envCancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer envCancel()
 	env := probe.GatherEnvironment(envCtx, results, cfg)
-	rep := Build(p, map[string]string{"server": server}, "e2e", time.Now(), time.Second, results, env)
+	rep := Build(p, map[string]string{"server": server}, "e2e", time.Now(), time.Second, results, env, probe.RunInfo{})
 	b, _ := json.Marshal(rep)
 	fmt.Printf("REPORT %s\n", b)
 }

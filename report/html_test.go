@@ -41,7 +41,7 @@ func htmlSamples(t testing.TB) map[string]*Report {
 	open := run(30000, 33000, probe.PortOpen, "")
 	env := probe.Environment{Interfaces: []probe.Interface{{Name: "eth0", Kind: probe.IfEthernet, Addrs: []string{"192.168.0.2/24"}, MTU: 1500, Up: true, Running: true}}}
 	build := func(checks ...probe.Result) *Report {
-		r := Build(p, map[string]string{"server": "pbx.example"}, "test", time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC), 2*time.Second, checks, env)
+		r := Build(p, map[string]string{"server": "pbx.example"}, "test", time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC), 2*time.Second, checks, env, probe.RunInfo{})
 		r.Labels = map[string]string{"operator": "jane", "site": "berlin"}
 		return r
 	}

@@ -82,6 +82,35 @@ type Report struct {
 	Environment probe.Environment `json:"environment"`
 	// Baseline compares this run with a saved report (run --baseline).
 	Baseline *Diff `json:"baseline,omitempty"`
+	// Budget is the run's time budget: its deadline, the least deadline
+	// a diagnosis needs, and whether the run was interrupted.
+	Budget *Budget `json:"budget,omitempty"`
+	// Path is what the run's round trips (TCP handshakes, STUN) say about
+	// the path, with no media stream.
+	Path *probe.PathRTT `json:"path,omitempty"`
+}
+
+// Budget is the run's time budget in the report.
+type Budget struct {
+	DeadlineMS    float64 `json:"deadline_ms,omitempty"`
+	MinDeadlineMS float64 `json:"min_deadline_ms"`
+	Interrupted   bool    `json:"interrupted,omitempty"`
+}
+
+// NothingRan: every check that was to run was cut off before it could
+// conclude (exit 3: nothing was judged).
+func (r *Report) NothingRan() bool {
+	cut, ran := 0, 0
+	for _, c := range r.Checks {
+		switch {
+		case c.Kind == probe.KindDNS || c.Status == probe.StatusSkip && c.Class != probe.ClassCanceled:
+		case c.Class == probe.ClassCanceled:
+			cut++
+		default:
+			ran++
+		}
+	}
+	return cut > 0 && ran == 0
 }
 
 // VerdictOf derives the verdict from the findings: any critical finding

@@ -29,7 +29,7 @@ func sampleReport(t *testing.T) *Report {
 	}
 	env := probe.Environment{Interfaces: []probe.Interface{{Name: "lo", Kind: probe.IfLoopback, Addrs: []string{"127.0.0.1/8"}, MTU: 65536, Up: true}}}
 	started := time.Date(2026, 11, 23, 1, 2, 3, 0, time.UTC)
-	return Build(p, map[string]string{"server": "127.0.0.1"}, "test", started, 420*time.Millisecond, checks, env)
+	return Build(p, map[string]string{"server": "127.0.0.1"}, "test", started, 420*time.Millisecond, checks, env, probe.RunInfo{})
 }
 
 // The JSON contract of DESIGN.md: decode it back generically and check

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ucprobe/ucprobe/probe"
 )
@@ -13,11 +14,13 @@ import (
 const CauseCutShort Cause = "cut-short"
 
 func init() {
-	Catalog[CauseCutShort] = CauseInfo{"checks did not finish before the run's deadline, so they were not judged",
+	Catalog[CauseCutShort] = CauseInfo{"checks did not finish before the run's deadline (below the least one a diagnosis needs, which the finding names) or Ctrl-C, so they were not judged",
 		"Run again with a longer --timeout (the whole run's deadline), or fewer checks."}
 }
 
-// cut-short: a warning naming the required checks the deadline cut off.
+// cut-short: a warning naming the required checks the run's end cut off,
+// and why: Ctrl-C (interrupted), or a deadline below the least one a
+// diagnosis needs (named, so the user knows what to give).
 func ruleCutShort(in *Input) []Finding {
 	cut := filter(in.Checks, func(c probe.Result) bool {
 		return c.Status == probe.StatusSkip && c.Class == probe.ClassCanceled && !c.Optional
@@ -28,16 +31,36 @@ func ruleCutShort(in *Input) []Finding {
 	finished := len(filter(in.Checks, func(c probe.Result) bool {
 		return c.Kind != probe.KindDNS && c.Status != probe.StatusSkip
 	}))
-	title := fmt.Sprintf("%d %s cut short by the deadline", len(cut), plural(len(cut), "check was", "checks were"))
+	run := in.Run
+	facts := map[string]string{"finished": fmt.Sprint(finished), "cut": fmt.Sprint(len(cut))}
+	if run.MinDeadline > 0 {
+		facts["min_deadline"] = run.MinDeadline.String()
+	}
+	if run.Deadline > 0 {
+		facts["deadline"] = run.Deadline.String()
+	}
+	why, title := "by the deadline", ""
+	switch {
+	case run.Interrupted:
+		why = "because the run was interrupted"
+		facts["interrupted"] = "true"
+	case run.Deadline > 0 && run.MinDeadline > run.Deadline:
+		why = fmt.Sprintf("by the deadline: --timeout %s is below the %s a diagnosis needs", run.Deadline, run.MinDeadline)
+	}
+	title = fmt.Sprintf("%d %s cut short %s", len(cut), plural(len(cut), "check was", "checks were"), why)
 	if finished == 0 {
-		title = "Nothing was tested: every check was cut short by the deadline"
+		title = "Nothing was tested: every check was cut short " + why
+	}
+	detail := fmt.Sprintf("These checks did not finish before the run ended, so they prove nothing either way: %s.",
+		strings.Join(ids(cut), ", "))
+	if !run.Interrupted && run.MinDeadline > 0 {
+		detail += fmt.Sprintf(" Run again with --timeout %s or more.", max(run.MinDeadline, run.Deadline*2).Round(time.Second))
 	}
 	return []Finding{{
 		Severity: SeverityWarning,
 		Title:    title,
-		Detail: fmt.Sprintf("These checks did not finish before the run ended, so they prove nothing either way: %s.",
-			strings.Join(ids(cut), ", ")),
+		Detail:   detail,
 		Evidence: ids(cut),
-		Facts:    map[string]string{"finished": fmt.Sprint(finished), "cut": fmt.Sprint(len(cut))},
+		Facts:    facts,
 	}}
 }

@@ -3,6 +3,7 @@ package report
 import (
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/ucprobe/ucprobe/probe"
 )
@@ -16,17 +17,24 @@ func TestRuleCutShort(t *testing.T) {
 	cases := []struct {
 		name   string
 		checks []probe.Result
+		run    probe.RunInfo
 		want   []Cause
 		title  string
 	}{
-		{"everything cut short is not ok", []probe.Result{dns, canceled("a", false), canceled("b", false)}, []Cause{CauseCutShort}, "Nothing was tested: every check was cut short by the deadline"},
-		{"one of two cut short", []probe.Result{dns, tlsOK, canceled("b", false)}, []Cause{CauseCutShort}, "1 check was cut short by the deadline"},
-		{"an optional check cut short is no finding", []probe.Result{tlsOK, canceled("b", true)}, nil, ""},
-		{"a skip for want of a responder is not a deadline", []probe.Result{tlsOK, {ID: "r", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end"}}, []Cause{CauseUntested}, ""},
+		{"a deadline below the minimum names it", []probe.Result{dns, canceled("a", false)},
+			probe.RunInfo{Deadline: 200 * time.Millisecond, MinDeadline: 3 * time.Second}, []Cause{CauseCutShort},
+			"Nothing was tested: every check was cut short by the deadline: --timeout 200ms is below the 3s a diagnosis needs"},
+		{"Ctrl-C is interrupted, not the deadline", []probe.Result{dns, tlsOK, canceled("a", false)},
+			probe.RunInfo{Deadline: 10 * time.Second, MinDeadline: 3 * time.Second, Interrupted: true}, []Cause{CauseCutShort},
+			"1 check was cut short because the run was interrupted"},
+		{"everything cut short is not ok", []probe.Result{dns, canceled("a", false), canceled("b", false)}, probe.RunInfo{}, []Cause{CauseCutShort}, "Nothing was tested: every check was cut short by the deadline"},
+		{"one of two cut short", []probe.Result{dns, tlsOK, canceled("b", false)}, probe.RunInfo{}, []Cause{CauseCutShort}, "1 check was cut short by the deadline"},
+		{"an optional check cut short is no finding", []probe.Result{tlsOK, canceled("b", true)}, probe.RunInfo{}, nil, ""},
+		{"a skip for want of a responder is not a deadline", []probe.Result{tlsOK, {ID: "r", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end"}}, probe.RunInfo{}, []Cause{CauseUntested}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			fs := Diagnose(Input{Checks: tc.checks}, nil)
+			fs := Diagnose(Input{Checks: tc.checks, Run: tc.run}, nil)
 			if got := causesOf(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v", got, tc.want)
 			}

@@ -148,7 +148,7 @@ func ruleVPNNoUDP(in *Input) []Finding {
 			// A TURN relay that allocates over TCP through the tunnel
 			// but echoes nothing is the same tunnel: the relay echo's
 			// other leg is UDP from this client to the relayed address.
-			Explains: []Cause{CauseUDPBlocked, CauseUDPPortRangeBlocked, CauseTURNUnreachable, CauseTURNRelayFailed, CauseICEFailed,
+			Explains: []Cause{CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked, CauseTURNUnreachable, CauseTURNRelayFailed, CauseICEFailed,
 				CauseRelayOnly, CauseMultiHomedServer, CauseHostUnreachable},
 			Facts: map[string]string{"interface": name, "addresses": strings.Join(addrs, ","), "vpn_how": it.VPNHow,
 				"mtu": fmt.Sprint(it.MTU), "tcp_through_tunnel": tcpFact},
@@ -233,7 +233,7 @@ func ruleVPNRequired(in *Input) []Finding {
 			Title:    fmt.Sprintf("%s is on the company network, and this client is not connected to the VPN", h),
 			Detail:   detail,
 			Evidence: ev,
-			Explains: []Cause{CauseNoRoute, CauseHostUnreachable, CauseTCPBlocked, CauseUDPBlocked, CauseUDPPortRangeBlocked,
+			Explains: []Cause{CauseNoRoute, CauseHostUnreachable, CauseTCPBlocked, CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked,
 				CauseTURNUnreachable, CauseICEFailed, CauseICESignalling},
 			Facts: map[string]string{"host": h, "addresses": strings.Join(addrs, ",")},
 		})

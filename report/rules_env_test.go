@@ -282,6 +282,29 @@ func TestRuleMultiHomed(t *testing.T) {
 			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
 			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
 		}, 0, ""},
+		// Per address, over all evidence: the signalling port's state does
+		// not decide; anything that answered makes an address alive.
+		{"signalling filtered on both; the first answers the sweep, the second nothing", []probe.Result{
+			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
+			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
+			sweep("media-range@198.51.100.7", "pbx.example", "198.51.100.7", 60, 0, 64),
+			sweep("media-range@198.51.100.8", "pbx.example", "198.51.100.8", 0, 0, 64),
+		}, 1, "198.51.100.8"},
+		{"signalling filtered on both; the first is alive through another name's check (ICMP port unreachable)", []probe.Result{
+			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
+			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
+			fail("stun", probe.KindSTUN, probe.TransportUDP, "stun.pbx.example", "198.51.100.7", probe.ClassRefused),
+		}, 1, "198.51.100.8"},
+		{"signalling filtered on both, both alive by other answers: no multi-homing", []probe.Result{
+			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
+			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
+			fail("web@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassRefused),
+			pass("stun", probe.KindSTUN, probe.TransportUDP, "stun.pbx.example", "198.51.100.8"),
+		}, 0, ""},
+		{"both silent everywhere: nothing alive to compare with", []probe.Result{
+			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
+			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
+		}, 0, ""},
 		{"a closed port on one address is an answer, not unreachability", []probe.Result{
 			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
 			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassRefused),

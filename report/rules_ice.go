@@ -257,11 +257,14 @@ func capitalize(s string) string {
 }
 
 // mediaRule builds the rule of one media figure against its limit.
-func mediaRule(name, unit string, value func(*probe.MediaStats) float64, limit func(*Input) float64) func(in *Input) []Finding {
+func mediaRule(name, unit string, value func(*probe.MediaStats) float64, limit func(*Input) float64, path func(probe.PathRTT) float64) func(in *Input) []Finding {
 	return func(in *Input) []Finding {
 		max := limit(in)
 		if max <= 0 {
 			return nil
+		}
+		if path != nil && !mediaGraded(in) {
+			return pathQuality(in, name, unit, path(in.Run.Path), max)
 		}
 		var out []Finding
 		for _, c := range mediaChecks(in) {
@@ -294,6 +297,45 @@ func mediaRule(name, unit string, value func(*probe.MediaStats) float64, limit f
 		}
 		return out
 	}
+}
+
+// mediaGraded: some check measured a media stream that got answers.
+func mediaGraded(in *Input) bool {
+	return slices.ContainsFunc(iceChecks(in), func(c probe.Result) bool {
+		m := c.Details.ICE.Media
+		return m != nil && m.Sent > 0 && m.Received > 0
+	})
+}
+
+// minPathSamples is how many round trips the run must have measured for
+// them to stand in for a media stream.
+const minPathSamples = 3
+
+// pathQuality judges latency or jitter from the run's own round trips
+// (TCP handshakes, STUN answers) when no media stream was measured: a
+// slow path is a quality fact, never a block. It is weaker evidence than
+// media, so it is used only without media.
+func pathQuality(in *Input, name, unit string, v, max float64) []Finding {
+	p := in.Run.Path
+	if p.Samples < minPathSamples || v <= max {
+		return nil
+	}
+	ev := filter(in.Checks, func(c probe.Result) bool {
+		return c.Kind != probe.KindDNS && (tcpWorks(c) || c.Kind == probe.KindSTUN && c.Status == probe.StatusPass)
+	})
+	f := Finding{
+		Severity: SeverityWarning,
+		Title:    fmt.Sprintf("%s %s over the limit of %s", capitalize(name), fmtLimit(v, unit), fmtLimit(max, unit)),
+		Detail: fmt.Sprintf("The %d round trips this run measured (TCP handshakes, STUN answers) have a median of %.0f ms and vary by %.0f ms from one to the next; "+
+			"the profile's limit is %s. No media stream was measured, so this is the path's figure, not a call's: expect delay and jitter in calls.",
+			p.Samples, p.RTTMS, p.JitterMS, fmtLimit(max, unit)),
+		Evidence: ids(ev),
+		Facts:    map[string]string{"measured": fmt.Sprintf("%.2f", v), "limit": fmt.Sprintf("%g", max), "source": "path", "samples": fmt.Sprint(p.Samples)},
+	}
+	if in.Limits.Source != "" {
+		f.Refs = []string{in.Limits.Source}
+	}
+	return []Finding{f}
 }
 
 func fmtLimit(v float64, unit string) string {
@@ -339,9 +381,9 @@ func mediaSummary(m *probe.MediaStats) string {
 // profile's limits.
 var (
 	ruleHighLatency = mediaRule("round trip", "ms", func(m *probe.MediaStats) float64 { return m.RTTMeanMS },
-		func(in *Input) float64 { return in.Limits.RTTMS })
+		func(in *Input) float64 { return in.Limits.RTTMS }, func(p probe.PathRTT) float64 { return p.RTTMS })
 	ruleHighJitter = mediaRule("jitter", "ms", func(m *probe.MediaStats) float64 { return m.JitterMS },
-		func(in *Input) float64 { return in.Limits.JitterMS })
+		func(in *Input) float64 { return in.Limits.JitterMS }, func(p probe.PathRTT) float64 { return p.JitterMS })
 	rulePacketLoss = mediaRule("loss", "%", func(m *probe.MediaStats) float64 { return m.LossPct },
-		func(in *Input) float64 { return in.Limits.LossPct })
+		func(in *Input) float64 { return in.Limits.LossPct }, nil)
 )

@@ -48,6 +48,7 @@ func ruleDNSFailure(in *Input) []Finding {
 // answers from another address than the one asked.
 func ruleMultiHomed(in *Input) []Finding {
 	var out []Finding
+	live := aliveAddrs(in.Checks)
 	hosts, byHost := groupBy(filter(ran(in.Checks), func(c probe.Result) bool {
 		return c.Kind != probe.KindDNS && c.Address != "" && c.Host != c.Address
 	}), func(c probe.Result) string { return c.Host })
@@ -56,47 +57,31 @@ func ruleMultiHomed(in *Input) []Finding {
 		if len(addrs) < 2 {
 			continue
 		}
-		// Per check: which addresses answered, which stayed silent.
-		bases, byBase := groupBy(byHost[h], baseID)
-		var good, bad, splitChecks []string
-		var ev []probe.Result
-		for _, b := range bases {
-			cs := byBase[b]
-			ok := filter(cs, answered)
-			silent := filter(cs, func(c probe.Result) bool { return c.Status == probe.StatusFail && !answered(c) })
-			if len(ok) == 0 || len(silent) == 0 {
-				continue
-			}
-			splitChecks = append(splitChecks, b)
-			ev = append(ev, silent...)
-			for _, c := range ok {
-				if !slices.Contains(good, c.Address) {
-					good = append(good, c.Address)
-				}
-			}
-			for _, c := range silent {
-				if !slices.Contains(bad, c.Address) {
-					bad = append(bad, c.Address)
-				}
-			}
-		}
-		if len(splitChecks) == 0 {
+		good, bad, split := splitAddrs(byHost[h], addrs, live)
+		if len(good) == 0 || len(bad) == 0 {
 			continue
 		}
-		detail := fmt.Sprintf("%s has the addresses %s. %s gets through to %s but not to %s. A client that picks the unreachable address fails; "+
-			"media negotiated on it fails even when signalling works.", h, strings.Join(addrs, ", "), strings.Join(splitChecks, ", "),
-			strings.Join(good, ", "), strings.Join(bad, ", "))
+		// The evidence is every check to a dead address, whatever name
+		// led to it (they all fail for this one reason), and the checks
+		// that failed on one address while answering on another.
+		ev := filter(ran(in.Checks), func(c probe.Result) bool {
+			return live[endpoint(c)] == addrDead && slices.Contains(bad, endpoint(c)) || slices.ContainsFunc(split, func(s probe.Result) bool { return s.ID == c.ID })
+		})
+		checks := distinct(ev, baseID)
+		detail := fmt.Sprintf("%s has the addresses %s. %s answered; %s did not (%s). "+
+			"A client that picks the unreachable address fails; media negotiated on it fails even when signalling works.",
+			h, strings.Join(addrs, ", "), strings.Join(good, ", "), strings.Join(bad, ", "), outcomes(ev))
 		if !in.Env.VPN.Up && slices.ContainsFunc(bad, probe.IsInternal) && !slices.ContainsFunc(good, probe.IsInternal) {
 			detail += " The unreachable address is internal (private) and no VPN is up: the name mixes company-network and public addresses."
 		}
 		out = append(out, Finding{
 			Severity: severityFor(ev...),
-			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable for %s", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are"), strings.Join(splitChecks, ", ")),
+			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are")),
 			Detail:   detail,
 			Evidence: ids(ev),
-			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPPortRangeBlocked,
+			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked,
 				CausePortClosed, CauseTURNUnreachable},
-			Facts: map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ","), "checks": strings.Join(splitChecks, ",")},
+			Facts: map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ","), "checks": strings.Join(checks, ",")},
 		})
 	}
 	// An answer from another address than the one asked (asymmetric reply).
@@ -112,6 +97,71 @@ func ruleMultiHomed(in *Input) []Finding {
 		}
 	}
 	return out
+}
+
+// Liveness of one address.
+const (
+	addrUnknown = iota
+	addrAlive   // something answered it
+	addrDead    // checks ran to it and none got an answer
+)
+
+// aliveAddrs judges each IP address over every check that reached for it,
+// whatever name led there: an address is alive when anything answered it
+// (a TCP connect or reset on any port, a STUN or TURN answer, a port of a
+// sweep or live sample that answered or was refused), and dead when checks
+// ran to it and every one failed unanswered.
+func aliveAddrs(checks []probe.Result) map[string]int {
+	out := map[string]int{}
+	for _, c := range ran(checks) {
+		if c.Kind == probe.KindDNS || c.Kind == probe.KindICE {
+			continue
+		}
+		a := endpoint(c)
+		switch {
+		case addrAnswered(c):
+			out[a] = addrAlive
+		case out[a] == addrUnknown && c.Status == probe.StatusFail:
+			out[a] = addrDead
+		}
+	}
+	return out
+}
+
+// splitAddrs sorts a name's addresses: bad are the dead ones (nothing
+// answered them) and those where a check stayed silent that another
+// address answered (split, those checks: routed differently); good are
+// live addresses that are not bad.
+func splitAddrs(cs []probe.Result, addrs []string, live map[string]int) (good, bad []string, split []probe.Result) {
+	bases, byBase := groupBy(cs, baseID)
+	for _, b := range bases {
+		ok := filter(byBase[b], answered)
+		silent := filter(byBase[b], func(c probe.Result) bool { return c.Status == probe.StatusFail && !answered(c) })
+		if len(ok) > 0 && len(silent) > 0 {
+			split = append(split, silent...)
+		}
+	}
+	for _, a := range addrs {
+		isSplit := slices.ContainsFunc(split, func(c probe.Result) bool { return c.Address == a })
+		switch {
+		case live[a] == addrDead || isSplit:
+			bad = append(bad, a)
+		case live[a] == addrAlive:
+			good = append(good, a)
+		}
+	}
+	return good, bad, split
+}
+
+// addrAnswered: the check's address sent something back.
+func addrAnswered(c probe.Result) bool {
+	if u := c.Details.UDPRange; u != nil && (u.Open > 0 || u.Closed > 0) {
+		return true
+	}
+	if t := c.Details.TURN; t != nil && t.Answers > 0 {
+		return true
+	}
+	return answered(c)
 }
 
 // baseID is a check's id without the runner's per-address "@ADDR" suffix.
@@ -175,7 +225,7 @@ func ruleHostUnreachable(in *Input) []Finding {
 			Title:    "Nothing on " + k + " answers",
 			Detail:   fmt.Sprintf("All %d checks to %s went unanswered (no reset, no ICMP error): the host is down, or a firewall drops everything from this client.", len(cs), k),
 			Evidence: ids(cs),
-			Explains: []Cause{CauseTCPBlocked, CauseUDPBlocked, CauseUDPPortRangeBlocked},
+			Explains: []Cause{CauseTCPBlocked, CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked},
 			Facts:    map[string]string{"address": k},
 		})
 	}

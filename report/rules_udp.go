@@ -20,12 +20,18 @@ const (
 	// CauseSIPRewrite: the SIP server saw another address than ours (NAT)
 	// or echoed a rewritten Via (a SIP ALG).
 	CauseSIPRewrite Cause = "sip-rewrite"
+	// CauseUDPServiceBlocked: UDP to one service gets no answer while TCP
+	// to its host works; with no second UDP destination tested, whether
+	// all UDP is blocked stays open (the narrow form of udp-blocked).
+	CauseUDPServiceBlocked Cause = "udp-service-blocked"
 )
 
 func init() {
 	Catalog[CauseTURNUntested] = CauseInfo{"no TURN credentials were given, so the relay was not tested", "Run again with --turn-user/--turn-pass or --turn-secret."}
 	Catalog[CauseTURNRelayFailed] = CauseInfo{"the TURN server allocates a relay, but no datagram passes through it",
 		"Open the TURN server's relay port range (coturn min-port..max-port, often 49152-65535 UDP) in the server's firewall."}
+	Catalog[CauseUDPServiceBlocked] = CauseInfo{"UDP to one service gets no answer while TCP to the same host works",
+		"Allow UDP to this service in the client's and the site's firewall. To tell whether all UDP is blocked, test a second UDP destination (--responder HOST at the far end, or --stun HOST:PORT)."}
 	Catalog[CauseSIPRewrite] = CauseInfo{"the SIP server saw another address or Via than the client sent: NAT or a SIP ALG rewrites SIP",
 		"If calls have one-way audio or drop after 30 s, turn off the SIP ALG (SIP helper) in the router or firewall."}
 }
@@ -76,33 +82,57 @@ func routeViaVPN(env probe.Environment, c probe.Result) bool {
 	return false
 }
 
+// udpDest is the service a UDP check reached for: address and port (STUN
+// and TURN on one port of one host are one service), or the address and
+// its range for a sweep or live sample.
+func udpDest(c probe.Result) string {
+	if c.Kind == probe.KindUDPRange {
+		return endpoint(c) + " " + c.Target
+	}
+	return fmt.Sprintf("%s:%d", endpoint(c), c.Port)
+}
+
+// minUDPDests is how many independent UDP services must fail before UDP
+// as a whole is named: one service failing is that service.
+const minUDPDests = 2
+
 // udp-blocked: no UDP answer from any destination while TCP works. It is
 // the root cause of failing STUN, TURN over UDP, silent ranges and ICE.
+// It is claimed only as wide as its evidence: UDP fails to at least two
+// independent services (distinct host:port; a range is one) on hosts
+// that TCP reaches. Fewer is the narrower cause of that service (e.g.
+// turn-unreachable when its TCP fails too).
 func ruleUDPBlocked(in *Input) []Finding {
-	failed := filter(in.Checks, udpFailed)
+	failed := filter(in.Checks, func(c probe.Result) bool { return udpFailed(c) && !routeViaVPN(in.Env, c) })
 	if len(failed) == 0 || slices.ContainsFunc(in.Checks, udpPassed) {
-		return nil
+		return nil // nothing failed outside a VPN tunnel (vpn-no-udp), or some UDP gets through
 	}
 	tcpOK := filter(in.Checks, tcpWorks)
-	if len(tcpOK) == 0 {
-		return nil
-	}
-	if !slices.ContainsFunc(failed, func(c probe.Result) bool { return !routeViaVPN(in.Env, c) }) {
-		return nil // every failing UDP path is a VPN tunnel: vpn-no-udp
-	}
+	tcpHosts := distinct(tcpOK, endpoint)
+	failed = filter(failed, func(c probe.Result) bool { return slices.Contains(tcpHosts, endpoint(c)) })
 	var dests []string
 	for _, c := range failed {
-		d := fmt.Sprintf("%s %s", c.Kind, c.Target)
-		if !slices.Contains(dests, d) {
+		if d := udpDest(c); !slices.Contains(dests, d) {
 			dests = append(dests, d)
 		}
 	}
-	detail := fmt.Sprintf("No UDP answer came back from any destination (%s), while TCP connections work (%s). "+
-		"A firewall on this client or at the site drops UDP.", strings.Join(dests, "; "), strings.Join(targets(tcpOK), ", "))
+	if len(dests) == 0 {
+		return nil
+	}
+	cause, title := CauseUDPBlocked, "UDP is blocked: no UDP answer while TCP works"
+	detail := fmt.Sprintf("No UDP answer came back from any of %d independent destinations (%s), while TCP to the same hosts works (%s). "+
+		"A firewall on this client or at the site drops UDP.", len(dests), strings.Join(dests, "; "), strings.Join(targets(tcpOK), ", "))
+	if len(dests) < minUDPDests {
+		cause, title = CauseUDPServiceBlocked, fmt.Sprintf("UDP to %s gets no answer while TCP to it works", dests[0])
+		detail = fmt.Sprintf("UDP to %s (%s) got no answer, while TCP to the same host works (%s). No other UDP destination was tested, "+
+			"so whether all UDP is blocked is open: a responder at the far end (--responder) or a second STUN server (--stun) tells.",
+			dests[0], strings.Join(ids(failed), ", "), strings.Join(targets(tcpOK), ", "))
+	}
 	turnTCP := filter(in.Checks, func(c probe.Result) bool {
 		return c.Kind == probe.KindTURN && tcpLike(c) && c.Status == probe.StatusPass
 	})
-	facts := map[string]string{"udp_failed": strings.Join(ids(failed), ","), "tcp_ok": strings.Join(ids(tcpOK), ",")}
+	facts := map[string]string{"udp_failed": strings.Join(ids(failed), ","), "tcp_ok": strings.Join(ids(tcpOK), ","),
+		"destinations": strings.Join(dests, ",")}
 	if len(turnTCP) > 0 {
 		var how []string
 		for _, c := range turnTCP {
@@ -125,8 +155,9 @@ func ruleUDPBlocked(in *Input) []Finding {
 		return c.Kind == probe.KindICE && (c.Status == probe.StatusFail || relayOverTCP(c))
 	}))...)
 	return []Finding{{
+		Cause:    cause,
 		Severity: severityFor(failed...),
-		Title:    "UDP is blocked: no UDP answer while TCP works",
+		Title:    title,
 		Detail:   detail,
 		Evidence: ev,
 		Explains: []Cause{CauseTURNUnreachable, CauseUDPPortRangeBlocked, CauseICEFailed, CauseRelayOnly},
@@ -275,10 +306,36 @@ func noAnswer(c probe.ErrorClass) bool {
 // turn-relay-failed: the allocation worked (the server answers, the
 // credentials are good) but none of the datagrams sent through the relay
 // came back.
+// iceThroughRelay: an ICE check connected through a relay of the TURN
+// check's server (a relay candidate on the server's address, or on the
+// check's relayed address). That is stronger evidence than an echo of
+// our own that came back empty: the relay carries media.
+func iceThroughRelay(in *Input, turn probe.Result) bool {
+	hosts := []string{endpoint(turn)}
+	if t := turn.Details.TURN; t != nil {
+		if h, _, err := net.SplitHostPort(t.RelayedAddr); err == nil {
+			hosts = append(hosts, h)
+		}
+	}
+	return slices.ContainsFunc(in.Checks, func(c probe.Result) bool {
+		d := c.Details.ICE
+		if c.Kind != probe.KindICE || c.Status != probe.StatusPass || d == nil || d.Selected == nil {
+			return false
+		}
+		for _, cand := range []probe.ICECandidate{d.Selected.Local, d.Selected.Remote} {
+			if cand.Type == "relay" && slices.Contains(hosts, cand.Address) {
+				return true
+			}
+		}
+		return false
+	})
+}
+
 func ruleTURNRelayFailed(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool {
 		t := c.Details.TURN
-		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && t != nil && t.RelayedAddr != "" && t.RelaySent > 0 && t.RelayReceived == 0
+		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && t != nil && t.RelayedAddr != "" && t.RelaySent > 0 && t.RelayReceived == 0 &&
+			!iceThroughRelay(in, c)
 	})
 	keys, by := groupBy(bad, func(c probe.Result) string { return c.Host })
 	var out []Finding

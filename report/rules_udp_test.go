@@ -54,6 +54,13 @@ var (
 	sipSilent = udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
 )
 
+// otherHost moves a synthetic check to a second host (the server, not the
+// TURN server).
+func otherHost(c probe.Result) probe.Result {
+	c.Host, c.Address, c.Target = "pbx.example", "198.51.100.20", "pbx.example:30000-30099"
+	return c
+}
+
 func causesOf(fs []Finding) []Cause {
 	var out []Cause
 	for _, f := range fs {
@@ -71,7 +78,12 @@ func TestRulesUDP(t *testing.T) {
 		want   []Cause // exactly these causes, in order
 		sev    Severity
 	}{
-		{"udp blocked: STUN and TURN UDP silent, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
+		// udp-blocked needs two independent UDP services failing on hosts
+		// TCP reaches; STUN and TURN on one host:port are one service.
+		{"one service: STUN and TURN UDP silent on one port, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{CauseUDPServiceBlocked}, SeverityCritical},
+		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0)), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
+		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))}, probe.Environment{}, []Cause{CauseUDPServiceBlocked, CauseUDPPortRangeBlocked}, SeverityCritical},
+		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{CauseTURNUnreachable}, SeverityCritical},
 		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, rangeChk("range", probe.StatusFail, 100, 0, 0), sipSilent}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
 		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{CauseUDPPortRangeBlocked, CauseCheckFailed}, SeverityCritical},
 		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{CauseCheckFailed}, SeverityCritical},
@@ -110,7 +122,7 @@ func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
 	iceUDP := ice
 	iceUDP.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, ice}}, nil)
-	if len(fs) != 1 || !slices.Contains(fs[0].Evidence, "ice") {
+	if len(fs) != 1 || fs[0].Cause != CauseUDPServiceBlocked || !slices.Contains(fs[0].Evidence, "ice") {
 		t.Fatalf("relay over TCP: %+v", fs)
 	}
 	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, iceUDP}}, nil)
@@ -120,17 +132,19 @@ func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
 }
 
 func TestUDPBlockedSaysTCPRelay(t *testing.T) {
-	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}}, nil)
-	if len(fs) != 1 || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp"}) {
+	sig := otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))
+	media := otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, sig, media}}, nil)
+	if len(fs) != 1 || fs[0].Cause != CauseUDPBlocked || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp", "range"}) {
 		t.Fatalf("%+v", fs)
 	}
 }
 
-// TURN tried over UDP only and silent: turn-unreachable is a symptom of
-// blocked UDP and is folded under it.
+// TURN tried over UDP only and silent, TCP to its host works: the UDP
+// service is the cause, and turn-unreachable a symptom folded under it.
 func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseUDPBlocked}) {
+	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseUDPServiceBlocked}) {
 		t.Fatalf("causes %v: %+v", got, fs)
 	}
 	if !slices.Equal(fs[0].Explains, []Cause{CauseTURNUnreachable}) || fs[0].Facts["media_over"] != "" {
@@ -301,7 +315,9 @@ func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
 func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
 	ice := iceCheck("ice", "turn.example", probe.StatusPass, "tcp")
 	ice.Address = "198.51.100.7"
-	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice}}, nil)
+	sig := otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))
+	media := otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice, sig, media}}, nil)
 	if len(fs) == 0 || fs[0].Cause != CauseUDPBlocked {
 		t.Fatalf("causes %v, want udp-blocked first", causesOf(fs))
 	}

@@ -44,6 +44,9 @@ func iceHeadline(d *probe.ICEDetails) string {
 }
 
 func mediaLine(m *probe.MediaStats) string {
+	if m.Skipped != "" {
+		return "media: not measured: " + m.Skipped
+	}
 	if m.Sent == 0 {
 		return "media: not measured (the check's deadline left no time)"
 	}
@@ -52,8 +55,11 @@ func mediaLine(m *probe.MediaStats) string {
 	if m.Transport != "" && m.Transport != "udp" {
 		s += ", over " + strings.ToUpper(m.Transport)
 	}
-	if m.CutShort {
+	switch {
+	case m.CutShort:
 		s += " (cut short by the deadline)"
+	case m.RequestedS > 0:
+		s += fmt.Sprintf(" (shrunk from %.1f s to fit the run's deadline)", m.RequestedS)
 	}
 	return s
 }

@@ -4,8 +4,9 @@
 # Not a test: it prints a Markdown table and never fails on slowness. Both
 # sides run under timeout(1), so a hang ends and both pay the same wrapper.
 #
-#   scripts/bench.sh [all|stun|turn|sweep]    (RUNS=21 by default;
-#   NMAP_RUNS=5 for nmap's ~20 s scans in the sweep section)
+#   scripts/bench.sh [all|stun|turn|deadline|sweep]    (RUNS=21 by default;
+#   NMAP_RUNS=5 for nmap's ~20 s scans in the sweep section, DEADLINE_RUNS=5
+#   for the blocked sites of the deadline section)
 #
 # Sections are functions named bench_<name> that print table rows with
 # `row`; add yours and list it in the case at the bottom. Only loopback
@@ -205,6 +206,64 @@ print(", ".join("%d %s" % (k, st) for st, k in n.most_common()))')
 	fi
 }
 
+# judged CMD...: runs CMD and succeeds when it judged the site (exit 0 ok,
+# 1 degraded, 2 failed): a blocked site is a failed run, not a failed bench.
+judged() {
+	local rc=0
+	"$@" || rc=$?
+	((rc <= 2))
+}
+
+# start_silent: a silent site on loopback: a UDP port that reads and never
+# answers, and a TCP port whose accept queue is full, so the kernel drops
+# further SYNs and a connect times out as through a filter. Sets SILENT_UDP
+# and SILENT_TCP.
+SILENT_UDP=""
+SILENT_TCP=""
+start_silent() {
+	[[ -n "$SILENT_UDP" ]] && return
+	python3 -u - >"$WORK/silent.out" 2>&1 <<'PY' &
+import socket, time
+u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); u.bind(("127.0.0.1", 0))
+t = socket.socket(); t.bind(("127.0.0.1", 0)); t.listen(0)
+fill = []
+for _ in range(3):
+    c = socket.socket(); c.setblocking(False)
+    try: c.connect(t.getsockname())
+    except BlockingIOError: pass
+    fill.append(c)
+time.sleep(0.2)
+print(u.getsockname()[1], t.getsockname()[1])
+while True:
+    u.recv(4096)
+PY
+	PIDS+=($!)
+	for _ in $(seq 50); do
+		[[ -s "$WORK/silent.out" ]] && break
+		sleep 0.1
+	done
+	read -r SILENT_UDP SILENT_TCP <"$WORK/silent.out" || { echo "bench: silent site did not start" >&2; exit 1; }
+}
+
+# The time budget: a blocked site's run ends within its deadline (+100 ms)
+# with its cause named; a healthy run without a media window takes under
+# 1 s. The peer column is the bound each must keep. DEADLINE_RUNS (5)
+# runs each, since a blocked run takes seconds.
+bench_deadline() {
+	start_coturn
+	start_silent
+	local ms n=${DEADLINE_RUNS:-5}
+	ms=$(RUNS=$n median_ms judged timeout 20 "$UCPROBE" run -p generic --set server=127.0.0.1 --set tcp="$TURN_PORT" \
+		--set stun="$SILENT_UDP" --set turn="$SILENT_UDP" --turn-user bench --turn-pass bench-pass --timeout 5s)
+	row "blocked site, UDP silent (STUN, TURN), TCP works, --timeout 5s (median of $n)" "$ms" "deadline + 100 ms" 5100
+	ms=$(RUNS=$n median_ms judged timeout 20 "$UCPROBE" run -p generic --set server=127.0.0.1 --set tcp="$SILENT_TCP" \
+		--set stun="$SILENT_UDP" --set turn="$SILENT_UDP" --turn-user bench --turn-pass bench-pass --timeout 5s)
+	row "blocked site, everything silent (TCP filtered, UDP silent), --timeout 5s (median of $n)" "$ms" "deadline + 100 ms" 5100
+	ms=$(median_ms judged timeout 20 "$UCPROBE" run -p generic --set server=127.0.0.1 --set tcp="$TURN_PORT" \
+		--set stun="$TURN_PORT" --set turn="$TURN_PORT" --turn-user bench --turn-pass bench-pass --media 0)
+	row "healthy site (TCP, STUN, TURN relay), --media 0" "$ms" "goal" 1000
+}
+
 echo "ucprobe benchmarks: whole-process time, median of $RUNS runs, loopback ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores)"
 echo
 echo "| what | ucprobe ms | peer | peer ms | ratio |"
@@ -224,15 +283,17 @@ extras() {
 case "${1:-all}" in
 stun) bench_stun ;;
 turn) bench_turn ;;
+deadline) bench_deadline ;;
 sweep) bench_sweep ;;
 ice | exporter) ;;
 all)
 	bench_stun
 	bench_turn
+	bench_deadline
 	bench_sweep
 	;;
 *)
-	echo "usage: $0 [all|stun|turn|sweep|ice|exporter]" >&2
+	echo "usage: $0 [all|stun|turn|deadline|sweep|ice|exporter]" >&2
 	exit 3
 	;;
 esac

@@ -49,7 +49,8 @@ TURN_BAD_PASS=wrong-labpass
 TURN_REALM=lab.example
 
 SCENARIOS=(clean udp-drop udp-prohibited range-partial tcp-filtered tcp-closed vpn-no-udp vpn-down multi-homed
-	symmetric-nat symmetric-nat-site-fw turn-bad-creds turn-blocked dns-broken lossy-udp tls-untrusted ws-refused)
+	multi-homed-sig-filtered symmetric-nat symmetric-nat-site-fw turn-bad-creds turn-blocked turn-ports-filtered slow-path
+	dns-broken lossy-udp tls-untrusted ws-refused)
 
 say() { printf 'lab: %s\n' "$*" >&2; }
 die() {
@@ -213,6 +214,12 @@ net_up() {
 	for p in p-router p-server p-turn; do
 		ip -n "$I" link set "$p" master br0 up
 	done
+	# slow-path: the router's port leaves the bridge and labd delay forwards
+	# between it and dly0, whose peer dly1 sits in the bridge. Both stay down
+	# outside slow-path (no learning, no stray frames); dly0 never does ARP.
+	ip -n "$I" link add dly0 type veth peer name dly1
+	ip -n "$I" link set dly1 master br0
+	ip -n "$I" link set dly0 arp off
 	ip -n "$R" addr add "$ROUTER_WAN/24" dev wan0
 	ip -n "$R" link set wan0 up
 	ip -n "$S" addr add "$SERVER_IP/24" dev eth0
@@ -369,17 +376,41 @@ wait_vpn() { # up to 5 s for the VPN client's TCP connection
 	return 1
 }
 
-stop_vpn_client() { # the user "disconnects" the VPN: the client exits, tun0 stays (NO-CARRIER)
-	local f=$LAB_DIR/run/vpn-client.pid pid i
+stop_vpn_client() { stop_daemon vpn-client; } # the user "disconnects" the VPN: the client exits, tun0 stays (NO-CARRIER)
+
+stop_daemon() { # NAME: TERM, up to 2 s, then KILL; forget its pid
+	local f=$LAB_DIR/run/$1.pid pid i
 	[[ -s $f ]] || return 0
 	pid=$(<"$f")
 	kill_group TERM "$pid"
 	for ((i = 0; i < 100; i++)); do
-		alive vpn-client || break
+		alive "$1" || break
 		sleep 0.02
 	done
-	alive vpn-client && kill_group KILL "$pid"
+	alive "$1" && kill_group KILL "$pid"
 	rm -f "$f"
+}
+
+# slow_path: a few hundred ms of round trip with jitter of the same order
+# between the site and the internet (each way 50 ms + 0..250 ms), by labd
+# delay bridging the router's port and the internet bridge in userspace.
+# Offloads off first: a userspace bridge must see finished frames.
+slow_path() {
+	local r i
+	for r in "router wan0" "server eth0" "turn eth0" "inet br0 p-router p-server p-turn dly0 dly1"; do
+		# shellcheck disable=SC2086
+		nsx ${r%% *} "$LAB_DIR/bin/labd" nooffload ${r#* } || die "nooffload $r failed"
+	done
+	ip -n "$(ns inet)" link set p-router nomaster
+	ip -n "$(ns inet)" link set dly0 up
+	ip -n "$(ns inet)" link set dly1 up
+	start delay inet "$LAB_DIR/bin/labd" delay --a p-router --b dly0 --delay "${LAB_DELAY:-50ms}" --jitter "${LAB_JITTER:-250ms}" \
+		--lifetime "$(lifetime)"
+	for ((i = 0; i < 100; i++)); do
+		grep -q 'delay: p-router' "$LAB_DIR/log/delay.log" 2>/dev/null && return 0
+		sleep 0.02
+	done
+	die "labd delay did not start (log/delay.log)"
 }
 
 start_all() {
@@ -610,6 +641,18 @@ flush chain ip labnat scenario_snat
 EOF
 	nsx server nft flush chain inet labsrv scenario_in
 	ip -n "$(ns client)" route del 203.0.113.0/24 dev tun0 2>/dev/null || true
+	ip -n "$(ns router)" route del blackhole "$SERVER_DMZ_IP/32" 2>/dev/null || true
+	if alive delay || [[ $(ip -n "$(ns inet)" -o link show p-router) != *"master br0"* ]]; then
+		# leaving slow-path: the bridge and the neighbours forget the detour
+		stop_daemon delay
+		ip -n "$(ns inet)" link set dly1 down
+		ip -n "$(ns inet)" link set dly0 down
+		ip -n "$(ns inet)" link set p-router master br0
+		ip -n "$(ns inet)" neigh flush all
+		ip -n "$(ns router)" neigh flush dev wan0
+		ip -n "$(ns server)" neigh flush dev eth0
+		ip -n "$(ns turn)" neigh flush dev eth0
+	fi
 	if ! alive dnsmasq; then start_dnsmasq; fi
 	if ! alive vpn-client; then
 		start_vpn_client
@@ -660,6 +703,10 @@ apply_scenario() {
 		stop_vpn_client ;;
 	multi-homed) # xphone.lab.example also gets the unrouted address (multi.lab.example always has both)
 		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n' ;;
+	multi-homed-sig-filtered) # multi-homed, but the second address is silent (a blackhole route: no ICMP) and TCP 2230 is dropped to both
+		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n'
+		ip -n "$(ns router)" route add blackhole "$SERVER_DMZ_IP/32"
+		echo 'add rule inet lab scenario_fwd oifname "wan0" tcp dport 2230 counter drop' | router_nft ;;
 	symmetric-nat) # a random source port per new flow: mapping depends on the destination
 		echo 'add rule ip labnat scenario_snat counter masquerade fully-random' | router_nft ;;
 	symmetric-nat-site-fw) # symmetric-nat, and the server site's firewall opens only the XPhone ports
@@ -669,6 +716,10 @@ apply_scenario() {
 		pass=$TURN_BAD_PASS ;;
 	turn-blocked) # the site firewall drops everything to the TURN server (both addresses); the responder is reachable
 		echo "add rule inet lab scenario_fwd oifname \"wan0\" ip daddr { $TURN_IP, $TURN_IP2 } counter drop" | router_nft ;;
+	slow-path) # every frame between the site and the internet held 50 ms + 0..250 ms each way
+		slow_path ;;
+	turn-ports-filtered) # only the TURN server's ports are dropped; the host still answers (RST) on others
+		echo "add rule inet lab scenario_fwd oifname \"wan0\" ip daddr { $TURN_IP, $TURN_IP2 } meta l4proto { udp, tcp } th dport { 3478, 3479, 5349, 5350 } counter drop" | router_nft ;;
 	dns-broken) # the LAN resolver (router) drops every DNS query: lookups time out
 		echo 'add rule inet lab scenario_in iifname { "lan0", "vpn0" } meta l4proto { udp, tcp } th dport 53 counter drop' | router_nft ;;
 	lossy-udp) # random drop of LAB_LOSS_PCT % of UDP packets in each direction

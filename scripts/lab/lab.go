@@ -87,7 +87,8 @@ var Roles = []string{"client", "router", "inet", "server", "turn"}
 
 // Scenarios are the names `scripts/lab.sh scenario` accepts.
 var Scenarios = []string{"clean", "udp-drop", "udp-prohibited", "range-partial", "tcp-filtered", "tcp-closed",
-	"vpn-no-udp", "vpn-down", "multi-homed", "symmetric-nat", "symmetric-nat-site-fw", "turn-bad-creds", "turn-blocked", "dns-broken", "lossy-udp",
+	"vpn-no-udp", "vpn-down", "multi-homed", "multi-homed-sig-filtered", "symmetric-nat", "symmetric-nat-site-fw", "turn-bad-creds",
+	"turn-blocked", "turn-ports-filtered", "slow-path", "dns-broken", "lossy-udp",
 	"tls-untrusted", "ws-refused"}
 
 // EnvRequire makes tests fail instead of skip when the lab cannot run.
@@ -291,24 +292,32 @@ var ExecTimeout = 30 * time.Second
 // test log. A command that cannot start or times out fails t.
 func Exec(t testing.TB, role string, args ...string) (stdout string, exit int) {
 	t.Helper()
-	out, _, code := run(t, context.Background(), role, false, args...)
+	out, _, code := run(t, context.Background(), role, false, nil, args...)
 	return out, code
 }
 
 // ExecCombined is Exec with stderr appended to stdout (openssl, curl -v).
 func ExecCombined(t testing.TB, role string, args ...string) (output string, exit int) {
 	t.Helper()
-	out, _, code := run(t, context.Background(), role, true, args...)
+	out, _, code := run(t, context.Background(), role, true, nil, args...)
 	return out, code
 }
 
 // ExecContext is Exec under ctx (cancel to stop the command).
 func ExecContext(t testing.TB, ctx context.Context, role string, args ...string) (stdout, stderr string, exit int) {
 	t.Helper()
-	return run(t, ctx, role, false, args...)
+	return run(t, ctx, role, false, nil, args...)
 }
 
-func run(t testing.TB, ctx context.Context, role string, combined bool, args ...string) (string, string, int) {
+// ExecEnvContext is ExecContext with env (KEY=VALUE) added to the command's
+// environment: secrets stay off its command line, and parallel subtests
+// need no process-wide t.Setenv.
+func ExecEnvContext(t testing.TB, ctx context.Context, role string, env []string, args ...string) (stdout, stderr string, exit int) {
+	t.Helper()
+	return run(t, ctx, role, false, env, args...)
+}
+
+func run(t testing.TB, ctx context.Context, role string, combined bool, env []string, args ...string) (string, string, int) {
 	t.Helper()
 	Require(t)
 	if len(args) == 0 {
@@ -326,6 +335,9 @@ func run(t testing.TB, ctx context.Context, role string, combined bool, args ...
 	full := append([]string{"netns", "exec", NS(role), "env", "PATH=" + filepath.Join(Dir(), "bin") + ":" + os.Getenv("PATH")}, args...)
 	cmd := exec.CommandContext(ctx, "ip", full...)
 	cmd.WaitDelay = 2 * time.Second
+	if env != nil {
+		cmd.Env = append(os.Environ(), env...)
+	}
 	var so, se bytes.Buffer
 	cmd.Stdout = &so
 	if combined {

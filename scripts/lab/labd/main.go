@@ -11,6 +11,7 @@
 //	labd stun [--timeout D] SERVER...                    (mapped address per server, one socket)
 //	labd turn --server ADDR:PORT --user U --pass P [--tcp] [--timeout D]
 //	labd ctflush                                        (flush this namespace's conntrack table)
+//	labd delay --a IF --b IF --delay D --jitter J        (userspace bridge delaying every frame)
 //
 // Every server stops by itself after --lifetime (default 2h) so a lab that
 // is never torn down does not run forever.
@@ -24,7 +25,7 @@ import (
 )
 
 func usage() {
-	fmt.Fprintln(os.Stderr, `usage: labd wss|vpn|standin|probe|stun|turn|ctflush ...
+	fmt.Fprintln(os.Stderr, `usage: labd wss|vpn|standin|probe|stun|turn|ctflush|delay ...
   labd wss --listen ADDR:443 --cert C --key K [--refuse-upgrade]
   labd vpn server --listen ADDR:PORT --tun NAME [--allow-udp]
   labd vpn client --connect ADDR:PORT --tun NAME [--allow-udp]
@@ -32,7 +33,8 @@ func usage() {
   labd probe tcp|udp ADDR:PORT [--timeout 1s]
   labd stun [--timeout 1s] HOST:PORT...
   labd turn --server HOST:PORT --user U --pass P [--tcp] [--timeout 2s]
-  labd ctflush`)
+  labd ctflush
+  labd delay --a IF --b IF --delay 50ms --jitter 250ms`)
 	os.Exit(2)
 }
 
@@ -59,6 +61,10 @@ func main() {
 		os.Exit(cmdTURN(args))
 	case "ctflush":
 		err = ctFlush()
+	case "delay":
+		err = cmdDelay(args)
+	case "nooffload":
+		err = cmdNoOffload(args)
 	default:
 		usage()
 	}
