@@ -61,7 +61,7 @@ func TestHTMLRelayLoopback(t *testing.T) {
 	}
 	loop := mediaChk("media-relay", "relay-loopback", "relay-loopback", 10)
 	r := Build(p, map[string]string{"server": "pbx.example", "turn": "turn.example"}, "test", time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC), time.Second,
-		[]probe.Result{loop}, probe.Environment{})
+		[]probe.Result{loop}, probe.Environment{}, probe.RunInfo{})
 	text := visibleText(t, renderHTML(t, r))
 	for _, w := range []string{"this client to the TURN server and back", "not told apart", "packet-loss"} {
 		if !strings.Contains(text, w) {

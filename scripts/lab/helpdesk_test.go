@@ -20,7 +20,18 @@ func helpdeskXphone(turn string) []string {
 	return []string{"--profile", "xphone", "--server", NameServer, "--set", "turn=" + turn, "--ca-file", CAFile(), "--timeout", "5s"}
 }
 
-func helpdeskCases() []diagCase {
+// helpdeskCase is one helpdesk-only fault: what the run must diagnose and
+// the evidence it must show.
+type helpdeskCase struct {
+	name, scenario    string
+	args              []string
+	verdict, headline string
+	critical, warning []string // exactly these
+	info              []string // at least these
+	check             func(t *testing.T, r *ucReport)
+}
+
+func helpdeskCases() []helpdeskCase {
 	// 5 % each way: a relay loopback crosses the lossy router twice (about
 	// 10 % of round trips lost); relay-relay ICE up to four times (about
 	// 19 %; 8-10 % measured when one end's relay is reached over TCP).
@@ -38,7 +49,7 @@ func helpdeskCases() []diagCase {
 			}
 		}
 	}
-	return []diagCase{
+	return []helpdeskCase{
 		{
 			// coturn on one address (no RFC 5780) behind a fully random NAT:
 			// only the relay's view of the client shows the mapping depends
