@@ -224,7 +224,7 @@ func unchangedChecks(old, cur *Report) []string {
 	}
 	var out []string
 	for _, c := range cur.Checks {
-		if c.Status == probe.StatusPass && was[c.ID] == probe.StatusPass {
+		if c.Status == probe.StatusPass && was[c.ID] == probe.StatusPass && c.Kind != probe.KindDNS {
 			out = append(out, c.ID)
 		}
 	}

@@ -37,6 +37,14 @@ type ucReport struct {
 		VPN json.RawMessage `json:"vpn"`
 		NAT *ucNAT          `json:"nat"`
 	} `json:"environment"`
+	// Baseline is the comparison with a saved report (run --baseline).
+	Baseline *struct {
+		Headline string `json:"headline"`
+		Verdict  string `json:"verdict"`
+		Changes  []struct {
+			Kind, Subject, Trend, Summary string
+		} `json:"changes"`
+	} `json:"baseline"`
 }
 
 type ucNAT struct {
