@@ -265,10 +265,19 @@ func rulePortClosed(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool {
 		return tcpLike(c) && c.Status == probe.StatusFail && c.Class == probe.ClassRefused
 	})
-	keys, by := groupBy(bad, endpoint)
+	// A TURN port and a UC service port on one host are two services: each
+	// gets its finding (and remedy), and turn-unreachable can fold the
+	// TURN one.
+	keys, by := groupBy(bad, func(c probe.Result) string {
+		if c.Kind == probe.KindTURN {
+			return endpoint(c) + " (TURN)"
+		}
+		return endpoint(c)
+	})
 	var out []Finding
-	for _, k := range keys {
-		cs := by[k]
+	for _, key := range keys {
+		cs := by[key]
+		k := endpoint(cs[0])
 		out = append(out, Finding{
 			Severity: severityFor(cs...),
 			Title:    fmt.Sprintf("Nothing listens on TCP %s at %s", portList(cs), k),

@@ -2,6 +2,7 @@ package report
 
 import (
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -240,4 +241,23 @@ func causes(fs []Finding) []Cause {
 		out = append(out, f.Cause)
 	}
 	return out
+}
+
+// A closed TURN port and a closed service port on one host are two
+// services: the TURN one folds under turn-unreachable, whose remedy is the
+// TURN server's, and the service keeps its own port-closed finding.
+func TestPortClosedSplitsTURNFromServices(t *testing.T) {
+	sig := tcp("signalling", "turn.example", "198.51.100.7", 2230, probe.StatusFail, probe.ClassRefused)
+	tu := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
+	tt := turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
+	fs := Diagnose(Input{Checks: []probe.Result{sig, tu, tt}}, nil)
+	if got := causesOf(fs); !slices.Equal(got, []Cause{CausePortClosed, CauseTURNUnreachable}) {
+		t.Fatalf("causes %v, want port-closed and turn-unreachable", got)
+	}
+	if pc := fs[0]; !slices.Equal(pc.Evidence, []string{"signalling"}) {
+		t.Errorf("port-closed evidence %v, want only the service's check", pc.Evidence)
+	}
+	if tu := fs[1]; !slices.Contains(tu.Explains, CausePortClosed) || len(tu.Folded) != 1 || !strings.Contains(tu.Folded[0].Title, "3478") {
+		t.Errorf("turn-unreachable did not fold the TURN port's port-closed: %+v", tu)
+	}
 }
