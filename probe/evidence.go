@@ -103,4 +103,18 @@ type Details struct {
 	// Skipped says why a check did not run (needs a responder, not
 	// implemented, a variable not set, canceled by the deadline).
 	Skipped string `json:"skipped,omitempty"`
+	// SkipReason says why, typed: rules read this, never the words.
+	SkipReason SkipReason `json:"skip_reason,omitempty"`
 }
+
+// SkipReason is why a check did not run.
+type SkipReason string
+
+// Skip reasons.
+const (
+	SkipVariableUnset  SkipReason = "variable-unset"  // the profile variable it needs was not given
+	SkipNoResponder    SkipReason = "no-responder"    // only a ucprobe responder at the far end can answer it
+	SkipNotImplemented SkipReason = "not-implemented" // no prober for its kind in this binary
+	SkipUnresolved     SkipReason = "unresolved"      // its host name did not resolve (see the dns check)
+	SkipCanceled       SkipReason = "canceled"        // the run's end (deadline or Ctrl-C) cut it off
+)

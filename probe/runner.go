@@ -140,11 +140,11 @@ func (r *Runner) expand(s Spec, cfg *Config, addrs map[string][]string) []job {
 	one := func(res Result) []job { return []job{{spec: s, result: &res}} }
 	switch {
 	case s.Skip != "":
-		return one(Skipped(s, s.Skip))
+		return one(Skipped(s, SkipVariableUnset, s.Skip))
 	case s.NeedsResponder && cfg.Responder == "" && !RunsLive(s):
-		return one(Skipped(s, "needs a ucprobe responder at the far end: start `ucprobe serve` there and pass --responder HOST"))
+		return one(Skipped(s, SkipNoResponder, "needs a ucprobe responder at the far end: start `ucprobe serve` there and pass --responder HOST"))
 	case r.Probers[s.Kind] == nil:
-		return one(Skipped(s, "not implemented"))
+		return one(Skipped(s, SkipNotImplemented, "not implemented"))
 	}
 	if s.Host == "" || isIP(s.Host) {
 		return []job{{spec: s}}
@@ -154,7 +154,7 @@ func (r *Runner) expand(s Spec, cfg *Config, addrs map[string][]string) []job {
 		return one(Canceled(s, fmt.Sprintf("the run ended before %s was resolved", s.Host)))
 	}
 	if !ok || len(list) == 0 {
-		res := Skipped(s, fmt.Sprintf("%s did not resolve (see check dns:%s)", s.Host, s.Host))
+		res := Skipped(s, SkipUnresolved, fmt.Sprintf("%s did not resolve (see check dns:%s)", s.Host, s.Host))
 		res.Class = ClassDNS
 		return one(res)
 	}
@@ -245,18 +245,20 @@ func (r *Result) Fail(class ErrorClass, err error) {
 	}
 }
 
-// Skipped is a result for a check that did not run, with the reason.
-func Skipped(s Spec, reason string) Result {
+// Skipped is a result for a check that did not run: why, typed, and the
+// words for people.
+func Skipped(s Spec, why SkipReason, text string) Result {
 	res := NewResult(s)
 	res.Status = StatusSkip
-	res.Error = reason
-	res.Details.Skipped = reason
+	res.Error = text
+	res.Details.Skipped = text
+	res.Details.SkipReason = why
 	return res
 }
 
 // Canceled is a result for a check the run's end cut off.
 func Canceled(s Spec, reason string) Result {
-	res := Skipped(s, reason)
+	res := Skipped(s, SkipCanceled, reason)
 	res.Class = ClassCanceled
 	return res
 }

@@ -25,7 +25,7 @@ func sampleReport(t *testing.T) *Report {
 			return r
 		}(),
 		{ID: "media-range", Kind: probe.KindUDPRange, Target: "127.0.0.1:30000-33000", Status: probe.StatusSkip,
-			Error: "needs a ucprobe responder", Details: probe.Details{Skipped: "needs a ucprobe responder"}},
+			Error: "needs a ucprobe responder", Details: probe.Details{Skipped: "needs a ucprobe responder", SkipReason: probe.SkipNoResponder}},
 	}
 	env := probe.Environment{Interfaces: []probe.Interface{{Name: "lo", Kind: probe.IfLoopback, Addrs: []string{"127.0.0.1/8"}, MTU: 65536, Up: true}}}
 	started := time.Date(2026, 11, 23, 1, 2, 3, 0, time.UTC)

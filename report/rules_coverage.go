@@ -12,7 +12,7 @@ import (
 // info finding (it does not change the verdict).
 func ruleUntested(in *Input) []Finding {
 	cs := filter(in.Checks, func(c probe.Result) bool {
-		return c.Status == probe.StatusSkip && c.Class == "" && !c.Optional && strings.HasPrefix(c.Error, "needs a ucprobe responder") ||
+		return c.Status == probe.StatusSkip && c.Details.SkipReason == probe.SkipNoResponder && !c.Optional ||
 			liveInconclusive(c)
 	})
 	if len(cs) == 0 {

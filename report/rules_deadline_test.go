@@ -30,7 +30,7 @@ func TestRuleCutShort(t *testing.T) {
 		{"everything cut short is not ok", []probe.Result{dns, canceled("a", false), canceled("b", false)}, probe.RunInfo{}, []Cause{CauseCutShort}, "Nothing was tested: every check was cut short by the deadline"},
 		{"one of two cut short", []probe.Result{dns, tlsOK, canceled("b", false)}, probe.RunInfo{}, []Cause{CauseCutShort}, "1 check was cut short by the deadline"},
 		{"an optional check cut short is no finding", []probe.Result{tlsOK, canceled("b", true)}, probe.RunInfo{}, nil, ""},
-		{"a skip for want of a responder is not a deadline", []probe.Result{tlsOK, {ID: "r", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end"}}, probe.RunInfo{}, []Cause{CauseUntested}, ""},
+		{"a skip for want of a responder is not a deadline", []probe.Result{tlsOK, {ID: "r", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}}}, probe.RunInfo{}, []Cause{CauseUntested}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

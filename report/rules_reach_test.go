@@ -69,8 +69,8 @@ func TestDiagnoseReachability(t *testing.T) {
 			name: "no responder: the media range is named as untested (info), verdict unchanged",
 			checks: []probe.Result{
 				tcp("sig", "x.example", "192.0.2.1", 2230, ok, ""),
-				{ID: "media", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end"},
-				{ID: "opt", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Optional: true, Error: "needs a ucprobe responder at the far end"},
+				{ID: "media", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}},
+				{ID: "opt", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Optional: true, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}},
 			},
 			want: []want{{CauseUntested, SeverityInfo, []string{"media"}}},
 		},
