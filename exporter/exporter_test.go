@@ -307,13 +307,9 @@ modules:
 
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
-	for range 100 {
-		if cond() {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !probetest.Eventually(2*time.Second, cond) {
+		t.Fatal("condition not reached within 2 s")
 	}
-	t.Fatal("condition not reached within 2 s")
 }
 
 func TestExporterReloadKeepsOldConfigWhenInvalid(t *testing.T) {

@@ -50,17 +50,16 @@ func startCoturn(t *testing.T, ip string, rest bool) int {
 		_ = cmd.Wait()
 	})
 	addr := net.JoinHostPort(ip, strconv.Itoa(port))
-	for deadline := time.Now().Add(5 * time.Second); ; {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
+	if !probetest.Eventually(5*time.Second, func() bool {
+		var c net.Conn
+		if c, err = net.DialTimeout("tcp", addr, 200*time.Millisecond); err == nil {
 			c.Close()
-			return port
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("coturn on %s did not come up: %v (log in %s)", addr, err, dir)
-		}
-		time.Sleep(20 * time.Millisecond)
+		return err == nil
+	}) {
+		t.Fatalf("coturn on %s did not come up: %v (log in %s)", addr, err, dir)
 	}
+	return port
 }
 
 func TestCoturn(t *testing.T) {

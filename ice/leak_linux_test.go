@@ -10,6 +10,7 @@ import (
 	"github.com/pion/transport/v5/test"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 // openFiles counts this process's file descriptors.
@@ -80,12 +81,7 @@ func TestResponderNoLeaks(t *testing.T) {
 	// The responder's own sockets are closed by now; allow a few for the
 	// test's HTTP connections that the server has not reaped yet.
 	var now int
-	for {
-		if now = openFiles(t); now <= baseline+4 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	probetest.Eventually(time.Until(deadline), func() bool { now = openFiles(t); return now <= baseline+4 })
 	t.Logf("45 sessions: %d file descriptors before, %d after", baseline, now)
 	if now > baseline+4 {
 		t.Errorf("%d file descriptors before the sessions, %d after", baseline, now)

@@ -18,6 +18,7 @@ import (
 	"github.com/pion/transport/v5/test"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/probe/responder"
 )
 
@@ -60,10 +61,8 @@ func serve(t testing.TB, r *Responder) string {
 // keeps a broken test from hanging.
 func waitNoSessions(t testing.TB, r *Responder, bound time.Duration) {
 	t.Helper()
-	for deadline := time.Now().Add(bound); r.Sessions() > 0 && time.Now().Before(deadline); {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if n := r.Sessions(); n != 0 {
+	if !probetest.Eventually(bound, func() bool { return r.Sessions() == 0 }) {
+		n := r.Sessions()
 		t.Fatalf("%d sessions still open after %v", n, bound)
 	}
 }

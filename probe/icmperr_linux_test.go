@@ -31,13 +31,9 @@ func sendAndCollect(t *testing.T, conn *net.UDPConn, dst netip.AddrPort) []ICMPE
 	if _, err := conn.WriteToUDPAddrPort([]byte("ucprobe"), dst); err != nil {
 		t.Fatalf("send to %s: %v", dst, err)
 	}
-	for range 200 {
-		if errs := ReadICMPErrors(conn); len(errs) > 0 {
-			return errs
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-	return nil
+	var errs []ICMPError
+	probetest.Eventually(time.Second, func() bool { errs = ReadICMPErrors(conn); return len(errs) > 0 })
+	return errs
 }
 
 func TestICMPErrorsLoopbackClosedPort(t *testing.T) {

@@ -157,8 +157,15 @@ func TestRunnerTimeoutVersusRunDeadline(t *testing.T) {
 		t.Errorf("own bound under a capped deadline: %s %q, want fail timeout", res[0].Status, res[0].Class)
 	}
 
+	// Ctrl-C while the check runs: cancel as it starts (an event, not a
+	// sleep).
 	ctx2, cancel2 := context.WithCancel(context.Background())
-	go func() { time.Sleep(20 * time.Millisecond); cancel2() }()
+	defer cancel2()
+	r.Config = &Config{Progress: func(ev ProgressEvent) {
+		if !ev.Done {
+			cancel2()
+		}
+	}}
 	res = r.Run(ctx2, specs[1:])
 	if res[0].Status != StatusSkip || res[0].Class != ClassCanceled {
 		t.Errorf("after Ctrl-C: %s %q, want skip canceled", res[0].Status, res[0].Class)

@@ -32,26 +32,24 @@ func startSIPp(t *testing.T, scenario string, tr probe.Transport) int {
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
 	// Ready when the port is taken.
-	for i := 0; i < 200; i++ {
-		var err error
+	taken := func() bool {
 		if tr == probe.TransportTCP {
-			var c net.Conn
-			if c, err = net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 100*time.Millisecond); err == nil {
+			c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), 100*time.Millisecond)
+			if err == nil {
 				c.Close() // sipp takes the next connection as well
-				return port
 			}
-		} else {
-			var c *net.UDPConn
-			if c, err = net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port}); err == nil {
-				c.Close()
-			} else if errors.Is(err, syscall.EADDRINUSE) {
-				return port
-			}
+			return err == nil
 		}
-		time.Sleep(20 * time.Millisecond)
+		c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: port})
+		if err == nil {
+			c.Close()
+		}
+		return errors.Is(err, syscall.EADDRINUSE)
 	}
-	t.Fatalf("sipp did not start on port %d", port)
-	return 0
+	if !probetest.Eventually(4*time.Second, taken) {
+		t.Fatalf("sipp did not start on port %d", port)
+	}
+	return port
 }
 
 func TestSIPWithSIPp(t *testing.T) {

@@ -32,12 +32,13 @@ func TestTURNClientUDPDroppedNetns(t *testing.T) {
 	tlsUp := false
 	inNetns(t, ns, func() {
 		tlsAddr := net.JoinHostPort(ct.IP, strconv.Itoa(ct.TLSPort))
-		for end := time.Now().Add(5 * time.Second); time.Now().Before(end) && !tlsUp; time.Sleep(20 * time.Millisecond) {
-			if c, err := net.DialTimeout("tcp", tlsAddr, 200*time.Millisecond); err == nil {
+		tlsUp = probetest.Eventually(5*time.Second, func() bool {
+			c, err := net.DialTimeout("tcp", tlsAddr, 200*time.Millisecond)
+			if err == nil {
 				_ = c.Close()
-				tlsUp = true
 			}
-		}
+			return err == nil
+		})
 	})
 	if !tlsUp {
 		t.Fatalf("coturn's TLS listener %s:%d did not come up in 5 s", ct.IP, ct.TLSPort)

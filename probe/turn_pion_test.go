@@ -172,13 +172,7 @@ func TestTURNPionRelayPeerCancelled(t *testing.T) {
 	assertNoSecret(t, res, "pion-pass-1")
 	close(hold)
 	srv.Close()
-	for i := 0; runtime.NumGoroutine() > before; i++ {
-		if i == 250 {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("%d goroutines after the check, %d before:\n%s", runtime.NumGoroutine(), before, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	probetest.WaitGoroutines(t, before, 5*time.Second)
 }
 
 // Benchmarks (not timed tests): go test -bench . ./probe/

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/report"
 )
 
@@ -105,13 +106,7 @@ func TestDemo(t *testing.T) {
 	// Nothing the demos started is left running (the one extra goroutine
 	// is os/signal's watcher, started by the first run and kept for the
 	// process). Goroutines end just after their sockets close: poll.
-	for i := 0; runtime.NumGoroutine() > before+1; i++ {
-		if i == 100 {
-			buf := make([]byte, 1<<20)
-			t.Fatalf("goroutines: %d before the demos, %d after:\n%s", before, runtime.NumGoroutine(), buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	probetest.WaitGoroutines(t, before+1, 10*time.Second)
 }
 
 func headerLine(out, prefix string) string {

@@ -119,20 +119,15 @@ func TestServeLoopback(t *testing.T) {
 			presented = responder.Fingerprint(cs.PeerCertificates[0].Raw)
 			return nil
 		}}}}
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		resp, err := client.Do(req)
-		if err == nil {
-			err = json.NewDecoder(resp.Body).Decode(&info)
-			resp.Body.Close()
-			if err != nil || resp.StatusCode != 200 {
-				t.Fatalf("info: %d %v", resp.StatusCode, err)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not come up: %v\nstderr %s", err, errOut.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	var resp *http.Response
+	var err error
+	if !probetest.Eventually(10*time.Second, func() bool { resp, err = client.Do(req); return err == nil }) {
+		t.Fatalf("serve did not come up: %v\nstderr %s", err, errOut.String())
+	}
+	err = json.NewDecoder(resp.Body).Decode(&info)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("info: %d %v", resp.StatusCode, err)
 	}
 	if len(info.UDP) != 1 || info.UDP[0].Lo != udpPort || !info.Token || !info.ICE {
 		t.Errorf("info %+v", info)
@@ -201,11 +196,8 @@ func TestServeWithoutToken(t *testing.T) {
 		done <- run(ctx, []string{"ucprobe", "serve", "--tcp", strconv.Itoa(freePort(t)), "--listen", "127.0.0.1",
 			"--http", ":" + strconv.Itoa(httpPort), "--state-dir", t.TempDir()}, out, errOut)
 	}()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Stop with Ctrl-C"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !probetest.Eventually(10*time.Second, func() bool { return strings.Contains(out.String(), "Stop with Ctrl-C") }) {
+		t.Fatalf("serve did not start: %s %s", out.String(), errOut.String())
 	}
 	for _, want := range []string{"ICE   off (no token)", "a token (--token-file FILE) would enable the two-ended ICE check"} {
 		if !strings.Contains(out.String(), want) {
@@ -241,11 +233,8 @@ func TestServePortInUse(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"ucprobe", "serve", "--udp", strconv.Itoa(port), "--tcp", strconv.Itoa(freePort(t)), "--listen", "127.0.0.1", "--http", ""}, out, errOut)
 	}()
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "Stop with"); {
-		if time.Now().After(deadline) {
-			t.Fatalf("no start summary: %s %s", out.String(), errOut.String())
-		}
-		time.Sleep(10 * time.Millisecond)
+	if !probetest.Eventually(10*time.Second, func() bool { return strings.Contains(out.String(), "Stop with") }) {
+		t.Fatalf("no start summary: %s %s", out.String(), errOut.String())
 	}
 	cancel()
 	if code := <-done; code != 0 {

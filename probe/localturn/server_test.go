@@ -10,6 +10,7 @@ import (
 
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/probe/localturn"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 // The server relays over UDP, TCP and TLS (its own certificate, trusted
@@ -60,12 +61,8 @@ func TestLocalTURN(t *testing.T) {
 			t.Errorf("%s %s still bound after Close: %v", network, addr, err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
-		time.Sleep(20 * time.Millisecond)
-	}
-	if n := runtime.NumGoroutine(); n > before {
-		t.Errorf("%d goroutines after Close, %d before", n, before)
+	if !probetest.Eventually(5*time.Second, func() bool { return runtime.NumGoroutine() <= before }) {
+		t.Errorf("%d goroutines after Close, %d before", runtime.NumGoroutine(), before)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pion/stun/v4"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 const loopback = "127.0.0.1"
@@ -143,17 +144,14 @@ func mustRequest(t *testing.T, session string, key stun.MessageIntegrity) *stun.
 // path is asynchronous); the deadline only bounds a broken test.
 func waitPackets(t *testing.T, s *Server, n uint64) Stats {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		// Packets counts on arrival and the outcome just after: wait for
-		// the outcomes, so a snapshot never misses the last one.
-		st := s.Stats()
-		if st.Packets >= n && st.Answered+st.RateLimited+st.TooLarge+st.Malformed+st.NotBinding+st.Unauthenticated >= n {
-			return st
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("responder saw %d packets, want %d", st.Packets, n)
-		}
-		time.Sleep(time.Millisecond)
+	// Packets counts on arrival and the outcome just after: wait for the
+	// outcomes, so a snapshot never misses the last one.
+	var st Stats
+	if !probetest.Eventually(5*time.Second, func() bool {
+		st = s.Stats()
+		return st.Packets >= n && st.Answered+st.RateLimited+st.TooLarge+st.Malformed+st.NotBinding+st.Unauthenticated >= n
+	}) {
+		t.Fatalf("responder saw %d packets, want %d", st.Packets, n)
 	}
+	return st
 }

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 // Close ends every goroutine (a TCP connection held open included) and
@@ -75,14 +77,7 @@ func isReset(err error) bool {
 // take a moment to leave the runtime's count.
 func waitGoroutines(t *testing.T, want int) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > want {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<16)
-			t.Fatalf("%d goroutines after Close, %d before:\n%s", runtime.NumGoroutine(), want, buf[:runtime.Stack(buf, true)])
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	probetest.WaitGoroutines(t, want, 5*time.Second)
 }
 
 // The end of Start's context closes the server as Close does.
