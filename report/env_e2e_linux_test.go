@@ -87,13 +87,8 @@ func TestEnvironmentDiagnosisInNamespace(t *testing.T) {
 	for _, c := range cases {
 		vpn := c.ns == withVPN
 		t.Run(fmt.Sprintf("%s vpn=%v", c.server, vpn), func(t *testing.T) {
-			cmd := exec.Command("ip", "netns", "exec", c.ns, os.Args[0], "-test.run=^TestHelperNetnsRun$", "-test.count=1")
-			cmd.Env = append(os.Environ(), helperEnv+"="+c.server)
-			out, err := cmd.CombinedOutput()
-			if err != nil {
-				t.Fatalf("child: %v\n%s", err, out)
-			}
-			_, js, ok := strings.Cut(string(out), "REPORT ")
+			out := probetest.Reexec(t, c.ns, "TestHelperNetnsRun", helperEnv+"="+c.server)
+			_, js, ok := strings.Cut(out, "REPORT ")
 			if !ok {
 				t.Fatalf("no report in child output:\n%s", out)
 			}

@@ -69,13 +69,8 @@ func runUDPNetns(t *testing.T, rule ...string) (*Report, string, string) {
 	if out, err := exec.Command("ip", append([]string{"netns", "exec", ns, "iptables"}, rule...)...).CombinedOutput(); err != nil {
 		t.Fatalf("iptables: %v %s", err, out)
 	}
-	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^TestHelperUDPBlockedRun$", "-test.count=1")
-	cmd.Env = append(os.Environ(), udpHelperEnv+"="+ct.IP+" "+ct.User+":"+ct.Pass)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("child: %v\n%s", err, out)
-	}
-	_, js, ok := strings.Cut(string(out), "REPORT ")
+	out := probetest.Reexec(t, ns, "TestHelperUDPBlockedRun", udpHelperEnv+"="+ct.IP+" "+ct.User+":"+ct.Pass)
+	_, js, ok := strings.Cut(out, "REPORT ")
 	if !ok {
 		t.Fatalf("no report:\n%s", out)
 	}

@@ -5,6 +5,7 @@ package probetest
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"os"
 	"os/exec"
 	"runtime"
 	"strings"
@@ -73,4 +74,19 @@ func NsNft(t testing.TB, ns, rules string) {
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("nft in %s: %v\n%s\n%s", ns, err, out, rules)
 	}
+}
+
+// Reexec runs this test binary's test named helper inside ns, with env
+// added, and returns what it printed: for code that must run wholly in
+// the namespace (its sockets, routes and environment reading). It fails t
+// when the child fails.
+func Reexec(t testing.TB, ns, helper string, env ...string) string {
+	t.Helper()
+	cmd := exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^"+helper+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s in netns %s: %v\n%s", helper, ns, err, out)
+	}
+	return string(out)
 }

@@ -29,3 +29,9 @@ func NsNft(t testing.TB, ns, rules string) {
 	t.Helper()
 	Unavailable(t, "network namespaces need Linux")
 }
+
+// Reexec needs Linux network namespaces.
+func Reexec(t testing.TB, ns, helper string, env ...string) string {
+	Unavailable(t, "network namespaces need Linux")
+	return ""
+}
