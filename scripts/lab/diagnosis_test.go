@@ -254,7 +254,12 @@ func diagCases() []labCase {
 				wantFact(t, f, "unreachable", ServerDMZIP)
 				wantFact(t, f, "reachable", ServerIP)
 				wantEvidence(t, f, "signalling@"+ServerDMZIP)
-				wantFail(t, r, "signalling@"+ServerDMZIP, "unreachable")
+				// ICMP net unreachable from the router; Linux keeps it as a
+				// soft error when it meets the connect in progress (seen with
+				// the live sample's ICMP at the same moment): then a timeout.
+				if c := r.check("signalling@" + ServerDMZIP); c == nil || c.Status != "fail" || c.ErrorClass != "unreachable" && c.ErrorClass != "timeout" {
+					t.Errorf("signalling@%s: %+v, want fail unreachable (or timeout)", ServerDMZIP, c)
+				}
 				wantStatus(t, r, "signalling@"+ServerIP, "pass")
 				if m == field {
 					wantEvidence(t, f, "media-range@"+ServerDMZIP)
