@@ -530,8 +530,9 @@ func turnEcho(ctx context.Context, clock *Clock, client *turn.Client, peer *turn
 		}
 		det.RelaySent++
 		last = time.Now()
-		// Wait a little for the echo before the next one (pacing).
-		collect(last.Add(200*time.Millisecond), byte(i))
+		// Wait a little for the echo before the next one (pacing: one
+		// RTO of the path, 200 ms at most).
+		collect(last.Add(min(200*time.Millisecond, clock.RTO())), byte(i))
 	}
 	// Late echoes count: wait for the rest, up to the run's UDP silence
 	// bound after the last datagram while none came back (a slow path
@@ -544,7 +545,7 @@ func turnEcho(ctx context.Context, clock *Clock, client *turn.Client, peer *turn
 		collect(last.Add(wait), 0xff)
 	}
 	det.RelayReceived = len(got)
-	if det.RelayReceived == 0 && ctx.Err() != nil {
+	if det.RelayReceived == 0 && (ctx.Err() != nil || !time.Now().Before(deadline)) {
 		return fmt.Errorf("%w: the run's deadline ended the relay echo after %d %s (allocation and permission worked)",
 			ErrCutAfterAnswer, det.RelaySent, plural(det.RelaySent, "datagram", "datagrams"))
 	}

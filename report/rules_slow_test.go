@@ -48,6 +48,9 @@ func TestRelayEchoContradictedByICE(t *testing.T) {
 	viaRelay := iceCheck("ice", "pbx.example", probe.StatusPass, "udp")
 	viaRelay.Details.ICE.Selected.Local.Address = "198.51.100.7"
 	direct := iceCheck("ice", "pbx.example", probe.StatusPass, "")
+	loop := iceCheck("media-relay", "turn.example", probe.StatusPass, "")
+	loop.Details.ICE.Mode = "relay-loopback"
+	loop.Details.ICE.Media = &probe.MediaStats{Sent: 100, Received: 97}
 	for _, tc := range []struct {
 		name   string
 		checks []probe.Result
@@ -56,6 +59,7 @@ func TestRelayEchoContradictedByICE(t *testing.T) {
 		{"relay echo empty, nothing else", []probe.Result{tlsOK, stunOK, turnRelaySilent}, true},
 		{"ICE connected directly: says nothing of the relay", []probe.Result{tlsOK, stunOK, turnRelaySilent, direct}, true},
 		{"ICE connected through this server's relay", []probe.Result{tlsOK, stunOK, turnRelaySilent, viaRelay}, false},
+		{"media looped through this server's relay came back", []probe.Result{tlsOK, stunOK, turnRelaySilent, loop}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := slices.Contains(causesOf(Diagnose(Input{Checks: tc.checks}, nil)), CauseTURNRelayFailed)

@@ -40,6 +40,13 @@ func init() {
 // firewall's reject). A refused port or a STUN/TURN error answer proves
 // UDP reaches the host.
 func udpFailed(c probe.Result) bool {
+	if u := c.Details.UDPRange; c.Kind == probe.KindUDPRange && u != nil && u.Live != nil && c.Status == probe.StatusWarn {
+		// A live sample (no responder) where no port answered: on its own
+		// inconclusive (a media server answers only where it listens), but
+		// one more UDP destination that stayed silent for udp-blocked's
+		// "at least two independent destinations".
+		return u.Ports > 0 && u.Open == 0 && u.Closed == 0
+	}
 	if !udpLike(c) || c.Status != probe.StatusFail || c.Class == probe.ClassAuth && c.Kind == probe.KindUDPRange {
 		return false
 	}
@@ -92,6 +99,12 @@ func udpDest(c probe.Result) string {
 	return fmt.Sprintf("%s:%d", endpoint(c), c.Port)
 }
 
+// liveSample: a range sampled without a responder.
+func liveSample(c probe.Result) bool {
+	u := c.Details.UDPRange
+	return c.Kind == probe.KindUDPRange && u != nil && u.Live != nil
+}
+
 // minUDPDests is how many independent UDP services must fail before UDP
 // as a whole is named: one service failing is that service.
 const minUDPDests = 2
@@ -116,8 +129,8 @@ func ruleUDPBlocked(in *Input) []Finding {
 			dests = append(dests, d)
 		}
 	}
-	if len(dests) == 0 {
-		return nil
+	if len(dests) == 0 || len(dests) < minUDPDests && slices.ContainsFunc(failed, liveSample) {
+		return nil // one silent live sample is inconclusive on its own
 	}
 	cause, title := CauseUDPBlocked, "UDP is blocked: no UDP answer while TCP works"
 	detail := fmt.Sprintf("No UDP answer came back from any of %d independent destinations (%s), while TCP to the same hosts works (%s). "+
@@ -319,7 +332,14 @@ func iceThroughRelay(in *Input, turn probe.Result) bool {
 	}
 	return slices.ContainsFunc(in.Checks, func(c probe.Result) bool {
 		d := c.Details.ICE
-		if c.Kind != probe.KindICE || c.Status != probe.StatusPass || d == nil || d.Selected == nil {
+		if c.Kind != probe.KindICE || c.Status != probe.StatusPass || d == nil {
+			return false
+		}
+		// Media looped through this server's relay (relay-loopback) came back.
+		if m := d.Media; d.Mode == "relay-loopback" && m != nil && m.Received > 0 && (c.Host == turn.Host || endpoint(c) == endpoint(turn)) {
+			return true
+		}
+		if d.Selected == nil {
 			return false
 		}
 		for _, cand := range []probe.ICECandidate{d.Selected.Local, d.Selected.Remote} {

@@ -54,6 +54,14 @@ var (
 	sipSilent = udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
 )
 
+// liveSilent is a range sampled without a responder where no port answered
+// (inconclusive on its own: a warning).
+func liveSilent() probe.Result {
+	c := rangeChk("range", probe.StatusWarn, 64, 0, 0)
+	c.Details.UDPRange.Live = &probe.UDPLiveDetails{}
+	return c
+}
+
 // otherHost moves a synthetic check to a second host (the server, not the
 // TURN server).
 func otherHost(c probe.Result) probe.Result {
@@ -83,6 +91,7 @@ func TestRulesUDP(t *testing.T) {
 		{"one service: STUN and TURN UDP silent on one port, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{CauseUDPServiceBlocked}, SeverityCritical},
 		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0)), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
 		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))}, probe.Environment{}, []Cause{CauseUDPServiceBlocked, CauseUDPPortRangeBlocked}, SeverityCritical},
+		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(liveSilent()), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
 		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{CauseTURNUnreachable}, SeverityCritical},
 		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, rangeChk("range", probe.StatusFail, 100, 0, 0), sipSilent}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
 		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{CauseUDPPortRangeBlocked, CauseCheckFailed}, SeverityCritical},

@@ -182,7 +182,8 @@ netns_add() {
 	mkdir -p "/etc/netns/$n"
 	printf 'nameserver %s\noptions timeout:1 attempts:1\n' "$ROUTER_LAN" >"/etc/netns/$n/resolv.conf"
 	nsx "$role" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 \
-		net.ipv4.icmp_ratelimit=0 net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
+		net.ipv4.icmp_ratelimit=0 net.ipv4.icmp_msgs_per_sec=100000 net.ipv4.icmp_msgs_burst=100000 \
+		net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.default.rp_filter=0
 	ip -n "$n" link set lo up
 	# The responder's ICE agent takes ephemeral ports: keep them clear of the
 	# media range 30000-33000 so that range-partial blocks only the sweep.
@@ -704,7 +705,7 @@ apply_scenario() {
 	multi-homed) # xphone.lab.example also gets the unrouted address (multi.lab.example always has both)
 		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n' ;;
 	multi-homed-sig-filtered) # multi-homed, but the second address is silent (a blackhole route: no ICMP) and TCP 2230 is dropped to both
-		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n'
+		write_hosts "$SERVER_DMZ_IP xphone.lab.example"$'\n'"$SERVER_DMZ_IP echo.lab.example"$'\n'
 		ip -n "$(ns router)" route add blackhole "$SERVER_DMZ_IP/32"
 		echo 'add rule inet lab scenario_fwd oifname "wan0" tcp dport 2230 counter drop' | router_nft ;;
 	symmetric-nat) # a random source port per new flow: mapping depends on the destination
