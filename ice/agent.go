@@ -70,11 +70,11 @@ var (
 	ErrBadMode = errors.New("unknown ICE mode")
 )
 
-// Modes.
+// Modes (probe's typed constants, named here for this package's callers).
 const (
-	ModeOneEnded   = "one-ended"
-	ModeRelayRelay = "relay-relay"
-	ModeTwoEnded   = "two-ended"
+	ModeOneEnded   = probe.ICEOneEnded
+	ModeRelayRelay = probe.ICERelayRelay
+	ModeTwoEnded   = probe.ICETwoEnded
 )
 
 // server is one STUN/TURN URL with its credentials kept apart from

@@ -42,13 +42,13 @@ func median(v []float64) float64 {
 
 func BenchmarkICEOneEnded(b *testing.B) {
 	port := startTURN(b, "127.0.0.2")
-	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeOneEnded},
+	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeOneEnded)},
 		&probe.Config{TURN: creds()})
 }
 
 func BenchmarkICERelayRelay(b *testing.B) {
 	port := startTURN(b, "127.0.0.2")
-	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayRelay, Transport: probe.TransportUDP},
+	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeRelayRelay), Transport: probe.TransportUDP},
 		&probe.Config{TURN: creds()})
 }
 
@@ -60,7 +60,7 @@ func BenchmarkICETwoEnded(b *testing.B) {
 		b.Fatal(err)
 	}
 	addr := serve(b, r)
-	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}, pinned(&probe.Config{Responder: addr}))
+	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}, pinned(&probe.Config{Responder: addr}))
 }
 
 // BenchmarkICEMediaOverhead: a one-ended check with a 1 s media window;
@@ -68,6 +68,6 @@ func BenchmarkICETwoEnded(b *testing.B) {
 // for late echoes, teardown).
 func BenchmarkICEMediaOverhead(b *testing.B) {
 	port := startTURN(b, "127.0.0.2")
-	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeOneEnded},
+	benchICE(b, probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeOneEnded)},
 		&probe.Config{TURN: creds(), Media: time.Second})
 }

@@ -83,7 +83,7 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 		cfg = &probe.Config{}
 	}
 	res := probe.NewResult(spec)
-	mode := spec.Mode
+	mode := probe.ICEMode(spec.Mode)
 	if mode == "" {
 		mode = ModeOneEnded
 	}

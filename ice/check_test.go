@@ -42,7 +42,7 @@ func TestOneEndedPionTURN(t *testing.T) {
 	t.Cleanup(test.CheckRoutines(t))
 	port := startTURN(t, "127.0.0.2")
 	for _, tc := range []struct {
-		mode      string
+		mode      probe.ICEMode
 		transport probe.Transport
 		wantVia   string
 	}{
@@ -50,8 +50,8 @@ func TestOneEndedPionTURN(t *testing.T) {
 		{ModeRelayRelay, probe.TransportUDP, "relay/udp"},
 		{ModeRelayRelay, probe.TransportTCP, "relay/tcp"},
 	} {
-		t.Run(tc.mode+"/"+string(tc.transport), func(t *testing.T) {
-			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: tc.mode, Transport: tc.transport}
+		t.Run(string(tc.mode)+"/"+string(tc.transport), func(t *testing.T) {
+			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(tc.mode), Transport: tc.transport}
 			cfg := &probe.Config{TURN: creds(), Media: time.Second}
 			res := runCheck(t, loopbackChecker(), spec, cfg, 10*time.Second)
 			d := res.Details.ICE
@@ -98,7 +98,7 @@ func TestOneEndedPionTURN(t *testing.T) {
 
 func TestNoTURNCredentials(t *testing.T) {
 	t.Cleanup(test.CheckRoutines(t))
-	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: 3478, Mode: ModeRelayRelay}
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: 3478, Mode: string(ModeRelayRelay)}
 	res := runCheck(t, loopbackChecker(), spec, &probe.Config{}, 5*time.Second)
 	if res.Status != probe.StatusFail || res.Class != probe.ClassAuth {
 		t.Fatalf("status %s class %s, want fail/auth", res.Status, res.Class)
@@ -114,7 +114,7 @@ func TestNoTURNCredentials(t *testing.T) {
 func TestWrongTURNPassword(t *testing.T) {
 	t.Cleanup(test.CheckRoutines(t))
 	port := startTURN(t, "127.0.0.2")
-	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeOneEnded}
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeOneEnded)}
 	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: testUser, Password: "wrong-password-xyz"}}
 	res := runCheck(t, loopbackChecker(), spec, cfg, 8*time.Second)
 	d := res.Details.ICE
@@ -162,7 +162,7 @@ func TestSilentTURN(t *testing.T) {
 	}()
 	t.Cleanup(func() { pc.Close(); <-done })
 	port := pc.LocalAddr().(*net.UDPAddr).Port
-	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeOneEnded, Transport: probe.TransportUDP}
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeOneEnded), Transport: probe.TransportUDP}
 	start := time.Now()
 	res := runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: creds(), Media: time.Second}, 15*time.Second)
 	took := time.Since(start)
@@ -181,7 +181,7 @@ func TestSilentTURN(t *testing.T) {
 func TestMediaCutByDeadline(t *testing.T) {
 	t.Cleanup(test.CheckRoutines(t))
 	port := startTURN(t, "127.0.0.2")
-	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayRelay, Transport: probe.TransportUDP}
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeRelayRelay), Transport: probe.TransportUDP}
 	start := time.Now()
 	res := runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: creds(), Media: 5 * time.Second}, 3*time.Second)
 	took := time.Since(start)
@@ -211,7 +211,7 @@ func TestDebugLogHasNoSecrets(t *testing.T) {
 		return buf.Write(p)
 	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
 	for _, pass := range []string{testPass, "wrong-password-xyz"} {
-		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayRelay, Transport: probe.TransportUDP}
+		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeRelayRelay), Transport: probe.TransportUDP}
 		cfg := &probe.Config{TURN: probe.TURNCredentials{Username: testUser, Password: probe.Secret(pass)}, Logger: logger}
 		runCheck(t, loopbackChecker(), spec, cfg, 5*time.Second)
 	}

@@ -71,7 +71,7 @@ func TestCoturn(t *testing.T) {
 		name      string
 		host      string
 		port      int
-		mode      string
+		mode      probe.ICEMode
 		transport probe.Transport
 		creds     probe.TURNCredentials
 		kind      string
@@ -82,7 +82,7 @@ func TestCoturn(t *testing.T) {
 		{"relay-relay rest", "127.0.0.4", restPort, ModeRelayRelay, probe.TransportUDP, rest, "rest", "relay/udp"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: tc.host, Port: tc.port, Mode: tc.mode, Transport: tc.transport}
+			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: tc.host, Port: tc.port, Mode: string(tc.mode), Transport: tc.transport}
 			res := runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: tc.creds, Media: time.Second}, 10*time.Second)
 			d := res.Details.ICE
 			if res.Status != probe.StatusPass {
@@ -105,7 +105,7 @@ func TestCoturn(t *testing.T) {
 	t.Run("two-ended through coturn", func(t *testing.T) {
 		_, addr := startResponder(t, ResponderConfig{Servers: []string{fmt.Sprintf("turn:127.0.0.3:%d?transport=udp", ltPort)},
 			TURNUser: testUser, TURNPass: testPass})
-		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
 		res := runCheck(t, loopbackChecker(), spec, pinned(&probe.Config{Responder: addr, TURN: creds(), Media: time.Second}), 10*time.Second)
 		d := res.Details.ICE
 		if res.Status != probe.StatusPass || d.Media == nil || d.Media.Received == 0 {
@@ -122,7 +122,7 @@ func TestCoturn(t *testing.T) {
 		}
 	})
 	t.Run("wrong password", func(t *testing.T) {
-		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.3", Port: ltPort, Mode: ModeRelayRelay, Transport: probe.TransportUDP}
+		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.3", Port: ltPort, Mode: string(ModeRelayRelay), Transport: probe.TransportUDP}
 		bad := probe.TURNCredentials{Username: testUser, Password: "not-the-password"}
 		res := runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: bad}, 8*time.Second)
 		if res.Status != probe.StatusFail || res.Details.ICE.RelayExpected != true || len(res.Details.ICE.GatherErrors) == 0 {
@@ -148,7 +148,7 @@ func tcpRelayTwoEnded(t *testing.T, addr string) {
 	c := loopbackChecker()
 	c.relayOnly = true
 	c.serverFilter = func(s server) bool { return s.uri.Proto == stun.ProtoTypeTCP }
-	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
 	res := runCheck(t, c, spec, pinned(&probe.Config{Responder: addr, TURN: creds(), Media: time.Second}), 10*time.Second)
 	d := res.Details.ICE
 	if res.Status != probe.StatusPass || d.SelectedVia != "relay/tcp" || d.Media == nil || d.Media.Received < 45 {

@@ -94,7 +94,7 @@ func TestTURNOverTCPBlackhole(t *testing.T) {
 		name string
 		tr   probe.Transport
 		port int
-		mode string
+		mode probe.ICEMode
 	}{
 		{"tcp syn dropped relay-relay", probe.TransportTCP, hole, ModeRelayRelay},
 		{"tcp syn dropped one-ended", probe.TransportTCP, hole, ModeOneEnded},
@@ -104,7 +104,7 @@ func TestTURNOverTCPBlackhole(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Checker{IPFilter: loopbackOnly, Loopback: true, Timing: timing}
-			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.6", Port: tc.port, Mode: tc.mode, Transport: tc.tr}
+			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.6", Port: tc.port, Mode: string(tc.mode), Transport: tc.tr}
 			res := watchdog(t, 20*time.Second, func(ctx context.Context) probe.Result {
 				return c.Check(ctx, spec, &probe.Config{TURN: creds()})
 			})
@@ -121,7 +121,7 @@ func TestTURNOverTCPBlackhole(t *testing.T) {
 			t.Fatal(err)
 		}
 		addr := serve(t, r)
-		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+		spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
 		res := watchdog(t, 20*time.Second, func(ctx context.Context) probe.Result {
 			c := &Checker{IPFilter: loopbackOnly, Loopback: true}
 			return c.Check(ctx, spec, pinned(&probe.Config{Responder: addr, TURN: creds()}))

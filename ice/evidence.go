@@ -109,7 +109,7 @@ func (w *watcher) stateName() string {
 
 func candidateOf(c pice.CandidateStats) probe.ICECandidate {
 	return probe.ICECandidate{
-		ID: c.ID, Type: c.CandidateType.String(), Protocol: c.NetworkType.NetworkShort(),
+		ID: c.ID, Type: probe.CandidateType(c.CandidateType.String()), Protocol: c.NetworkType.NetworkShort(),
 		Address: c.IP, Port: c.Port, RelayProtocol: strings.ToLower(c.RelayProtocol),
 	}
 }
@@ -123,13 +123,13 @@ func candidates(cs []pice.CandidateStats) []probe.ICECandidate {
 	return out
 }
 
-func typeRank(t string) int {
+func typeRank(t probe.CandidateType) int {
 	switch t {
-	case "host":
+	case probe.CandidateHost:
 		return 0
-	case "srflx":
+	case probe.CandidateSrflx:
 		return 1
-	case "prflx":
+	case probe.CandidatePrflx:
 		return 2
 	}
 	return 3
@@ -151,7 +151,7 @@ func pairTable(s snapshot, selLocal, selRemote string) ([]probe.ICEPair, *probe.
 	for _, p := range s.pairs {
 		row := probe.ICEPair{
 			Local: local[p.LocalCandidateID], Remote: remote[p.RemoteCandidateID],
-			State: p.State.String(), RequestsSent: p.RequestsSent, ResponsesReceived: p.ResponsesReceived,
+			State: probe.PairState(p.State.String()), RequestsSent: p.RequestsSent, ResponsesReceived: p.ResponsesReceived,
 			Nominated: p.Nominated,
 			Selected:  p.LocalCandidateID == selLocal && p.RemoteCandidateID == selRemote && selLocal != "",
 		}
@@ -186,7 +186,7 @@ func pairRank(p probe.ICEPair) int {
 	switch {
 	case p.Selected:
 		return 0
-	case p.State == "succeeded":
+	case p.State == probe.PairSucceeded:
 		return 1
 	case p.State == "failed":
 		return 3
@@ -201,17 +201,17 @@ func via(p *probe.ICEPair) string {
 		return ""
 	}
 	for _, c := range []probe.ICECandidate{p.Local, p.Remote} {
-		if c.Type == "relay" && c.RelayProtocol != "" && c.RelayProtocol != "udp" {
+		if c.Type == probe.CandidateRelay && c.RelayProtocol != "" && c.RelayProtocol != "udp" {
 			return "relay/" + c.RelayProtocol
 		}
 	}
-	if p.Local.Type == "relay" {
+	if p.Local.Type == probe.CandidateRelay {
 		return "relay/" + cmpOr(p.Local.RelayProtocol, "udp")
 	}
-	if p.Remote.Type == "relay" {
+	if p.Remote.Type == probe.CandidateRelay {
 		return "relay/" + cmpOr(p.Remote.RelayProtocol, "udp")
 	}
-	return p.Local.Type
+	return string(p.Local.Type)
 }
 
 func cmpOr(a, b string) string {

@@ -36,7 +36,7 @@ func TestResponderNoLeaks(t *testing.T) {
 	r, addr := startResponder(t, ResponderConfig{MaxSessions: 16, MaxSessionsPerSource: 16, SessionTimeout: 2 * time.Second})
 	tok := testToken.Reveal()
 	baseline := openFiles(t)
-	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
 	for range 5 {
 		res := runCheck(t, loopbackChecker(), spec, pinned(&probe.Config{Responder: addr}), 10*time.Second)
 		if res.Status != probe.StatusPass {

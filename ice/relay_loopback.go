@@ -21,7 +21,7 @@ import (
 // the access path to the TURN server, which is where a site's trouble
 // usually is. A two-ended measurement against a responder is better (it
 // covers the whole path); the diagnosis prefers it when both ran.
-const ModeRelayLoopback = "relay-loopback"
+const ModeRelayLoopback = probe.ICERelayLoopback
 
 // MediaPathRelayLoopback is MediaStats.Path of a relay-loopback stream.
 const MediaPathRelayLoopback = "relay-loopback"

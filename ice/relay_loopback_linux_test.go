@@ -21,7 +21,7 @@ func TestRelayLoopbackCoturnLossNetns(t *testing.T) {
 	probetest.NsNft(t, ns, "table inet loss {\n chain in {\n  type filter hook input priority 0; policy accept;\n"+
 		"  ip daddr 127.0.0.2 udp dport != "+strconv.Itoa(ct.Port)+" numgen random mod 100 < 20 drop\n }\n}\n")
 	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: ct.User, Password: probe.Secret(ct.Pass)}, Media: 2 * time.Second}
-	spec := probe.Spec{ID: "media-relay", Kind: probe.KindICE, Host: ct.IP, Port: ct.Port, Mode: ModeRelayLoopback}
+	spec := probe.Spec{ID: "media-relay", Kind: probe.KindICE, Host: ct.IP, Port: ct.Port, Mode: string(ModeRelayLoopback)}
 	var res probe.Result
 	probetest.InNetns(t, ns, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 6*time.Second)

@@ -14,7 +14,7 @@ import (
 // on loopback, and the path says what was measured.
 func TestRelayLoopbackPion(t *testing.T) {
 	port := startTURN(t, "127.0.0.2")
-	spec := probe.Spec{ID: "media-relay", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayLoopback}
+	spec := probe.Spec{ID: "media-relay", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeRelayLoopback)}
 	res := runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: creds(), Media: time.Second}, 5*time.Second)
 	d := res.Details.ICE
 	if res.Status != probe.StatusPass || d.Media == nil {
@@ -31,7 +31,7 @@ func TestRelayLoopbackPion(t *testing.T) {
 
 func TestRelayLoopbackNeedsCredentials(t *testing.T) {
 	port := startTURN(t, "127.0.0.2")
-	spec := probe.Spec{ID: "media-relay", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: ModeRelayLoopback}
+	spec := probe.Spec{ID: "media-relay", Kind: probe.KindICE, Host: "127.0.0.2", Port: port, Mode: string(ModeRelayLoopback)}
 	res := runCheck(t, loopbackChecker(), spec, &probe.Config{Media: time.Second}, 5*time.Second)
 	if res.Status != probe.StatusSkip || res.Class != probe.ClassAuth || res.Details.Skipped == "" || !errors.Is(errorOf(res), ErrNoTURNCredentials) {
 		t.Fatalf("status %s class %s: %s", res.Status, res.Class, res.Error)

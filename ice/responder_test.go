@@ -104,7 +104,7 @@ func TestTwoEnded(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, addr := startResponder(t, tc.cfg)
-			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
 			cfg := pinned(&probe.Config{Responder: addr, ResponderToken: tc.cfg.Token, TURN: tc.creds, Media: time.Second})
 			res := runCheck(t, loopbackChecker(), spec, cfg, 10*time.Second)
 			d := res.Details.ICE
@@ -205,7 +205,7 @@ func TestTwoEndedBadResponder(t *testing.T) {
 		{"nothing listens", closedAddr, "", probe.ClassRefused, nil, 3 * time.Second},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+			spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
 			cfg := &probe.Config{Responder: tc.responder, ResponderToken: tc.token, Media: time.Second}
 			if tc.token != "" && !strings.Contains(tc.name, "not pinned") {
 				cfg = pinned(cfg)
@@ -274,7 +274,7 @@ func TestResponderNeedsToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	addr := serve(t, r)
-	res := runCheck(t, loopbackChecker(), probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded},
+	res := runCheck(t, loopbackChecker(), probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)},
 		&probe.Config{Responder: addr}, 3*time.Second)
 	if res.Status != probe.StatusFail || !errors.Is(errorOf(res), ErrICEOff) || strings.Contains(res.Error, "\n") {
 		t.Errorf("%s %s: %q, want a one-line ErrICEOff", res.Status, res.Class, res.Error)

@@ -182,7 +182,7 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	if client == nil {
 		client = ep.Client
 	}
-	det.Signalling = &probe.ICESignalling{URL: base + "/", Stage: "offer"}
+	det.Signalling = &probe.ICESignalling{URL: base + "/", Stage: probe.StageOffer}
 	// The responder gathers before it answers the offer: allow for that.
 	s := &signaller{client: client, ep: ep, base: base, token: cfg.ResponderToken, sig: det.Signalling, bound: 2*c.timing().Gather + time.Second}
 
@@ -262,11 +262,11 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	if err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
-	det.Signalling.Stage = "answer"
+	det.Signalling.Stage = probe.StageAnswer
 	if err := s.do(ctx, http.MethodPost, "/sessions/"+offer.Session+"/answer", Answer{Ufrag: ufrag, Pwd: pwd, Candidates: local}, nil); err != nil {
 		return err
 	}
-	det.Signalling.Stage = "done"
+	det.Signalling.Stage = probe.StageDone
 	for _, rc := range remote {
 		if err := a.AddRemoteCandidate(rc); err != nil {
 			return classed(probe.ClassProtocol, fmt.Errorf("remote candidate %q: %w", rc.Marshal(), err))

@@ -130,7 +130,7 @@ func twoEndedVNet(t *testing.T, topo *topology, servers []string, timing Timing,
 	srv := httptest.NewTLSServer(http.StripPrefix("", r))
 	defer func() { srv.Close(); r.Close() }()
 	c := &Checker{Net: topo.client, Timing: timing}
-	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: ModeTwoEnded}
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
 	cfg := &probe.Config{Responder: strings.TrimPrefix(srv.URL, "https://"), Media: media,
 		ResponderToken: testToken, ResponderFingerprint: responder.Fingerprint(srv.Certificate().Raw)}
 	return runCheck(t, c, spec, cfg, 15*time.Second)

@@ -2,8 +2,8 @@ package probe
 
 // ICEDetails is the evidence of a full ICE check (package ice fills it).
 type ICEDetails struct {
-	Mode  string `json:"mode"`  // "one-ended", "relay-relay", "two-ended", "relay-loopback"
-	State string `json:"state"` // final ICE state: connected, failed, ...
+	Mode  ICEMode `json:"mode"`
+	State string  `json:"state"` // final ICE state: connected, failed, ...
 	// LocalCandidates and RemoteCandidates are every gathered candidate.
 	LocalCandidates  []ICECandidate `json:"local_candidates"`
 	RemoteCandidates []ICECandidate `json:"remote_candidates"`
@@ -49,28 +49,28 @@ type ICESignalling struct {
 	URL string `json:"url"`
 	// Stage is how far the exchange got: "connect", "offer", "answer",
 	// "done".
-	Stage      string  `json:"stage"`
-	StatusCode int     `json:"status_code,omitempty"`
-	Software   string  `json:"software,omitempty"`
-	Session    string  `json:"session,omitempty"`
-	RTTMS      float64 `json:"rtt_ms,omitempty"` // the offer request's round trip
+	Stage      SignallingStage `json:"stage"`
+	StatusCode int             `json:"status_code,omitempty"`
+	Software   string          `json:"software,omitempty"`
+	Session    string          `json:"session,omitempty"`
+	RTTMS      float64         `json:"rtt_ms,omitempty"` // the offer request's round trip
 }
 
 // ICECandidate is one gathered candidate.
 type ICECandidate struct {
-	ID            string `json:"id"`
-	Type          string `json:"type"`     // host, srflx, prflx, relay
-	Protocol      string `json:"protocol"` // udp, tcp
-	Address       string `json:"address"`
-	Port          int    `json:"port"`
-	RelayProtocol string `json:"relay_protocol,omitempty"` // udp, tcp, tls for relay candidates
+	ID            string        `json:"id"`
+	Type          CandidateType `json:"type"`
+	Protocol      string        `json:"protocol"` // udp, tcp
+	Address       string        `json:"address"`
+	Port          int           `json:"port"`
+	RelayProtocol string        `json:"relay_protocol,omitempty"` // udp, tcp, tls for relay candidates
 }
 
 // ICEPair is one row of the candidate-pair table.
 type ICEPair struct {
 	Local             ICECandidate `json:"local"`
 	Remote            ICECandidate `json:"remote"`
-	State             string       `json:"state"`
+	State             PairState    `json:"state"`
 	RTTMS             float64      `json:"rtt_ms,omitempty"`
 	RequestsSent      uint64       `json:"requests_sent"`
 	ResponsesReceived uint64       `json:"responses_received"`
@@ -138,3 +138,51 @@ type MediaInterval struct {
 	RTTMeanMS float64 `json:"rtt_mean_ms,omitempty"`
 	JitterMS  float64 `json:"jitter_ms"`
 }
+
+// ICEMode is a variant of the ice kind.
+type ICEMode string
+
+// ICE modes.
+const (
+	ICEOneEnded      ICEMode = "one-ended"      // this client's agent against an in-process peer through the same servers
+	ICERelayRelay    ICEMode = "relay-relay"    // both ends relay-only (the estos UCConnect topology)
+	ICETwoEnded      ICEMode = "two-ended"      // against the responder's agent at the far end
+	ICERelayLoopback ICEMode = "relay-loopback" // this client to its own TURN relay and back (no far end)
+)
+
+// ICEModes are the modes a profile may name.
+var ICEModes = []ICEMode{ICEOneEnded, ICERelayRelay, ICETwoEnded, ICERelayLoopback}
+
+// CandidateType is an ICE candidate's type (RFC 8445).
+type CandidateType string
+
+// Candidate types.
+const (
+	CandidateHost  CandidateType = "host"
+	CandidateSrflx CandidateType = "srflx"
+	CandidatePrflx CandidateType = "prflx"
+	CandidateRelay CandidateType = "relay"
+)
+
+// PairState is a candidate pair's state as pion reports it.
+type PairState string
+
+// Pair states.
+const (
+	PairSucceeded  PairState = "succeeded"
+	PairFailed     PairState = "failed"
+	PairInProgress PairState = "in-progress"
+	PairWaiting    PairState = "waiting"
+	PairFrozen     PairState = "frozen"
+)
+
+// SignallingStage is how far the offer/answer exchange with a responder got.
+type SignallingStage string
+
+// Signalling stages.
+const (
+	StageConnect SignallingStage = "connect"
+	StageOffer   SignallingStage = "offer"
+	StageAnswer  SignallingStage = "answer"
+	StageDone    SignallingStage = "done"
+)

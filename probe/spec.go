@@ -39,8 +39,7 @@ type Spec struct {
 	// answers STUN on these ports" (udp-range): live sampling then weighs
 	// silence more.
 	AnswersSTUN string
-	// Mode selects a variant of a kind (ice: "one-ended", "relay-relay",
-	// "two-ended"; sip: method).
+	// Mode selects a variant of a kind (ice: an ICEMode; sip: the method).
 	Mode string
 	// Skip, when non-empty, makes the runner report the check as skipped
 	// with this reason (e.g. an optional variable was not set).

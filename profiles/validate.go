@@ -19,7 +19,12 @@ var (
 
 // Modes each kind accepts ("" always allowed).
 var kindModes = map[probe.Kind][]string{
-	probe.KindICE: {"one-ended", "relay-relay", "two-ended", "relay-loopback"},
+	probe.KindICE: func() (ms []string) {
+		for _, m := range probe.ICEModes {
+			ms = append(ms, string(m))
+		}
+		return ms
+	}(),
 	probe.KindSIP: {"options"},
 }
 

@@ -333,10 +333,10 @@ func collectCheck(s *sampleSet, c probe.Result, id string) {
 }
 
 // candType keeps the candidate-type label to the four ICE types.
-func candType(t string) string {
+func candType(t probe.CandidateType) string {
 	switch t {
-	case "host", "srflx", "prflx", "relay":
-		return t
+	case probe.CandidateHost, probe.CandidateSrflx, probe.CandidatePrflx, probe.CandidateRelay:
+		return string(t)
 	}
 	return "unknown"
 }

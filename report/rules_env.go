@@ -65,7 +65,7 @@ func iceUDPFailure(c probe.Result) bool {
 	d := c.Details.ICE
 	// A signalling exchange that never finished ran over TCP (HTTP): it
 	// says nothing about UDP.
-	if d != nil && d.Signalling != nil && d.Signalling.Stage != "done" {
+	if d != nil && d.Signalling != nil && d.Signalling.Stage != probe.StageDone {
 		return false
 	}
 	if c.Status == probe.StatusFail {
@@ -73,7 +73,7 @@ func iceUDPFailure(c probe.Result) bool {
 	}
 	if d != nil && d.Selected != nil {
 		l := d.Selected.Local
-		return l.Type == "relay" && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
+		return l.Type == probe.CandidateRelay && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
 	}
 	return false
 }

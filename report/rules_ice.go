@@ -30,7 +30,7 @@ func iceChecks(in *Input) []probe.Result {
 // signallingFailed: the exchange with the responder did not finish.
 func signallingFailed(c probe.Result) bool {
 	s := c.Details.ICE.Signalling
-	return c.Status == probe.StatusFail && s != nil && s.Stage != "done"
+	return c.Status == probe.StatusFail && s != nil && s.Stage != probe.StageDone
 }
 
 // ice-signalling-failed: the responder could not be asked.
@@ -59,21 +59,21 @@ func ruleICESignalling(in *Input) []Finding {
 			Title:    "ICE signalling with the responder at " + s.URL + " failed",
 			Detail:   why + " The media path was not tested. (" + c.Error + ")",
 			Evidence: []string{c.ID},
-			Facts:    map[string]string{"url": s.URL, "stage": s.Stage, "class": string(c.Class)},
+			Facts:    map[string]string{"url": s.URL, "stage": string(s.Stage), "class": string(c.Class)},
 		})
 	}
 	return out
 }
 
 // candidateCounts summarises candidates by type, e.g. "2 host, 1 srflx, 0 relay".
-func candidateCounts(cs []probe.ICECandidate) (string, map[string]int) {
-	n := map[string]int{}
+func candidateCounts(cs []probe.ICECandidate) (string, map[probe.CandidateType]int) {
+	n := map[probe.CandidateType]int{}
 	for _, c := range cs {
 		n[c.Type]++
 	}
-	parts := []string{fmt.Sprintf("%d host", n["host"]), fmt.Sprintf("%d srflx", n["srflx"]), fmt.Sprintf("%d relay", n["relay"])}
-	if n["prflx"] > 0 {
-		parts = append(parts, fmt.Sprintf("%d prflx", n["prflx"]))
+	parts := []string{fmt.Sprintf("%d host", n[probe.CandidateHost]), fmt.Sprintf("%d srflx", n[probe.CandidateSrflx]), fmt.Sprintf("%d relay", n[probe.CandidateRelay])}
+	if n[probe.CandidatePrflx] > 0 {
+		parts = append(parts, fmt.Sprintf("%d prflx", n[probe.CandidatePrflx]))
 	}
 	return strings.Join(parts, ", "), n
 }
@@ -86,14 +86,14 @@ func ruleICEFailed(in *Input) []Finding {
 		d := c.Details.ICE
 		// A relay loopback has no candidate pairs: its failures are the
 		// TURN server's (the turn checks name them).
-		if c.Status != probe.StatusFail || signallingFailed(c) || d.Mode == "relay-loopback" {
+		if c.Status != probe.StatusFail || signallingFailed(c) || d.Mode == probe.ICERelayLoopback {
 			continue
 		}
-		facts := map[string]string{"mode": d.Mode, "class": string(c.Class)}
+		facts := map[string]string{"mode": string(d.Mode), "class": string(c.Class)}
 		if c.Class == probe.ClassAuth && d.TURNCredentials == "none" {
 			out = append(out, Finding{
 				Severity: severityFor(c),
-				Title:    "The " + d.Mode + " ICE check needs TURN credentials",
+				Title:    "The " + string(d.Mode) + " ICE check needs TURN credentials",
 				Detail:   "This check proves the TURN relay path and cannot run without credentials: give --turn-user and --turn-pass (or --turn-secret for TURN REST). " + c.Error,
 				Evidence: []string{c.ID},
 				Facts:    facts,
@@ -107,17 +107,17 @@ func ruleICEFailed(in *Input) []Finding {
 		for _, s := range d.Servers {
 			hasSTUN = hasSTUN || strings.HasPrefix(s, "stun:") || strings.HasPrefix(s, "turn:")
 		}
-		if hasSTUN && d.Mode != "relay-relay" && ln["srflx"] == 0 {
+		if hasSTUN && d.Mode != probe.ICERelayRelay && ln[probe.CandidateSrflx] == 0 {
 			why = append(why, "no server-reflexive candidate: the STUN server did not answer")
 		}
-		if d.RelayExpected && ln["relay"] == 0 {
+		if d.RelayExpected && ln[probe.CandidateRelay] == 0 {
 			w := "no relay candidate: the TURN allocation failed"
 			if ids := failedTURN(in); len(ids) > 0 {
 				w += " (see " + strings.Join(ids, ", ") + ")"
 			}
 			why = append(why, w)
 		}
-		if d.Mode != "two-ended" && d.RelayExpected && len(d.RemoteCandidates) == 0 {
+		if d.Mode != probe.ICETwoEnded && d.RelayExpected && len(d.RemoteCandidates) == 0 {
 			why = append(why, "the relay-only peer got no relay candidate either")
 		}
 		answered := 0
@@ -142,7 +142,7 @@ func ruleICEFailed(in *Input) []Finding {
 		facts["local_candidates"], facts["remote_candidates"] = local, remote
 		facts["pairs"] = fmt.Sprint(len(d.Pairs))
 		remedy := ""
-		if d.RelayExpected && ln["relay"] == 0 && len(d.Pairs) == 0 {
+		if d.RelayExpected && ln[probe.CandidateRelay] == 0 && len(d.Pairs) == 0 {
 			remedy = "ICE could not even get a TURN relay: check the TURN server, the credentials (--turn-user/--turn-pass or --turn-secret) and UDP/TCP 3478 to it; the turn checks name the reason."
 		}
 		out = append(out, Finding{
@@ -173,14 +173,14 @@ func relayOnly(d *probe.ICEDetails) bool {
 		return false
 	}
 	switch d.Mode {
-	case "two-ended":
-		return s.Local.Type == "relay" || s.Remote.Type == "relay"
-	case "one-ended", "":
-		if s.Local.Type != "relay" {
+	case probe.ICETwoEnded:
+		return s.Local.Type == probe.CandidateRelay || s.Remote.Type == probe.CandidateRelay
+	case probe.ICEOneEnded, "":
+		if s.Local.Type != probe.CandidateRelay {
 			return false
 		}
 		for _, c := range d.LocalCandidates {
-			if c.Type != "relay" {
+			if c.Type != probe.CandidateRelay {
 				return true
 			}
 		}
@@ -199,7 +199,7 @@ func ruleRelayOnly(in *Input) []Finding {
 		var failed []string
 		nFailed := 0
 		for _, p := range d.Pairs {
-			if p.Local.Type == "relay" || (d.Mode == "two-ended" && p.Remote.Type == "relay") || p.State == "succeeded" {
+			if p.Local.Type == probe.CandidateRelay || (d.Mode == probe.ICETwoEnded && p.Remote.Type == probe.CandidateRelay) || p.State == probe.PairSucceeded {
 				continue
 			}
 			nFailed++

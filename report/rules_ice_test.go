@@ -12,8 +12,8 @@ import (
 	"github.com/ucprobe/ucprobe/profiles"
 )
 
-func cand(typ, addr string, port int, relayProto string) probe.ICECandidate {
-	return probe.ICECandidate{ID: typ + addr, Type: typ, Protocol: "udp", Address: addr, Port: port, RelayProtocol: relayProto}
+func cand(typ probe.CandidateType, addr string, port int, relayProto string) probe.ICECandidate {
+	return probe.ICECandidate{ID: string(typ) + addr, Type: typ, Protocol: "udp", Address: addr, Port: port, RelayProtocol: relayProto}
 }
 
 var (
@@ -26,7 +26,7 @@ var (
 	relayB = cand("relay", "203.0.113.10", 49160, "")
 )
 
-func pair(l, r probe.ICECandidate, state string, sel bool) probe.ICEPair {
+func pair(l, r probe.ICECandidate, state probe.PairState, sel bool) probe.ICEPair {
 	p := probe.ICEPair{Local: l, Remote: r, State: state, RequestsSent: 20, Selected: sel, Nominated: sel}
 	if state == "succeeded" {
 		p.ResponsesReceived, p.RTTMS = 3, 21.5
@@ -34,7 +34,7 @@ func pair(l, r probe.ICECandidate, state string, sel bool) probe.ICEPair {
 	return p
 }
 
-func iceResult(mode string, status probe.Status, class probe.ErrorClass, d probe.ICEDetails) probe.Result {
+func iceResult(mode probe.ICEMode, status probe.Status, class probe.ErrorClass, d probe.ICEDetails) probe.Result {
 	d.Mode = mode
 	for i := range d.Pairs {
 		if d.Pairs[i].Selected {

@@ -10,7 +10,7 @@ import (
 	"github.com/ucprobe/ucprobe/profiles"
 )
 
-func mediaChk(id, mode, path string, loss float64) probe.Result {
+func mediaChk(id string, mode probe.ICEMode, path string, loss float64) probe.Result {
 	c := udpChk(id, probe.KindICE, probe.TransportUDP, probe.StatusPass, "")
 	c.Details.ICE = &probe.ICEDetails{Mode: mode, State: "connected", Servers: []string{"turn:198.51.100.7:3478?transport=udp"},
 		Media: &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 3, Sent: 150, Received: 150 - int(loss*1.5), LossPct: loss,

@@ -186,7 +186,7 @@ func relayOverTCP(c probe.Result) bool {
 		return false
 	}
 	l := d.Selected.Local
-	return l.Type == "relay" && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
+	return l.Type == probe.CandidateRelay && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
 }
 
 // targets lists checks as "kind target" once each.
@@ -336,14 +336,14 @@ func iceThroughRelay(in *Input, turn probe.Result) bool {
 			return false
 		}
 		// Media looped through this server's relay (relay-loopback) came back.
-		if m := d.Media; d.Mode == "relay-loopback" && m != nil && m.Received > 0 && (c.Host == turn.Host || endpoint(c) == endpoint(turn)) {
+		if m := d.Media; d.Mode == probe.ICERelayLoopback && m != nil && m.Received > 0 && (c.Host == turn.Host || endpoint(c) == endpoint(turn)) {
 			return true
 		}
 		if d.Selected == nil {
 			return false
 		}
 		for _, cand := range []probe.ICECandidate{d.Selected.Local, d.Selected.Remote} {
-			if cand.Type == "relay" && slices.Contains(hosts, cand.Address) {
+			if cand.Type == probe.CandidateRelay && slices.Contains(hosts, cand.Address) {
 				return true
 			}
 		}

@@ -26,8 +26,8 @@ func iceSummary(c probe.Result) []string {
 func iceHeadline(d *probe.ICEDetails) string {
 	local, _ := candidateCounts(d.LocalCandidates)
 	remote, _ := candidateCounts(d.RemoteCandidates)
-	s := d.Mode + ": "
-	if d.Mode == "relay-loopback" {
+	s := string(d.Mode) + ": "
+	if d.Mode == probe.ICERelayLoopback {
 		return s + fmt.Sprintf("state %s in %s; this client -> %s -> back to this client (no far end)",
 			cmpOrStr(d.State, "not started"), fmtDuration(d.ConnectedMS), strings.Join(d.Servers, ", "))
 	}
@@ -72,7 +72,7 @@ func iceLines(c probe.Result) []string {
 		return nil
 	}
 	out := []string{iceHeadline(d)}
-	if s := d.Signalling; s != nil && s.Stage != "done" {
+	if s := d.Signalling; s != nil && s.Stage != probe.StageDone {
 		line := fmt.Sprintf("signalling %s: stopped at %s", s.URL, s.Stage)
 		if s.StatusCode != 0 {
 			line += fmt.Sprintf(" (HTTP %d)", s.StatusCode)
@@ -119,24 +119,24 @@ func pairRow(p probe.ICEPair) string {
 
 // pairCandType is the type, with the relay's transport when it is not UDP.
 func pairCandType(c probe.ICECandidate) string {
-	if c.Type == "relay" && c.RelayProtocol != "" && c.RelayProtocol != "udp" {
+	if c.Type == probe.CandidateRelay && c.RelayProtocol != "" && c.RelayProtocol != "udp" {
 		return "rly/" + c.RelayProtocol[:1]
 	}
-	return c.Type
+	return string(c.Type)
 }
 
-func shortState(s string) string {
+func shortState(s probe.PairState) string {
 	switch s {
-	case "succeeded":
+	case probe.PairSucceeded:
 		return "ok"
-	case "in-progress":
+	case probe.PairInProgress:
 		return "try"
-	case "failed":
+	case probe.PairFailed:
 		return "fail"
-	case "waiting":
+	case probe.PairWaiting:
 		return "wait"
 	}
-	return clip(s, 4)
+	return clip(string(s), 4)
 }
 
 func cmpOrStr(a, b string) string {
