@@ -117,167 +117,186 @@ func measure(ctx context.Context, conn packetConn, window time.Duration, codec C
 	st := &probe.MediaStats{
 		Codec: codec.Name, PacketBytes: rtpHeaderLen + codec.PayloadBytes, PacketMS: codec.PacketMS, Transport: "udp",
 	}
-	start := time.Now()
-	var (
-		mu         sync.Mutex
-		rtts       []float64
-		echoes     []echo
-		seen       = map[uint16]bool{}
-		maxSeq     = -1
-		jit        jitter
-		peerRx     uint32
-		peerSeq    uint32
-		peerJitUS  uint32
-		haveEcho   bool
-		dups, reor int
-	)
+	m := &mediaRun{conn: conn, start: time.Now(), seen: map[uint16]bool{}, maxSeq: -1}
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
-		buf := make([]byte, 1500)
-		var p mediaPacket
-		for {
-			n, err := conn.Read(buf)
-			if err != nil {
-				return
-			}
-			now := time.Since(start).Nanoseconds()
-			if ac, ok := conn.(arrivalClock); ok {
-				if at, ok := ac.arrival(); ok {
-					now = at.Sub(start).Nanoseconds()
-				}
-			}
-			if p.unmarshal(buf[:n]) != nil || p.kind != kindEcho {
-				continue
-			}
-			mu.Lock()
-			if seen[p.seq] {
-				dups++
-				mu.Unlock()
-				continue
-			}
-			seen[p.seq] = true
-			if int(p.seq) < maxSeq {
-				reor++
-			} else {
-				maxSeq = int(p.seq)
-			}
-			rtts = append(rtts, float64(now-p.sentNS)/1e6)
-			jit.add(float64(now-p.sentNS) / 1e6)
-			echoes = append(echoes, echo{seq: p.seq, sentNS: p.sentNS, rttMS: rtts[len(rtts)-1], jitterMS: jit.j})
-			if !haveEcho || p.peerSeq >= peerSeq {
-				peerRx, peerSeq, peerJitUS, haveEcho = p.peerRx, p.peerSeq, p.peerJitUS, true
-			}
-			mu.Unlock()
-		}
+		m.readEchoes()
 	}()
-
 	interval := time.Duration(codec.PacketMS) * time.Millisecond
-	samples := uint32(rtpClockHz * codec.PacketMS / 1000)
-	sent := 0
-	buf := make([]byte, 1500)
-	// Packet i leaves at start + i x interval, as an RTP clock would send
-	// it; a sender the scheduler held back catches up at once, so the
-	// count is exact (window / interval) and the delay shows as jitter.
-	// The count bounds the loop as well as the clock.
-	total := int(window / interval)
-	timer := time.NewTimer(0)
-	<-timer.C
-send:
-	for sent < total {
-		if wait := time.Until(start.Add(time.Duration(sent) * interval)); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-				timer.Stop()
-				st.CutShort = true
-				break send
-			}
-		} else if ctx.Err() != nil {
-			st.CutShort = true
-			break
-		}
-		p := mediaPacket{seq: uint16(sent), timestamp: uint32(sent) * samples, ssrc: 0x75637072, kind: kindProbe,
-			sentNS: time.Since(start).Nanoseconds()}
-		if _, err := conn.Write(p.marshal(buf)); err != nil {
-			break
-		}
-		sent++
-	}
-	timer.Stop()
-	// The window lasts until the last packet's slot is over.
-	if !st.CutShort && sent == total {
-		if wait := time.Until(start.Add(window)); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-timer.C:
-			case <-ctx.Done():
-			}
-			timer.Stop()
-		}
-	}
-	sentFor := time.Since(start)
-
-	// Grace for echoes in flight: three of the slowest round trips seen,
-	// 200 ms to 1 s, never past ctx.
-	mu.Lock()
-	grace := 200 * time.Millisecond
-	if len(rtts) > 0 {
-		grace = max(grace, time.Duration(3*slices.Max(rtts)*float64(time.Millisecond)))
-	}
-	mu.Unlock()
-	grace = min(grace, time.Second)
-	g := time.NewTimer(grace)
-	select {
-	case <-g.C:
-	case <-ctx.Done():
-	}
-	g.Stop()
+	sent, cut := m.send(ctx, window, interval, codec)
+	st.CutShort = cut
+	sentFor := time.Since(m.start)
+	m.grace(ctx)
 	_ = conn.SetReadDeadline(time.Now())
 	<-readerDone
 	_ = conn.SetReadDeadline(time.Time{})
 
-	mu.Lock()
-	defer mu.Unlock()
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	st.DurationS = round(sentFor.Seconds(), 2)
-	st.Sent = sent
-	st.Received = len(rtts)
-	st.Reordered = reor
-	st.Duplicates = dups
-	if sent > 0 {
-		st.LossPct = round(100*float64(sent-len(rtts))/float64(sent), 2)
-		if haveEcho {
-			st.LossUpPct = round(100*math.Max(0, float64(sent)-float64(peerRx))/float64(sent), 2)
-			echoed := float64(peerSeq) + 1
-			st.LossDownPct = round(100*math.Max(0, echoed-float64(len(rtts)))/echoed, 2)
-		} else {
-			st.LossUpPct, st.LossDownPct = 100, 100
-		}
-	}
-	if len(rtts) > 0 {
-		sorted := slices.Clone(rtts)
-		slices.Sort(sorted)
-		var sum float64
-		for _, r := range sorted {
-			sum += r
-		}
-		st.RTTMeanMS = round(sum/float64(len(sorted)), 2)
-		st.RTTMinMS = round(sorted[0], 2)
-		st.RTTMaxMS = round(sorted[len(sorted)-1], 2)
-		st.RTTP95MS = round(percentile(sorted, 95), 2)
-		st.JitterMS = round(jit.j, 2)
-		st.JitterUpMS = round(float64(peerJitUS)/1000, 2)
-	}
+	m.fill(st, sent)
+	st.RFactor, st.MOS = 0, 1
 	if st.Received > 0 {
 		st.RFactor = round(RFactor(codec, st.RTTMeanMS, st.JitterMS, st.LossPct), 1)
 		st.MOS = round(MOS(st.RFactor), 2)
-	} else {
-		st.MOS = 1
 	}
 	st.Grade = Grade(st.MOS)
-	st.Series = mediaSeries(echoes, sent, interval, window)
+	st.Series = mediaSeries(m.echoes, sent, interval, window)
 	return st
+}
+
+// mediaRun is one measurement's state: what came back, shared between the
+// reader and the caller under mu.
+type mediaRun struct {
+	conn  packetConn
+	start time.Time
+
+	mu         sync.Mutex
+	rtts       []float64
+	echoes     []echo
+	seen       map[uint16]bool
+	maxSeq     int
+	jit        jitter
+	peerRx     uint32
+	peerSeq    uint32
+	peerJitUS  uint32
+	haveEcho   bool
+	dups, reor int
+}
+
+// readEchoes records every echo until the connection's read deadline.
+func (m *mediaRun) readEchoes() {
+	buf := make([]byte, 1500)
+	var p mediaPacket
+	for {
+		n, err := m.conn.Read(buf)
+		if err != nil {
+			return
+		}
+		now := time.Since(m.start).Nanoseconds()
+		if ac, ok := m.conn.(arrivalClock); ok {
+			if at, ok := ac.arrival(); ok {
+				now = at.Sub(m.start).Nanoseconds()
+			}
+		}
+		if p.unmarshal(buf[:n]) != nil || p.kind != kindEcho {
+			continue
+		}
+		m.record(p, now)
+	}
+}
+
+func (m *mediaRun) record(p mediaPacket, now int64) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.seen[p.seq] {
+		m.dups++
+		return
+	}
+	m.seen[p.seq] = true
+	if int(p.seq) < m.maxSeq {
+		m.reor++
+	} else {
+		m.maxSeq = int(p.seq)
+	}
+	rtt := float64(now-p.sentNS) / 1e6
+	m.rtts = append(m.rtts, rtt)
+	m.jit.add(rtt)
+	m.echoes = append(m.echoes, echo{seq: p.seq, sentNS: p.sentNS, rttMS: rtt, jitterMS: m.jit.j})
+	if !m.haveEcho || p.peerSeq >= m.peerSeq {
+		m.peerRx, m.peerSeq, m.peerJitUS, m.haveEcho = p.peerRx, p.peerSeq, p.peerJitUS, true
+	}
+}
+
+// send paces the stream: packet i leaves at start + i x interval, as an
+// RTP clock would send it; a sender the scheduler held back catches up at
+// once, so the count is exact (window / interval) and the delay shows as
+// jitter. The count bounds the loop as well as the clock. It returns how
+// many were sent and whether ctx cut the window short.
+func (m *mediaRun) send(ctx context.Context, window, interval time.Duration, codec Codec) (sent int, cut bool) {
+	samples := uint32(rtpClockHz * codec.PacketMS / 1000)
+	buf := make([]byte, 1500)
+	total := int(window / interval)
+	timer := time.NewTimer(0)
+	<-timer.C
+	defer timer.Stop()
+	for sent < total {
+		if !waitUntil(ctx, timer, m.start.Add(time.Duration(sent)*interval)) {
+			return sent, true
+		}
+		p := mediaPacket{seq: uint16(sent), timestamp: uint32(sent) * samples, ssrc: 0x75637072, kind: kindProbe,
+			sentNS: time.Since(m.start).Nanoseconds()}
+		if _, err := m.conn.Write(p.marshal(buf)); err != nil {
+			return sent, false
+		}
+		sent++
+	}
+	// The window lasts until the last packet's slot is over.
+	waitUntil(ctx, timer, m.start.Add(window))
+	return sent, false
+}
+
+// waitUntil waits for t on timer; false when ctx ended first.
+func waitUntil(ctx context.Context, timer *time.Timer, t time.Time) bool {
+	wait := time.Until(t)
+	if wait <= 0 {
+		return ctx.Err() == nil
+	}
+	timer.Reset(wait)
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		timer.Stop() // Go 1.23+ timers: no stale value to drain
+		return false
+	}
+}
+
+// grace waits for echoes in flight: three of the slowest round trips
+// seen, 200 ms to 1 s, never past ctx.
+func (m *mediaRun) grace(ctx context.Context) {
+	m.mu.Lock()
+	g := 200 * time.Millisecond
+	if len(m.rtts) > 0 {
+		g = max(g, time.Duration(3*slices.Max(m.rtts)*float64(time.Millisecond)))
+	}
+	m.mu.Unlock()
+	t := time.NewTimer(min(g, time.Second))
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// fill puts the counts and figures into st (mu held).
+func (m *mediaRun) fill(st *probe.MediaStats, sent int) {
+	st.Sent, st.Received, st.Reordered, st.Duplicates = sent, len(m.rtts), m.reor, m.dups
+	if sent > 0 {
+		st.LossPct = round(100*float64(sent-len(m.rtts))/float64(sent), 2)
+		st.LossUpPct, st.LossDownPct = 100, 100
+		if m.haveEcho {
+			st.LossUpPct = round(100*math.Max(0, float64(sent)-float64(m.peerRx))/float64(sent), 2)
+			echoed := float64(m.peerSeq) + 1
+			st.LossDownPct = round(100*math.Max(0, echoed-float64(len(m.rtts)))/echoed, 2)
+		}
+	}
+	if len(m.rtts) == 0 {
+		return
+	}
+	sorted := slices.Clone(m.rtts)
+	slices.Sort(sorted)
+	var sum float64
+	for _, r := range sorted {
+		sum += r
+	}
+	st.RTTMeanMS = round(sum/float64(len(sorted)), 2)
+	st.RTTMinMS = round(sorted[0], 2)
+	st.RTTMaxMS = round(sorted[len(sorted)-1], 2)
+	st.RTTP95MS = round(percentile(sorted, 95), 2)
+	st.JitterMS = round(m.jit.j, 2)
+	st.JitterUpMS = round(float64(m.peerJitUS)/1000, 2)
 }
 
 // percentile of sorted values, nearest rank.
