@@ -193,135 +193,193 @@ func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
 }
 
 func buildModule(name string, mf moduleFile, dir string, at func(keys ...string) string) (*module, error) {
-	bad := func(where, format string, args ...any) error {
-		return fmt.Errorf("%w: %s: module %s: %s", errExporterConfig, where, name, fmt.Sprintf(format, args...))
-	}
+	b := &moduleBuilder{name: name, mf: mf, dir: dir, at: at}
 	if !moduleName.MatchString(name) {
-		return nil, bad(at(), "the name may hold letters, digits, '_', '-' and '.' (64 at most)")
+		return nil, b.bad(at(), "the name may hold letters, digits, '_', '-' and '.' (64 at most)")
 	}
-	if mf.Profile == "" {
-		return nil, bad(at(), "profile is missing (a built-in id such as xphone, or a path)")
+	for _, step := range []func() error{b.profile, b.vars, b.limits, b.allowlist, b.secretVars, b.probeConfig, b.credentials} {
+		if err := step(); err != nil {
+			return nil, err
+		}
 	}
-	ref := mf.Profile
+	b.m.Config = b.cfg
+	return b.m, nil
+}
+
+// moduleBuilder turns one module of probes.yaml into a module, step by
+// step; every refusal names the file, line and module.
+type moduleBuilder struct {
+	name string
+	mf   moduleFile
+	dir  string
+	at   func(keys ...string) string
+	m    *module
+	cfg  probe.Config
+}
+
+func (b *moduleBuilder) bad(where, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: module %s: %s", errExporterConfig, where, b.name, fmt.Sprintf(format, args...))
+}
+
+// profile loads the module's profile (a path is relative to probes.yaml).
+func (b *moduleBuilder) profile() error {
+	if b.mf.Profile == "" {
+		return b.bad(b.at(), "profile is missing (a built-in id such as xphone, or a path)")
+	}
+	ref := b.mf.Profile
 	if strings.ContainsAny(ref, `/\`) && !filepath.IsAbs(ref) {
-		ref = filepath.Join(dir, ref)
+		ref = filepath.Join(b.dir, ref)
 	}
 	p, err := profiles.Load(ref)
 	if err != nil {
-		return nil, bad(at("profile"), "%v", err)
+		return b.bad(b.at("profile"), "%v", err)
 	}
-	m := &module{Name: name, Profile: p, TargetVar: mf.TargetVar, Vars: map[string]string{}, Timeout: time.Duration(mf.Timeout)}
-	if m.TargetVar == "" {
-		m.TargetVar = "server"
+	b.m = &module{Name: b.name, Profile: p, TargetVar: b.mf.TargetVar, Vars: map[string]string{}, Timeout: time.Duration(b.mf.Timeout)}
+	if b.m.TargetVar == "" {
+		b.m.TargetVar = "server"
 	}
-	if !slices.Contains(p.VariableNames(), m.TargetVar) {
-		return nil, bad(at("target_var"), "profile %s has no variable %q for the target (it has: %s); set target_var", p.ID, m.TargetVar, strings.Join(p.VariableNames(), ", "))
+	if !slices.Contains(p.VariableNames(), b.m.TargetVar) {
+		return b.bad(b.at("target_var"), "profile %s has no variable %q for the target (it has: %s); set target_var", p.ID, b.m.TargetVar, strings.Join(p.VariableNames(), ", "))
 	}
-	for k, v := range mf.Vars {
-		if k == m.TargetVar {
-			return nil, bad(at("vars", k), "vars sets %s, which the URL's target fills", k)
+	return nil
+}
+
+// vars takes the module's variables and plans once with a stand-in
+// target: unknown and missing variables and bad port values show now, not
+// at the first scrape.
+func (b *moduleBuilder) vars() error {
+	for k, v := range b.mf.Vars {
+		if k == b.m.TargetVar {
+			return b.bad(b.at("vars", k), "vars sets %s, which the URL's target fills", k)
 		}
-		m.Vars[k] = v
+		b.m.Vars[k] = v
 	}
-	// Plan once with a stand-in target: unknown and missing variables and
-	// bad port values show now, not at the first scrape.
-	trial := map[string]string{m.TargetVar: "target.invalid"}
-	for k, v := range m.Vars {
+	trial := map[string]string{b.m.TargetVar: "target.invalid"}
+	for k, v := range b.m.Vars {
 		trial[k] = v
 	}
-	if _, err := p.Plan(trial); err != nil {
-		return nil, bad(at("vars"), "%v", err)
+	if _, err := b.m.Profile.Plan(trial); err != nil {
+		return b.bad(b.at("vars"), "%v", err)
 	}
-	if m.Timeout == 0 {
-		m.Timeout = defaultModuleTimeout
+	return nil
+}
+
+func (b *moduleBuilder) limits() error {
+	if b.m.Timeout == 0 {
+		b.m.Timeout = defaultModuleTimeout
 	}
-	if m.Timeout < 0 || m.Timeout > maxModuleTimeout {
-		return nil, bad(at("timeout"), "timeout %s: must be positive and at most %s", m.Timeout, maxModuleTimeout)
+	if b.m.Timeout < 0 || b.m.Timeout > maxModuleTimeout {
+		return b.bad(b.at("timeout"), "timeout %s: must be positive and at most %s", b.m.Timeout, maxModuleTimeout)
 	}
+	return nil
+}
+
+// allowlist: a module names what it may probe, or says it may probe
+// anything; /probe must not scan whatever host a stranger names.
+func (b *moduleBuilder) allowlist() error {
 	switch {
-	case len(mf.AllowedTargets) == 0 && !mf.AllowAnyTarget:
-		return nil, bad(at(), "no allowed_targets: list the hosts, *.domains, addresses or CIDR prefixes it may probe, or set allow_any_target: true")
-	case len(mf.AllowedTargets) > 0 && mf.AllowAnyTarget:
-		return nil, bad(at("allow_any_target"), "give allowed_targets or allow_any_target: true, not both")
+	case len(b.mf.AllowedTargets) == 0 && !b.mf.AllowAnyTarget:
+		return b.bad(b.at(), "no allowed_targets: list the hosts, *.domains, addresses or CIDR prefixes it may probe, or set allow_any_target: true")
+	case len(b.mf.AllowedTargets) > 0 && b.mf.AllowAnyTarget:
+		return b.bad(b.at("allow_any_target"), "give allowed_targets or allow_any_target: true, not both")
 	}
-	if m.Allow, err = parseAllowlist(mf.AllowedTargets); err != nil {
-		return nil, bad(at("allowed_targets"), "%v", err)
+	var err error
+	if b.m.Allow, err = parseAllowlist(b.mf.AllowedTargets); err != nil {
+		return b.bad(b.at("allowed_targets"), "%v", err)
 	}
-	for _, v := range mf.SecretVars {
-		if _, ok := m.Vars[v]; !ok {
-			return nil, bad(at("secret_vars"), "secret_vars names %q, which vars does not set", v)
+	return nil
+}
+
+func (b *moduleBuilder) secretVars() error {
+	for _, v := range b.mf.SecretVars {
+		if _, ok := b.m.Vars[v]; !ok {
+			return b.bad(b.at("secret_vars"), "secret_vars names %q, which vars does not set", v)
 		}
-		m.SecretVars = append(m.SecretVars, v)
-		m.secrets = append(m.secrets, probe.Secret(m.Vars[v]))
+		b.m.SecretVars = append(b.m.SecretVars, v)
+		b.m.secrets = append(b.m.secrets, probe.Secret(b.m.Vars[v]))
 	}
-	cfg := probe.Config{Responder: mf.Responder, Resolver: resolver,
-		Media: time.Duration(p.EffectiveLimits().MediaS * float64(time.Second))}
-	if mf.Media != nil {
-		cfg.Media = time.Duration(*mf.Media)
+	return nil
+}
+
+// probeConfig: the responder, its pinned certificate, extra CAs and the
+// media window.
+func (b *moduleBuilder) probeConfig() error {
+	b.cfg = probe.Config{Responder: b.mf.Responder, Resolver: resolver,
+		Media: time.Duration(b.m.Profile.EffectiveLimits().MediaS * float64(time.Second))}
+	if b.mf.Media != nil {
+		b.cfg.Media = time.Duration(*b.mf.Media)
 	}
-	if fp := mf.ResponderFingerprint; fp != "" {
+	if fp := b.mf.ResponderFingerprint; fp != "" {
 		var err error
-		if cfg.ResponderFingerprint, err = responder.ParseFingerprint(fp); err != nil {
-			return nil, bad(at("responder_fingerprint"), "responder_fingerprint: %v", err)
+		if b.cfg.ResponderFingerprint, err = responder.ParseFingerprint(fp); err != nil {
+			return b.bad(b.at("responder_fingerprint"), "responder_fingerprint: %v", err)
 		}
 	}
-	if mf.CAFile != "" {
-		pool, err := loadCAPool(resolvePath(dir, mf.CAFile))
+	if b.mf.CAFile != "" {
+		pool, err := loadCAPool(resolvePath(b.dir, b.mf.CAFile))
 		if err != nil {
-			return nil, bad(at("ca_file"), "%v", err)
+			return b.bad(b.at("ca_file"), "%v", err)
 		}
-		cfg.RootCAs = pool
+		b.cfg.RootCAs = pool
 	}
-	c := mf.Credentials
-	creds := func(key, fileRef, envRef string) (probe.Secret, error) {
-		switch {
-		case fileRef != "" && envRef != "":
-			return "", bad(at("credentials"), "give %s_file or %s_env, not both", key, key)
-		case fileRef != "":
-			data, err := profiles.ReadFile(resolvePath(dir, fileRef))
-			if err != nil {
-				return "", bad(at("credentials", key+"_file"), "%s_file %s: %v", key, fileRef, err)
-			}
-			s := strings.TrimRight(string(data), "\r\n")
-			if s == "" {
-				return "", bad(at("credentials", key+"_file"), "%s_file %s is empty", key, fileRef)
-			}
-			m.CredentialRefs = append(m.CredentialRefs, key+"_file")
-			return probe.Secret(s), nil
-		case envRef != "":
-			s, ok := os.LookupEnv(envRef)
-			if !ok || s == "" {
-				return "", bad(at("credentials", key+"_env"), "%s_env: environment variable %s is not set", key, envRef)
-			}
-			m.CredentialRefs = append(m.CredentialRefs, key+"_env")
-			return probe.Secret(s), nil
-		}
-		return "", nil
-	}
-	user, err := creds("turn_user", "", c.TURNUserEnv)
+	return nil
+}
+
+// credentials reads the secrets the module references (a file or an
+// environment variable, never the secret itself) and remembers them so
+// that nothing the exporter shows can hold them.
+func (b *moduleBuilder) credentials() error {
+	c := b.mf.Credentials
+	user, err := b.secret("turn_user", "", c.TURNUserEnv)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if c.TURNUser != "" && user != "" {
-		return nil, bad(at("credentials"), "give turn_user or turn_user_env, not both")
+		return b.bad(b.at("credentials"), "give turn_user or turn_user_env, not both")
 	}
-	cfg.TURN.Username = c.TURNUser + user.Reveal()
-	if cfg.TURN.Password, err = creds("turn_pass", c.TURNPassFile, c.TURNPassEnv); err != nil {
-		return nil, err
+	b.cfg.TURN.Username = c.TURNUser + user.Reveal()
+	if b.cfg.TURN.Password, err = b.secret("turn_pass", c.TURNPassFile, c.TURNPassEnv); err != nil {
+		return err
 	}
-	if cfg.TURN.SharedSecret, err = creds("turn_secret", c.TURNSecretFile, c.TURNSecretEnv); err != nil {
-		return nil, err
+	if b.cfg.TURN.SharedSecret, err = b.secret("turn_secret", c.TURNSecretFile, c.TURNSecretEnv); err != nil {
+		return err
 	}
-	if cfg.ResponderToken, err = creds("responder_token", c.ResponderTokenFile, c.ResponderTokenEnv); err != nil {
-		return nil, err
+	if b.cfg.ResponderToken, err = b.secret("responder_token", c.ResponderTokenFile, c.ResponderTokenEnv); err != nil {
+		return err
 	}
-	for _, s := range []probe.Secret{cfg.TURN.Password, cfg.TURN.SharedSecret, cfg.ResponderToken} {
+	for _, s := range []probe.Secret{b.cfg.TURN.Password, b.cfg.TURN.SharedSecret, b.cfg.ResponderToken} {
 		if s != "" {
-			m.secrets = append(m.secrets, s)
+			b.m.secrets = append(b.m.secrets, s)
 		}
 	}
-	m.Config = cfg
-	return m, nil
+	return nil
+}
+
+// secret reads one referenced secret: KEY_file or KEY_env, not both.
+func (b *moduleBuilder) secret(key, fileRef, envRef string) (probe.Secret, error) {
+	switch {
+	case fileRef != "" && envRef != "":
+		return "", b.bad(b.at("credentials"), "give %s_file or %s_env, not both", key, key)
+	case fileRef != "":
+		data, err := profiles.ReadFile(resolvePath(b.dir, fileRef))
+		if err != nil {
+			return "", b.bad(b.at("credentials", key+"_file"), "%s_file %s: %v", key, fileRef, err)
+		}
+		s := strings.TrimRight(string(data), "\r\n")
+		if s == "" {
+			return "", b.bad(b.at("credentials", key+"_file"), "%s_file %s is empty", key, fileRef)
+		}
+		b.m.CredentialRefs = append(b.m.CredentialRefs, key+"_file")
+		return probe.Secret(s), nil
+	case envRef != "":
+		s, ok := os.LookupEnv(envRef)
+		if !ok || s == "" {
+			return "", b.bad(b.at("credentials", key+"_env"), "%s_env: environment variable %s is not set", key, envRef)
+		}
+		b.m.CredentialRefs = append(b.m.CredentialRefs, key+"_env")
+		return probe.Secret(s), nil
+	}
+	return "", nil
 }
 
 func resolvePath(dir, p string) string {
