@@ -161,29 +161,10 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 	if host == "" {
 		return classed(probe.ClassProtocol, errors.New("the ice check needs a STUN/TURN server (target)"))
 	}
-	user, pass, kind, err := credentials(cfg.TURN)
+	servers, peerServers, pass, err := localServers(host, spec, cfg, det)
 	if err != nil {
-		return classed(probe.ClassAuth, fmt.Errorf("TURN REST credentials: %w", err))
+		return err
 	}
-	det.TURNCredentials = kind
-	servers, err := serverURLs(host, spec.Port, spec.Transport, user, pass)
-	if err != nil {
-		return classed(probe.ClassProtocol, err)
-	}
-	det.Servers = displays(servers)
-	if user == "" {
-		return classed(probe.ClassAuth, fmt.Errorf("%w: the %s ICE check relays through the TURN server %s; give --turn-user and --turn-pass (or --turn-secret)",
-			ErrNoTURNCredentials, det.Mode, host))
-	}
-	det.RelayExpected = true
-	var peerServers []server
-	for _, s := range servers {
-		if hasTURN([]server{s}) {
-			peerServers = append(peerServers, s)
-		}
-	}
-	det.PeerServers = displays(peerServers)
-
 	t := c.timing()
 	relayOnly := det.Mode == ModeRelayRelay
 	if relayOnly {
@@ -192,22 +173,12 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 	}
 	// Every pair has a relay end here: waiting for a better pair gains nothing.
 	t.RelayWait = 0
-	loopback := c.Loopback || isLoopbackHost(host)
 	glog := &gatherLog{secrets: []string{pass, cfg.TURN.Password.Reveal(), cfg.TURN.SharedSecret.Reveal()}}
-	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, relayOnly: relayOnly, timing: t, net: c.Net, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+	a, b, closeAgents, err := c.agentPair(ctx, host, servers, peerServers, relayOnly, t, glog)
 	if err != nil {
-		return classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
+		return err
 	}
-	defer closeA()
-	peerNet := c.PeerNet
-	if peerNet == nil {
-		peerNet = c.Net
-	}
-	b, closeB, err := newAgent(agentSetup{ctx: ctx, servers: peerServers, relayOnly: true, timing: t, net: peerNet, loopback: loopback, ipFilter: c.IPFilter, log: glog})
-	if err != nil {
-		return classed(probe.ClassProtocol, fmt.Errorf("ICE peer agent: %w", err))
-	}
-	defer closeB()
+	defer closeAgents()
 
 	start := time.Now()
 	// Trickle: every candidate goes to the other agent as its text form,
@@ -249,7 +220,60 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 		c.collect(det, wa.finish(), a, glog)
 		return classed(noRelayClass(det), fmt.Errorf("%w: the relay-only peer got no relay candidate from the TURN server %s (ICE does not say why: see the turn check)", ErrNoCandidates, host))
 	}
+	return c.connectLocal(ctx, cfg, det, a, b, wa, wb, start, glog)
+}
 
+// localServers are the STUN/TURN URLs of the one-ended and relay-relay
+// modes, with the credentials on them: the client agent's and the
+// relay-only peer's (TURN only).
+func localServers(host string, spec probe.Spec, cfg *probe.Config, det *probe.ICEDetails) (servers, peer []server, pass string, err error) {
+	user, pass, kind, err := credentials(cfg.TURN)
+	if err != nil {
+		return nil, nil, "", classed(probe.ClassAuth, fmt.Errorf("TURN REST credentials: %w", err))
+	}
+	det.TURNCredentials = kind
+	servers, err = serverURLs(host, spec.Port, spec.Transport, user, pass)
+	if err != nil {
+		return nil, nil, "", classed(probe.ClassProtocol, err)
+	}
+	det.Servers = displays(servers)
+	if user == "" {
+		return nil, nil, "", classed(probe.ClassAuth, fmt.Errorf("%w: the %s ICE check relays through the TURN server %s; give --turn-user and --turn-pass (or --turn-secret)",
+			ErrNoTURNCredentials, det.Mode, host))
+	}
+	det.RelayExpected = true
+	for _, s := range servers {
+		if hasTURN([]server{s}) {
+			peer = append(peer, s)
+		}
+	}
+	det.PeerServers = displays(peer)
+	return servers, peer, pass, nil
+}
+
+// agentPair makes the client's agent and the relay-only peer's; close
+// ends both.
+func (c *Checker) agentPair(ctx context.Context, host string, servers, peerServers []server, relayOnly bool, t Timing, glog *gatherLog) (a, b *pice.Agent, closeBoth func(), err error) {
+	loopback := c.Loopback || isLoopbackHost(host)
+	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, relayOnly: relayOnly, timing: t, net: c.Net, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+	if err != nil {
+		return nil, nil, nil, classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
+	}
+	peerNet := c.PeerNet
+	if peerNet == nil {
+		peerNet = c.Net
+	}
+	b, closeB, err := newAgent(agentSetup{ctx: ctx, servers: peerServers, relayOnly: true, timing: t, net: peerNet, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+	if err != nil {
+		closeA()
+		return nil, nil, nil, classed(probe.ClassProtocol, fmt.Errorf("ICE peer agent: %w", err))
+	}
+	return a, b, func() { closeB(); closeA() }, nil
+}
+
+// connectLocal exchanges the agents' credentials, connects them, records
+// the pairs and runs the media stream over the selected pair.
+func (c *Checker) connectLocal(ctx context.Context, cfg *probe.Config, det *probe.ICEDetails, a, b *pice.Agent, wa, wb *watcher, start time.Time, glog *gatherLog) error {
 	aUfrag, aPwd, err := a.GetLocalUserCredentials()
 	if err != nil {
 		return classed(probe.ClassProtocol, err)
@@ -272,8 +296,7 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 		// The controlled peer selects on the nomination; give it a moment.
 		waitConnected(ctx, wb)
 	}
-	snap := wa.finish()
-	c.collect(det, snap, a, glog)
+	c.collect(det, wa.finish(), a, glog)
 	if !connected {
 		return c.connectError(ctx, det)
 	}
