@@ -169,23 +169,10 @@ func describeBody(ct string, data []byte) string {
 
 // twoEnded runs full ICE against a ucprobe responder.
 func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Config, det *probe.ICEDetails) error {
-	rcfg := *cfg
-	if rcfg.Responder == "" {
-		rcfg.Responder = spec.DialHost()
-	}
-	ep, err := responderEndpoint(rcfg)
+	s, rhost, err := c.signallerFor(spec, cfg, det)
 	if err != nil {
-		return classed(probe.ClassProtocol, err)
+		return err
 	}
-	base, rhost := ep.Base+responder.PathICE, ep.Host
-	client := c.HTTPClient
-	if client == nil {
-		client = ep.Client
-	}
-	det.Signalling = &probe.ICESignalling{URL: base + "/", Stage: probe.StageOffer}
-	// The responder gathers before it answers the offer: allow for that.
-	s := &signaller{client: client, ep: ep, base: base, token: cfg.ResponderToken, sig: det.Signalling, bound: 2*c.timing().Gather + time.Second}
-
 	var offer Offer
 	t0 := time.Now()
 	if err := s.do(ctx, http.MethodPost, "/sessions", struct{}{}, &offer); err != nil {
@@ -196,23 +183,9 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	det.PeerGatheringMS = offer.GatheringMS
 	remote, err := decodeOffer(&offer)
 	if err != nil {
-		return classed(probe.ClassProtocol, fmt.Errorf("%w: %s: %v", ErrNotResponder, base, err))
+		return classed(probe.ClassProtocol, fmt.Errorf("%w: %s: %v", ErrNotResponder, s.base, err))
 	}
-	// However the check ends, the responder's session goes: within a
-	// second, and within the check's own deadline (a run ends on time; the
-	// responder expires a session it is not told about).
-	defer func() {
-		end := time.Now().Add(time.Second)
-		if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
-			end = dl
-		}
-		if soon := time.Now().Add(20 * time.Millisecond); end.Before(soon) {
-			end = soon
-		}
-		dctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
-		defer cancel()
-		_ = s.do(dctx, http.MethodDelete, "/sessions/"+offer.Session, nil, nil)
-	}()
+	defer s.endSession(ctx, offer.Session)
 
 	servers, kind, secrets := c.offeredServers(offer.ICEServers, cfg)
 	if c.serverFilter != nil {
@@ -251,7 +224,50 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	took, ok := waitGathered(gctx, done, start)
 	gcancel()
 	det.GatheringMS, det.GatherTimedOut = ms(took), !ok
-	// Gather-then-answer: what came late is not sent.
+	conn, err := s.answer(ctx, a, offer, remote)
+	if err != nil {
+		return err
+	}
+	connected := waitConnected(ctx, w)
+	if connected {
+		det.ConnectedMS = ms(time.Since(start))
+	}
+	c.collect(det, w.finish(), a, glog)
+	if !connected {
+		return c.connectError(ctx, det)
+	}
+	// The responder echoes on its side of the session.
+	c.media(ctx, cfg, det, conn, nil)
+	det.State = w.stateName()
+	return nil
+}
+
+// signallerFor reaches the responder's ICE endpoint: the run's
+// --responder, else the check's own host.
+func (c *Checker) signallerFor(spec probe.Spec, cfg *probe.Config, det *probe.ICEDetails) (*signaller, string, error) {
+	rcfg := *cfg
+	if rcfg.Responder == "" {
+		rcfg.Responder = spec.DialHost()
+	}
+	ep, err := responderEndpoint(rcfg)
+	if err != nil {
+		return nil, "", classed(probe.ClassProtocol, err)
+	}
+	base := ep.Base + responder.PathICE
+	client := c.HTTPClient
+	if client == nil {
+		client = ep.Client
+	}
+	det.Signalling = &probe.ICESignalling{URL: base + "/", Stage: probe.StageOffer}
+	// The responder gathers before it answers the offer: allow for that.
+	return &signaller{client: client, ep: ep, base: base, token: cfg.ResponderToken, sig: det.Signalling,
+		bound: 2*c.timing().Gather + time.Second}, ep.Host, nil
+}
+
+// answer sends what this agent gathered in time (gather-then-answer: what
+// came late is not sent), adds the responder's candidates and starts the
+// checks.
+func (s *signaller) answer(ctx context.Context, a *pice.Agent, offer Offer, remote []pice.Candidate) (*pice.Conn, error) {
 	var local []string
 	if cs, err := a.GetLocalCandidates(); err == nil {
 		for _, cand := range answerCandidates(cs, DefaultMaxRemoteCandidates) {
@@ -260,35 +276,39 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	}
 	ufrag, pwd, err := a.GetLocalUserCredentials()
 	if err != nil {
-		return classed(probe.ClassProtocol, err)
+		return nil, classed(probe.ClassProtocol, err)
 	}
-	det.Signalling.Stage = probe.StageAnswer
+	s.sig.Stage = probe.StageAnswer
 	if err := s.do(ctx, http.MethodPost, "/sessions/"+offer.Session+"/answer", Answer{Ufrag: ufrag, Pwd: pwd, Candidates: local}, nil); err != nil {
-		return err
+		return nil, err
 	}
-	det.Signalling.Stage = probe.StageDone
+	s.sig.Stage = probe.StageDone
 	for _, rc := range remote {
 		if err := a.AddRemoteCandidate(rc); err != nil {
-			return classed(probe.ClassProtocol, fmt.Errorf("remote candidate %q: %w", rc.Marshal(), err))
+			return nil, classed(probe.ClassProtocol, fmt.Errorf("remote candidate %q: %w", rc.Marshal(), err))
 		}
 	}
 	conn, err := a.StartDial(offer.Ufrag, offer.Pwd)
 	if err != nil {
-		return classed(probe.ClassProtocol, err)
+		return nil, classed(probe.ClassProtocol, err)
 	}
-	connected := waitConnected(ctx, w)
-	if connected {
-		det.ConnectedMS = ms(time.Since(start))
+	return conn, nil
+}
+
+// endSession tells the responder the session is over, however the check
+// ended: within a second, and within the check's own deadline (a run ends
+// on time; the responder expires a session it is not told about).
+func (s *signaller) endSession(ctx context.Context, session string) {
+	end := time.Now().Add(time.Second)
+	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
+		end = dl
 	}
-	snap := w.finish()
-	c.collect(det, snap, a, glog)
-	if !connected {
-		return c.connectError(ctx, det)
+	if soon := time.Now().Add(20 * time.Millisecond); end.Before(soon) {
+		end = soon
 	}
-	// The responder echoes on its side of the session.
-	c.media(ctx, cfg, det, conn, nil)
-	det.State = w.stateName()
-	return nil
+	dctx, cancel := context.WithDeadline(context.WithoutCancel(ctx), end)
+	defer cancel()
+	_ = s.do(dctx, http.MethodDelete, "/sessions/"+session, nil, nil)
 }
 
 // offeredServers turns the responder's ICE servers into agent URLs. TURN
