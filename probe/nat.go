@@ -128,101 +128,24 @@ func resolveExtra(ctx context.Context, s string, cfg *Config) (netip.AddrPort, b
 // filtering tests (4.4) from conn. conn must be unconnected; it may come
 // from a vnet (tests).
 func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.AddrPort, extras []netip.AddrPort) *NATInfo {
-	info := &NATInfo{Mapping: NATUnknown, Mapped: map[string]string{}, Method: NATMethodServers}
-	bind := func(to netip.AddrPort, wait time.Duration, setters ...stun.Setter) (netip.AddrPort, bool) {
-		req := stun.MustBuild(append(append([]stun.Setter{stun.TransactionID, stun.BindingRequest}, setters...), stun.Fingerprint)...)
-		resp, _, _, _, err := udpExchange{conn: conn, to: to, wait: wait}.do(ctx, req, NATRetransmit)
-		if err != nil {
-			return netip.AddrPort{}, false
-		}
-		var m stun.XORMappedAddress
-		if m.GetFrom(resp) != nil {
-			return netip.AddrPort{}, false
-		}
-		ap, ok := netip.AddrFromSlice(m.IP)
-		if !ok {
-			return netip.AddrPort{}, false
-		}
-		got := netip.AddrPortFrom(ap.Unmap(), uint16(m.Port))
-		info.Mapped[to.String()] = got.String()
-		if to == primary && other == (netip.AddrPort{}) {
-			var oa stun.OtherAddress
-			if oa.GetFrom(resp) == nil {
-				if a, ok := netip.AddrFromSlice(oa.IP); ok {
-					other = netip.AddrPortFrom(a.Unmap(), uint16(oa.Port))
-				}
-			}
-		}
-		return got, true
-	}
-
-	m1, ok := bind(primary, natMappingWait)
+	d := &natTest{ctx: ctx, conn: conn, primary: primary, other: other,
+		info: &NATInfo{Mapping: NATUnknown, Mapped: map[string]string{}, Method: NATMethodServers}}
+	info := d.info
+	m1, ok := d.bind(primary)
 	if !ok {
 		return info
 	}
 	info.PublicAddr = m1.String()
-	localAP := addrPortOf(conn.LocalAddr())
-	if m1 == localAP {
+	if m1 == addrPortOf(conn.LocalAddr()) {
 		info.Mapping = NATNone
 	}
-	info.RFC5780 = other.IsValid() && other.Addr() != primary.Addr() && other.Port() != primary.Port()
-	if info.RFC5780 {
-		info.Method = NATMethodRFC5780
-	}
-
+	info.RFC5780 = d.other.IsValid() && d.other.Addr() != primary.Addr() && d.other.Port() != primary.Port()
 	switch {
 	case info.RFC5780:
-		// Test II: the alternate address, primary port. Test III: the
-		// alternate address and port.
-		m2, ok2 := bind(netip.AddrPortFrom(other.Addr(), primary.Port()), natMappingWait)
-		switch {
-		case !ok2:
-		case m2 == m1:
-			info.Mapping = orNone(info.Mapping, NATEndpointIndependent)
-		default:
-			if m3, ok3 := bind(other, natMappingWait); ok3 && m3 == m2 {
-				info.Mapping = NATAddressDependent
-			} else if ok3 {
-				info.Mapping = NATAddressAndPortDependent
-			}
-		}
-		// Filtering: ask for an answer from the other address and port,
-		// then from the other port only.
-		switch {
-		case answers(ctx, conn, primary, changeRequest{ip: true, port: true}):
-			info.Filtering = NATEndpointIndependent
-		case answers(ctx, conn, primary, changeRequest{port: true}):
-			info.Filtering = NATAddressDependent
-		case ctx.Err() == nil:
-			info.Filtering = NATAddressAndPortDependent
-		}
+		info.Method = NATMethodRFC5780
+		d.rfc5780(m1)
 	case len(extras) > 0:
-		sameIP, otherIP := true, true
-		for _, e := range extras {
-			m, ok := bind(e, natMappingWait)
-			if !ok {
-				continue
-			}
-			if m != m1 {
-				if e.Addr() == primary.Addr() {
-					sameIP = false
-				} else {
-					otherIP = false
-				}
-			}
-		}
-		switch {
-		case len(info.Mapped) < 2:
-		case sameIP && otherIP:
-			info.Mapping = orNone(info.Mapping, NATEndpointIndependent)
-		case !sameIP:
-			info.Mapping = NATAddressAndPortDependent
-		default:
-			// Different servers saw different mappings; without two
-			// ports on one address, address- and port-dependence look
-			// alike. Either is "symmetric" for media.
-			info.Mapping = NATAddressDependent
-		}
+		d.servers(m1, extras)
 	}
 	if info.Mapping == NATUnknown && info.Undetermined == "" {
 		info.Undetermined = "one STUN server without RFC 5780 answered: a second server (--stun HOST) or the TURN relay test (TURN credentials) tells whether the mapping depends on the destination"
@@ -234,6 +157,100 @@ func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.Ad
 		}
 	}
 	return info
+}
+
+// natTest is one mapping and filtering test from one socket.
+type natTest struct {
+	ctx            context.Context
+	conn           net.PacketConn
+	primary, other netip.AddrPort
+	info           *NATInfo
+}
+
+// bind asks to for our mapping and records it; the primary server's first
+// answer may name its OTHER-ADDRESS (RFC 5780).
+func (d *natTest) bind(to netip.AddrPort) (netip.AddrPort, bool) {
+	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
+	resp, _, _, _, err := udpExchange{conn: d.conn, to: to, wait: natMappingWait}.do(d.ctx, req, NATRetransmit)
+	if err != nil {
+		return netip.AddrPort{}, false
+	}
+	var m stun.XORMappedAddress
+	if m.GetFrom(resp) != nil {
+		return netip.AddrPort{}, false
+	}
+	ap, ok := netip.AddrFromSlice(m.IP)
+	if !ok {
+		return netip.AddrPort{}, false
+	}
+	got := netip.AddrPortFrom(ap.Unmap(), uint16(m.Port))
+	d.info.Mapped[to.String()] = got.String()
+	if to == d.primary && d.other == (netip.AddrPort{}) {
+		var oa stun.OtherAddress
+		if oa.GetFrom(resp) == nil {
+			if a, ok := netip.AddrFromSlice(oa.IP); ok {
+				d.other = netip.AddrPortFrom(a.Unmap(), uint16(oa.Port))
+			}
+		}
+	}
+	return got, true
+}
+
+// rfc5780 runs tests II and III (the alternate address with the primary
+// port, then the alternate address and port) and the filtering tests.
+func (d *natTest) rfc5780(m1 netip.AddrPort) {
+	info := d.info
+	m2, ok2 := d.bind(netip.AddrPortFrom(d.other.Addr(), d.primary.Port()))
+	switch {
+	case !ok2:
+	case m2 == m1:
+		info.Mapping = orNone(info.Mapping, NATEndpointIndependent)
+	default:
+		if m3, ok3 := d.bind(d.other); ok3 && m3 == m2 {
+			info.Mapping = NATAddressDependent
+		} else if ok3 {
+			info.Mapping = NATAddressAndPortDependent
+		}
+	}
+	// Filtering: ask for an answer from the other address and port, then
+	// from the other port only.
+	switch {
+	case answers(d.ctx, d.conn, d.primary, changeRequest{ip: true, port: true}):
+		info.Filtering = NATEndpointIndependent
+	case answers(d.ctx, d.conn, d.primary, changeRequest{port: true}):
+		info.Filtering = NATAddressDependent
+	case d.ctx.Err() == nil:
+		info.Filtering = NATAddressAndPortDependent
+	}
+}
+
+// servers compares the mapping towards further STUN servers with m1.
+func (d *natTest) servers(m1 netip.AddrPort, extras []netip.AddrPort) {
+	info := d.info
+	sameIP, otherIP := true, true
+	for _, e := range extras {
+		m, ok := d.bind(e)
+		if !ok || m == m1 {
+			continue
+		}
+		if e.Addr() == d.primary.Addr() {
+			sameIP = false
+		} else {
+			otherIP = false
+		}
+	}
+	switch {
+	case len(info.Mapped) < 2:
+	case sameIP && otherIP:
+		info.Mapping = orNone(info.Mapping, NATEndpointIndependent)
+	case !sameIP:
+		info.Mapping = NATAddressAndPortDependent
+	default:
+		// Different servers saw different mappings; without two ports on
+		// one address, address- and port-dependence look alike. Either is
+		// "symmetric" for media.
+		info.Mapping = NATAddressDependent
+	}
 }
 
 // orNone keeps "none" (no NAT at all) over endpoint-independent.
