@@ -64,28 +64,9 @@ func WebSocket(ctx context.Context, spec Spec, cfg *Config) Result {
 	det := &WebSocketDetails{URL: u.String(), Stage: WSStageConnect, TLS: &TLSDetails{ServerName: spec.ServerName()}}
 	res.Details.WebSocket = det
 
-	proxyURL, err := wsProxy(cfg, hostPort)
+	raw, class, err := wsDial(ctx, spec, cfg, hostPort, det)
 	if err != nil {
-		res.Fail(ClassProtocol, fmt.Errorf("proxy setting: %w", err))
-		return res
-	}
-	var d net.Dialer
-	var raw net.Conn
-	if proxyURL != nil {
-		det.Proxy = redactURL(proxyURL)
-		raw, err = d.DialContext(ctx, "tcp", proxyHostPort(proxyURL))
-		if err == nil {
-			det.Stage = WSStageProxy
-			err = proxyConnect(ctx, raw, proxyURL, hostPort, det)
-		}
-	} else {
-		raw, err = d.DialContext(ctx, "tcp", net.JoinHostPort(spec.DialHost(), strconv.Itoa(spec.Port)))
-	}
-	if err != nil {
-		if raw != nil {
-			raw.Close()
-		}
-		res.Fail(Classify(err), err)
+		res.Fail(class, err)
 		return res
 	}
 	defer raw.Close()
@@ -103,6 +84,45 @@ func WebSocket(ctx context.Context, spec Spec, cfg *Config) Result {
 		return res
 	}
 	det.Stage = WSStageUpgrade
+	if class, err := wsUpgrade(conn, path, hostPort, det); err != nil {
+		res.Fail(class, err)
+		return res
+	}
+	det.Stage = WSStageDone
+	return res
+}
+
+// wsDial connects to the server, through the HTTPS proxy the environment
+// names when there is one (a CONNECT tunnel).
+func wsDial(ctx context.Context, spec Spec, cfg *Config, hostPort string, det *WebSocketDetails) (net.Conn, ErrorClass, error) {
+	proxyURL, err := wsProxy(cfg, hostPort)
+	if err != nil {
+		return nil, ClassProtocol, fmt.Errorf("proxy setting: %w", err)
+	}
+	var d net.Dialer
+	var raw net.Conn
+	if proxyURL != nil {
+		det.Proxy = redactURL(proxyURL)
+		raw, err = d.DialContext(ctx, "tcp", proxyHostPort(proxyURL))
+		if err == nil {
+			det.Stage = WSStageProxy
+			err = proxyConnect(ctx, raw, proxyURL, hostPort, det)
+		}
+	} else {
+		raw, err = d.DialContext(ctx, "tcp", net.JoinHostPort(spec.DialHost(), strconv.Itoa(spec.Port)))
+	}
+	if err != nil {
+		if raw != nil {
+			raw.Close()
+		}
+		return nil, Classify(err), err
+	}
+	return raw, ClassNone, nil
+}
+
+// wsUpgrade sends the HTTP Upgrade (RFC 6455) over conn and checks the
+// answer: 101, the right Sec-WebSocket-Accept, Upgrade: websocket.
+func wsUpgrade(conn net.Conn, path, hostPort string, det *WebSocketDetails) (ErrorClass, error) {
 	key := make([]byte, 16)
 	_, _ = rand.Read(key)
 	secKey := base64.StdEncoding.EncodeToString(key)
@@ -119,8 +139,7 @@ func WebSocket(ctx context.Context, spec Spec, cfg *Config) Result {
 	}
 	start := time.Now()
 	if err := req.Write(conn); err != nil {
-		res.Fail(Classify(err), err)
-		return res
+		return Classify(err), err
 	}
 	resp, err := http.ReadResponse(bufio.NewReader(conn), req)
 	det.UpgradeMS = ms(time.Since(start))
@@ -130,21 +149,17 @@ func WebSocket(ctx context.Context, spec Spec, cfg *Config) Result {
 		if class == ClassNone || class == ClassProtocol {
 			class = ClassProtocol
 		}
-		res.Fail(class, fmt.Errorf("%w: no HTTP answer to the upgrade: %v", ErrUpgradeRefused, err))
-		return res
+		return class, fmt.Errorf("%w: no HTTP answer to the upgrade: %v", ErrUpgradeRefused, err)
 	}
 	_ = resp.Body.Close()
 	det.StatusCode, det.Status = resp.StatusCode, resp.Status
 	det.Headers = headerSummary(resp.Header)
-	want := acceptKey(secKey)
-	det.AcceptValid = resp.Header.Get("Sec-WebSocket-Accept") == want
+	det.AcceptValid = resp.Header.Get("Sec-WebSocket-Accept") == acceptKey(secKey)
 	if resp.StatusCode != http.StatusSwitchingProtocols || !det.AcceptValid ||
 		!strings.EqualFold(resp.Header.Get("Upgrade"), "websocket") {
-		res.Fail(ClassProtocol, fmt.Errorf("%w: %s (%s)", ErrUpgradeRefused, resp.Status, formatHeaders(det.Headers)))
-		return res
+		return ClassProtocol, fmt.Errorf("%w: %s (%s)", ErrUpgradeRefused, resp.Status, formatHeaders(det.Headers))
 	}
-	det.Stage = WSStageDone
-	return res
+	return ClassNone, nil
 }
 
 func acceptKey(key string) string {
