@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/pion/logging"
 	"github.com/pion/transport/v5/test"
 	"github.com/pion/transport/v5/vnet"
@@ -181,7 +183,7 @@ func TestVNetNATs(t *testing.T) {
 		if direct == 0 {
 			t.Error("no direct pair was tried")
 		}
-		if got := diagnose(res); len(got) != 1 || got[0] != report.CauseRelayOnly {
+		if got := diagnose(res); len(got) != 1 || got[0] != cause.RelayOnly {
 			t.Errorf("diagnosis %v, want [relay-only]", got)
 		}
 	})
@@ -204,7 +206,7 @@ func TestVNetNATs(t *testing.T) {
 		if !d.RelayExpected || len(d.Pairs) == 0 {
 			t.Errorf("relay_expected %v, %d pairs", d.RelayExpected, len(d.Pairs))
 		}
-		if got := diagnose(res); len(got) == 0 || got[0] != report.CauseICEFailed {
+		if got := diagnose(res); len(got) == 0 || got[0] != cause.ICEFailed {
 			t.Errorf("diagnosis %v, want ice-failed first", got)
 		}
 		t.Logf("failed after %v: %s", time.Since(start), res.Error)
@@ -238,7 +240,7 @@ func TestVNetMediaImpairments(t *testing.T) {
 	if m.MOS > 4.0 {
 		t.Errorf("MOS %.2f with 5 %% loss", m.MOS)
 	}
-	if got := diagnose(res); len(got) != 1 || got[0] != report.CausePacketLoss {
+	if got := diagnose(res); len(got) != 1 || got[0] != cause.PacketLoss {
 		t.Errorf("diagnosis %v, want [packet-loss] (5 %% over the 1 %% default)", got)
 	}
 	t.Logf("media %+v", *m)

@@ -178,6 +178,7 @@ checks:
 		{"bad duration", strings.Replace(good, "port: 5060", "port: 5060\n    timeout: soon", 1), `site.yaml:12: "soon" is not a duration`},
 		{"not yaml", "id: [unclosed", "site.yaml:1: did not find expected"},
 		{"no checks", strings.Split(good, "checks:")[0], "a profile needs at least one check"},
+		{"misspelt remedy key", good + "remedies:\n  tcp-blokced:\n    text: open it\n", `site.yaml:13: remedy key "tcp-blokced" is not a cause ucprobe can name; did you mean tcp-blocked?`},
 		{"second document", good + "---\nid: other\n", "site.yaml:12: a second YAML document starts here; a profile is one document"},
 		{"empty second document", good + "---\n", "site.yaml:12: a second YAML document"},
 		{"over the size cap", good + "# " + strings.Repeat("x", MaxFileBytes) + "\n", "site.yaml: file too large: over 1024 KiB, the cap for a configuration file"},

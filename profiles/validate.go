@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -54,8 +56,16 @@ func (p *Profile) validate() error {
 		}
 	}
 	for name := range p.Remedies {
-		if !idPattern.MatchString(name) {
-			return p.errAt("remedies."+name, "remedy key %q is not a cause id", name)
+		if !cause.Known(name) {
+			hint := ""
+			var ids []string
+			for _, id := range cause.IDs() {
+				ids = append(ids, string(id))
+			}
+			if c := Closest(name, ids); c != "" {
+				hint = "; did you mean " + c + "?"
+			}
+			return p.errAt("remedies."+name, "remedy key %q is not a cause ucprobe can name%s (the causes: docs/causes.md)", name, hint)
 		}
 	}
 	if err := p.resolveCitations(); err != nil {

@@ -3,9 +3,9 @@ package report
 import (
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 
+	"github.com/ucprobe/ucprobe/cause"
 	"github.com/ucprobe/ucprobe/profiles"
 )
 
@@ -19,27 +19,22 @@ func WriteCauseDocs(w io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for c := range Catalog {
-		ids = append(ids, string(c))
-	}
-	sort.Strings(ids)
+	ids := cause.IDs()
 	var b strings.Builder
-	b.WriteString("# Causes\n\n<!-- Generated from the cause catalog (report/causes.go and the rule files) by `go generate ./report`. Do not edit. -->\n\n")
+	b.WriteString("# Causes\n\n<!-- Generated from the cause catalog (package cause) by `go generate ./report`. Do not edit. -->\n\n")
 	b.WriteString("Every cause ucprobe can name, in the order of its id. The report's headline is the root cause;\n")
 	b.WriteString("what it explains is folded into it. Severity depends on the check (a required check's failure\n")
 	b.WriteString("is critical, an optional one's a warning); `untested` is always informational.\n\n")
 	for _, id := range ids {
-		c := Cause(id)
-		info := Catalog[c]
+		info, _ := cause.Of(id)
 		fmt.Fprintf(&b, "## `%s`\n\n%s.\n\n", id, capitalize(info.Meaning))
-		if say := plainWords[c]; say != "" {
+		if say := info.Plain; say != "" {
 			fmt.Fprintf(&b, "In plain words: %s\n\n", say)
 		}
 		fmt.Fprintf(&b, "What to do (default): %s\n", info.Remedy)
 		var quoted []string
 		for _, p := range all {
-			if _, ok := p.Remedies[id]; ok {
+			if _, ok := p.Remedies[string(id)]; ok {
 				quoted = append(quoted, "`"+p.ID+"`")
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ucprobe/ucprobe/cause"
 )
 
 //go:generate env UCPROBE_UPDATE_DOCS=1 go test -run TestCauseDocsUpToDate .
@@ -17,7 +19,7 @@ func TestCauseDocsUpToDate(t *testing.T) {
 	if err := WriteCauseDocs(&b); err != nil {
 		t.Fatal(err)
 	}
-	for c := range Catalog {
+	for _, c := range cause.IDs() {
 		if !strings.Contains(b.String(), "## `"+string(c)+"`") {
 			t.Errorf("cause %s is not in the generated docs", c)
 		}

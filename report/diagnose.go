@@ -3,6 +3,8 @@ package report
 import (
 	"slices"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 )
@@ -29,36 +31,36 @@ type Rule struct {
 // severity are found, the earlier one heads the report. Root causes that
 // explain others come before their symptoms.
 var Rules = []Rule{
-	{CauseDNSFailure, ruleDNSFailure},
-	{CauseVPNRequired, ruleVPNRequired},
-	{CauseVPNNoUDP, ruleVPNNoUDP},
-	{CauseMultiHomedServer, ruleMultiHomed},
-	{CauseNoRoute, ruleNoRoute},
-	{CauseHostUnreachable, ruleHostUnreachable},
-	{CauseTCPBlocked, ruleTCPBlocked},
-	{CausePortClosed, rulePortClosed},
-	{CauseUDPBlocked, ruleUDPBlocked}, // also finds its narrow form, udp-service-blocked
-	{CauseUDPServiceBlocked, func(*Input) []Finding { return nil }},
-	{CauseUDPPortRangeBlocked, ruleUDPPortRangeBlocked},
-	{CauseTURNAuthFailed, ruleTURNAuthFailed},
-	{CauseTURNUnreachable, ruleTURNUnreachable},
-	{CauseTURNRelayFailed, ruleTURNRelayFailed},
-	{CauseSymmetricNAT, ruleSymmetricNAT},
-	{CauseTURNUntested, ruleTURNUntested},
-	{CauseSIPRewrite, ruleSIPRewrite},
-	{CauseTLSUntrusted, ruleTLSUntrusted},
-	{CauseTLSFailed, ruleTLSFailed},
-	{CauseWebSocketBlocked, ruleWebSocketBlocked},
-	{CauseTLSExpiring, ruleTLSExpiring},
-	{CauseICESignalling, ruleICESignalling},
-	{CauseICEFailed, ruleICEFailed},
-	{CauseRelayOnly, ruleRelayOnly},
-	{CausePacketLoss, rulePacketLoss},
-	{CauseHighLatency, ruleHighLatency},
-	{CauseHighJitter, ruleHighJitter},
-	{CauseSmallMTU, ruleSmallMTU},
-	{CauseCutShort, ruleCutShort},
-	{CauseUntested, ruleUntested},
+	{cause.DNSFailure, ruleDNSFailure},
+	{cause.VPNRequired, ruleVPNRequired},
+	{cause.VPNNoUDP, ruleVPNNoUDP},
+	{cause.MultiHomedServer, ruleMultiHomed},
+	{cause.NoRoute, ruleNoRoute},
+	{cause.HostUnreachable, ruleHostUnreachable},
+	{cause.TCPBlocked, ruleTCPBlocked},
+	{cause.PortClosed, rulePortClosed},
+	{cause.UDPBlocked, ruleUDPBlocked}, // also finds its narrow form, udp-service-blocked
+	{cause.UDPServiceBlocked, func(*Input) []Finding { return nil }},
+	{cause.UDPPortRangeBlocked, ruleUDPPortRangeBlocked},
+	{cause.TURNAuthFailed, ruleTURNAuthFailed},
+	{cause.TURNUnreachable, ruleTURNUnreachable},
+	{cause.TURNRelayFailed, ruleTURNRelayFailed},
+	{cause.SymmetricNAT, ruleSymmetricNAT},
+	{cause.TURNUntested, ruleTURNUntested},
+	{cause.SIPRewrite, ruleSIPRewrite},
+	{cause.TLSUntrusted, ruleTLSUntrusted},
+	{cause.TLSFailed, ruleTLSFailed},
+	{cause.WebSocketBlocked, ruleWebSocketBlocked},
+	{cause.TLSExpiring, ruleTLSExpiring},
+	{cause.ICESignalling, ruleICESignalling},
+	{cause.ICEFailed, ruleICEFailed},
+	{cause.RelayOnly, ruleRelayOnly},
+	{cause.PacketLoss, rulePacketLoss},
+	{cause.HighLatency, ruleHighLatency},
+	{cause.HighJitter, ruleHighJitter},
+	{cause.SmallMTU, ruleSmallMTU},
+	{cause.CutShort, ruleCutShort},
+	{cause.Untested, ruleUntested},
 }
 
 // Diagnose runs every rule, folds symptoms into the root causes that
@@ -198,7 +200,7 @@ func unexplained(checks []probe.Result, fs []Finding) []Finding {
 			continue
 		}
 		out = append(out, Finding{
-			Cause: CauseCheckFailed, Severity: severityFor(c),
+			Cause: cause.CheckFailed, Severity: severityFor(c),
 			Title:    "Check " + c.ID + " failed",
 			Detail:   describe(c),
 			Evidence: []string{c.ID},
@@ -232,7 +234,8 @@ func attachRemedy(f *Finding, p *profiles.Profile) {
 		}
 	}
 	if f.Remedy == "" {
-		f.Remedy = Catalog[f.Cause].Remedy
+		in, _ := cause.Of(f.Cause)
+		f.Remedy = in.Remedy
 	}
 	if f.Refs == nil {
 		f.Refs = []string{}

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 )
@@ -28,26 +30,26 @@ func TestDiagnoseConfusables(t *testing.T) {
 		not      []Cause
 	}{
 		{"UDP fails only through the VPN tunnel", vpnNoUDPChecks(), env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9")),
-			CauseVPNNoUDP, []Cause{CauseUDPBlocked, CauseUDPPortRangeBlocked, CauseTURNUnreachable, CauseICEFailed, CauseRelayOnly, CauseCheckFailed, CauseMultiHomedServer}},
+			cause.VPNNoUDP, []Cause{cause.UDPBlocked, cause.UDPPortRangeBlocked, cause.TURNUnreachable, cause.ICEFailed, cause.RelayOnly, cause.CheckFailed, cause.MultiHomedServer}},
 		{"UDP fails everywhere, no VPN: a firewall, not the tunnel", vpnNoUDPChecks(), env(lan, viaLAN("172.16.5.9")),
-			CauseUDPBlocked, []Cause{CauseVPNNoUDP, CauseVPNRequired, CauseMultiHomedServer}},
+			cause.UDPBlocked, []Cause{cause.VPNNoUDP, cause.VPNRequired, cause.MultiHomedServer}},
 		{"UDP fails to one of two server addresses", []probe.Result{
 			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
 			pass("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8"),
 			sweep("media-range@198.51.100.7", "pbx.example", "198.51.100.7", 64, 0, 64),
 			sweep("media-range@198.51.100.8", "pbx.example", "198.51.100.8", 0, 0, 64),
 		}, env(lan, viaLAN("198.51.100.7"), viaLAN("198.51.100.8")),
-			CauseMultiHomedServer, []Cause{CauseUDPPortRangeBlocked, CauseUDPBlocked, CauseVPNNoUDP, CauseCheckFailed}},
+			cause.MultiHomedServer, []Cause{cause.UDPPortRangeBlocked, cause.UDPBlocked, cause.VPNNoUDP, cause.CheckFailed}},
 		{"part of the range blocked to the only address", []probe.Result{
 			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
 			sweep("media-range", "pbx.example", "198.51.100.7", 40, 0, 64),
 		}, env(lan, viaLAN("198.51.100.7")),
-			CauseUDPPortRangeBlocked, []Cause{CauseMultiHomedServer, CauseVPNNoUDP, CauseUDPBlocked}},
+			cause.UDPPortRangeBlocked, []Cause{cause.MultiHomedServer, cause.VPNNoUDP, cause.UDPBlocked}},
 		{"private server, no VPN, no route", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
 			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
 		}, env(lan, noRoute("172.16.5.9")),
-			CauseVPNRequired, []Cause{CauseNoRoute, CauseHostUnreachable, CauseTCPBlocked, CauseCheckFailed}},
+			cause.VPNRequired, []Cause{cause.NoRoute, cause.HostUnreachable, cause.TCPBlocked, cause.CheckFailed}},
 		{"VPN down: the responder's ICE signalling to the same host times out too", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
 			func() probe.Result {
@@ -56,37 +58,37 @@ func TestDiagnoseConfusables(t *testing.T) {
 				return c
 			}(),
 		}, env(lan, noRoute("172.16.5.9")),
-			CauseVPNRequired, []Cause{CauseICESignalling, CauseNoRoute, CauseCheckFailed}},
+			cause.VPNRequired, []Cause{cause.ICESignalling, cause.NoRoute, cause.CheckFailed}},
 		{"private server, no VPN, silence via the default gateway", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
 			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
 		}, env(lan, viaLAN("10.20.0.5")),
-			CauseVPNRequired, []Cause{CauseHostUnreachable, CauseTCPBlocked, CauseUDPBlocked, CauseCheckFailed}},
+			cause.VPNRequired, []Cause{cause.HostUnreachable, cause.TCPBlocked, cause.UDPBlocked, cause.CheckFailed}},
 		{"public server, no route: not a VPN matter", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassUnreachable),
 		}, env(lan, noRoute("198.51.100.7")),
-			CauseNoRoute, []Cause{CauseVPNRequired}},
+			cause.NoRoute, []Cause{cause.VPNRequired}},
 		{"public server silent on everything", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
 			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
 		}, env(lan, viaLAN("198.51.100.7")),
-			CauseHostUnreachable, []Cause{CauseVPNRequired, CauseTCPBlocked}},
+			cause.HostUnreachable, []Cause{cause.VPNRequired, cause.TCPBlocked}},
 		{"one TCP port filtered, another works", []probe.Result{
 			pass("web", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
 		}, env(lan, viaLAN("198.51.100.7")),
-			CauseTCPBlocked, []Cause{CauseVPNRequired, CauseHostUnreachable, CausePortClosed}},
+			cause.TCPBlocked, []Cause{cause.VPNRequired, cause.HostUnreachable, cause.PortClosed}},
 		{"reset on a private address: the host is there, not a VPN matter", []probe.Result{
 			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassRefused),
 		}, env(lan, viaLAN("10.20.0.5")),
-			CausePortClosed, []Cause{CauseVPNRequired, CauseTCPBlocked}},
+			cause.PortClosed, []Cause{cause.VPNRequired, cause.TCPBlocked}},
 		{"the tunnel drops UDP to one of two addresses", []probe.Result{
 			pass("signalling@172.16.5.9", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
 			fail("stun@172.16.5.9", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
 			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.corp", "198.51.100.7"),
 			pass("stun@198.51.100.7", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "198.51.100.7"),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaLAN("198.51.100.7")),
-			CauseVPNNoUDP, []Cause{CauseMultiHomedServer, CauseUDPBlocked}},
+			cause.VPNNoUDP, []Cause{cause.MultiHomedServer, cause.UDPBlocked}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -113,12 +115,12 @@ func TestDiagnoseConfusables(t *testing.T) {
 // A root cause absorbs the symptom findings whose evidence it carries and
 // records them; a critical symptom is never hidden under a warning.
 func TestFold(t *testing.T) {
-	root := Finding{Cause: CauseVPNNoUDP, Severity: SeverityCritical, Evidence: []string{"a", "b", "c"}, Explains: []Cause{CauseUDPBlocked}}
-	sym := Finding{Cause: CauseUDPBlocked, Severity: SeverityCritical, Title: "UDP blocked", Evidence: []string{"a", "b"}}
-	other := Finding{Cause: CauseUDPBlocked, Severity: SeverityCritical, Evidence: []string{"a", "z"}}
+	root := Finding{Cause: cause.VPNNoUDP, Severity: SeverityCritical, Evidence: []string{"a", "b", "c"}, Explains: []Cause{cause.UDPBlocked}}
+	sym := Finding{Cause: cause.UDPBlocked, Severity: SeverityCritical, Title: "UDP blocked", Evidence: []string{"a", "b"}}
+	other := Finding{Cause: cause.UDPBlocked, Severity: SeverityCritical, Evidence: []string{"a", "z"}}
 	out := fold([]Finding{root, sym, other})
-	if len(out) != 2 || out[0].Cause != CauseVPNNoUDP || len(out[0].Folded) != 1 || out[0].Folded[0].Title != "UDP blocked" ||
-		!slices.Equal(out[0].Explains, []Cause{CauseUDPBlocked}) || out[1].Explains != nil {
+	if len(out) != 2 || out[0].Cause != cause.VPNNoUDP || len(out[0].Folded) != 1 || out[0].Folded[0].Title != "UDP blocked" ||
+		!slices.Equal(out[0].Explains, []Cause{cause.UDPBlocked}) || out[1].Explains != nil {
 		t.Errorf("fold = %+v", out)
 	}
 	warnRoot := root
@@ -127,13 +129,13 @@ func TestFold(t *testing.T) {
 		t.Errorf("a critical folded under a warning: %+v", out)
 	}
 	// Mutual explanations: the earlier rule absorbs the later, not both.
-	a := Finding{Cause: CauseHostUnreachable, Severity: SeverityCritical, Evidence: []string{"x"}, Explains: []Cause{CauseTCPBlocked}}
-	b := Finding{Cause: CauseTCPBlocked, Severity: SeverityCritical, Evidence: []string{"x"}, Explains: []Cause{CauseHostUnreachable}}
-	if out := fold([]Finding{a, b}); len(out) != 1 || out[0].Cause != CauseHostUnreachable {
+	a := Finding{Cause: cause.HostUnreachable, Severity: SeverityCritical, Evidence: []string{"x"}, Explains: []Cause{cause.TCPBlocked}}
+	b := Finding{Cause: cause.TCPBlocked, Severity: SeverityCritical, Evidence: []string{"x"}, Explains: []Cause{cause.HostUnreachable}}
+	if out := fold([]Finding{a, b}); len(out) != 1 || out[0].Cause != cause.HostUnreachable {
 		t.Errorf("mutual fold = %+v", out)
 	}
 	// Chains end at the last root.
-	c := Finding{Cause: CauseVPNRequired, Severity: SeverityCritical, Evidence: []string{"x", "y"}, Explains: []Cause{CauseHostUnreachable}}
+	c := Finding{Cause: cause.VPNRequired, Severity: SeverityCritical, Evidence: []string{"x", "y"}, Explains: []Cause{cause.HostUnreachable}}
 	if out := fold([]Finding{c, a, b}); len(out) != 1 || len(out[0].Folded) != 2 {
 		t.Errorf("chain fold = %+v", out)
 	}
@@ -152,7 +154,7 @@ func TestTextHeadlineAndEnvironment(t *testing.T) {
 	e.Proxy = probe.ProxyInfo{HTTPSProxy: "http://proxy.corp:3128"}
 	e.Names = []probe.NameInfo{{Name: "pbx.corp", Addrs: []probe.AddrInfo{{Addr: "172.16.5.9", Scope: probe.ScopePrivate}}}}
 	rep := Build(p, map[string]string{"server": "pbx.corp"}, "test", time.Unix(0, 0), time.Second, vpnNoUDPChecks(), e, probe.RunInfo{})
-	if rep.Verdict != VerdictFailed || rep.Headline().Cause != CauseVPNNoUDP {
+	if rep.Verdict != VerdictFailed || rep.Headline().Cause != cause.VPNNoUDP {
 		t.Fatalf("verdict %s headline %v", rep.Verdict, causes(rep.Findings))
 	}
 	if !strings.Contains(rep.Headline().Quote, "VPN tunnel") || !slices.ContainsFunc(rep.Headline().Refs, func(r string) bool {

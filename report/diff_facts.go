@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -82,9 +84,9 @@ func reachRuns(before, after map[uint16]bool, was, is bool) []probe.PortRange {
 // before on the same check.
 func mediaChanges(old, cur *Report) []Change {
 	figure := map[Cause]func(*probe.MediaStats) float64{
-		CauseHighLatency: func(m *probe.MediaStats) float64 { return m.RTTMeanMS },
-		CauseHighJitter:  func(m *probe.MediaStats) float64 { return m.JitterMS },
-		CausePacketLoss:  func(m *probe.MediaStats) float64 { return m.LossPct },
+		cause.HighLatency: func(m *probe.MediaStats) float64 { return m.RTTMeanMS },
+		cause.HighJitter:  func(m *probe.MediaStats) float64 { return m.JitterMS },
+		cause.PacketLoss:  func(m *probe.MediaStats) float64 { return m.LossPct },
 	}
 	had := map[Cause]bool{}
 	for _, f := range old.Findings {

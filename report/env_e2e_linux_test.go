@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"golang.org/x/sys/unix"
 
 	"github.com/ucprobe/ucprobe/probe"
@@ -74,15 +76,15 @@ func TestEnvironmentDiagnosisInNamespace(t *testing.T) {
 		route      func(probe.Route) bool
 	}{
 		// Private address, no route, no VPN up.
-		{plain, "10.20.0.5", CauseVPNRequired, func(r probe.Route) bool { return r.NoRoute }},
+		{plain, "10.20.0.5", cause.VPNRequired, func(r probe.Route) bool { return r.NoRoute }},
 		// Public address, no route: a routing problem, not a VPN one.
-		{plain, "198.51.100.7", CauseNoRoute, func(r probe.Route) bool { return r.NoRoute }},
+		{plain, "198.51.100.7", cause.NoRoute, func(r probe.Route) bool { return r.NoRoute }},
 		// A VPN is up but does not route the private address: no-route
 		// (the VPN's routes), not vpn-required.
-		{withVPN, "10.20.0.5", CauseNoRoute, func(r probe.Route) bool { return r.NoRoute }},
+		{withVPN, "10.20.0.5", cause.NoRoute, func(r probe.Route) bool { return r.NoRoute }},
 		// Through the running tunnel, the SYN gets no answer: the VPN is
 		// up, so this is a blocked port, not vpn-required.
-		{withVPN, "172.16.5.9", CauseTCPBlocked, func(r probe.Route) bool { return r.ViaVPN && r.Interface == "vpn0" }},
+		{withVPN, "172.16.5.9", cause.TCPBlocked, func(r probe.Route) bool { return r.ViaVPN && r.Interface == "vpn0" }},
 	}
 	for _, c := range cases {
 		vpn := c.ns == withVPN

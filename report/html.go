@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ucprobe/ucprobe/cause"
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -84,7 +85,8 @@ func htmlView(r *Report) htmlPage {
 	if h := r.Headline(); h != nil {
 		if h.Severity != SeverityInfo {
 			p.Headline = h
-			p.Plain = plainWords[h.Cause]
+			in, _ := cause.Of(h.Cause)
+			p.Plain = in.Plain
 			p.Others = r.Findings[1:]
 		} else {
 			p.Others = r.Findings

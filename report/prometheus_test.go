@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
@@ -52,9 +54,9 @@ func syntheticReport() *Report {
 			{ID: "two-ended", Kind: probe.KindICE, Status: probe.StatusSkip, Details: probe.Details{Skipped: "needs a responder"}},
 		},
 		Findings: []Finding{
-			{Cause: CausePortClosed, Severity: SeverityCritical, Evidence: []string{"signalling@192.0.2.2"}},
-			{Cause: CausePortClosed, Severity: SeverityCritical, Evidence: []string{"other"}},
-			{Cause: CauseTURNAuthFailed, Severity: SeverityWarning},
+			{Cause: cause.PortClosed, Severity: SeverityCritical, Evidence: []string{"signalling@192.0.2.2"}},
+			{Cause: cause.PortClosed, Severity: SeverityCritical, Evidence: []string{"other"}},
+			{Cause: cause.TURNAuthFailed, Severity: SeverityWarning},
 		},
 		Environment: probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATEndpointIndependent}, VPN: probe.VPNInfo{Up: true}},
 	}

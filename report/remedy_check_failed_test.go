@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -22,7 +24,7 @@ func TestCheckFailedRemedy(t *testing.T) {
 	for _, tt := range tests {
 		c := probe.Result{ID: "sip-5060", Kind: probe.KindSIP, Target: "pbx.example:5060", Status: probe.StatusFail, Class: tt.class}
 		fs := unexplained([]probe.Result{c}, nil)
-		if len(fs) != 1 || fs[0].Cause != CauseCheckFailed {
+		if len(fs) != 1 || fs[0].Cause != cause.CheckFailed {
 			t.Fatalf("%s: findings %v", tt.class, fs)
 		}
 		r := fs[0].Remedy

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 )
@@ -91,7 +93,7 @@ func TestJSONContract(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
-	if back.Checks[0].Class != probe.ClassRefused || back.Findings[0].Cause != CausePortClosed || back.Verdict.ExitCode() != 2 {
+	if back.Checks[0].Class != probe.ClassRefused || back.Findings[0].Cause != cause.PortClosed || back.Verdict.ExitCode() != 2 {
 		t.Errorf("round trip lost data: %+v", back)
 	}
 }

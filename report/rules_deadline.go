@@ -8,16 +8,6 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
-// CauseCutShort: required checks did not finish before the run's deadline
-// (or Ctrl-C). Their silence is no evidence, so they are not judged; but
-// an "ok" must not hide that they never finished.
-const CauseCutShort Cause = "cut-short"
-
-func init() {
-	Catalog[CauseCutShort] = CauseInfo{"checks did not finish before the run's deadline (below the least one a diagnosis needs, which the finding names) or Ctrl-C, so they were not judged",
-		"Run again with a longer --timeout (the whole run's deadline), or fewer checks."}
-}
-
 // cut-short: a warning naming the required checks the run's end cut off,
 // and why: Ctrl-C (interrupted), or a deadline below the least one a
 // diagnosis needs (named, so the user knows what to give).

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -22,15 +24,15 @@ func TestRuleCutShort(t *testing.T) {
 		title  string
 	}{
 		{"a deadline below the minimum names it", []probe.Result{dns, canceled("a", false)},
-			probe.RunInfo{Deadline: 200 * time.Millisecond, MinDeadline: 3 * time.Second}, []Cause{CauseCutShort},
+			probe.RunInfo{Deadline: 200 * time.Millisecond, MinDeadline: 3 * time.Second}, []Cause{cause.CutShort},
 			"Nothing was tested: every check was cut short by the deadline: --timeout 200ms is below the 3s a diagnosis needs"},
 		{"Ctrl-C is interrupted, not the deadline", []probe.Result{dns, tlsOK, canceled("a", false)},
-			probe.RunInfo{Deadline: 10 * time.Second, MinDeadline: 3 * time.Second, Interrupted: true}, []Cause{CauseCutShort},
+			probe.RunInfo{Deadline: 10 * time.Second, MinDeadline: 3 * time.Second, Interrupted: true}, []Cause{cause.CutShort},
 			"1 check was cut short because the run was interrupted"},
-		{"everything cut short is not ok", []probe.Result{dns, canceled("a", false), canceled("b", false)}, probe.RunInfo{}, []Cause{CauseCutShort}, "Nothing was tested: every check was cut short by the deadline"},
-		{"one of two cut short", []probe.Result{dns, tlsOK, canceled("b", false)}, probe.RunInfo{}, []Cause{CauseCutShort}, "1 check was cut short by the deadline"},
+		{"everything cut short is not ok", []probe.Result{dns, canceled("a", false), canceled("b", false)}, probe.RunInfo{}, []Cause{cause.CutShort}, "Nothing was tested: every check was cut short by the deadline"},
+		{"one of two cut short", []probe.Result{dns, tlsOK, canceled("b", false)}, probe.RunInfo{}, []Cause{cause.CutShort}, "1 check was cut short by the deadline"},
 		{"an optional check cut short is no finding", []probe.Result{tlsOK, canceled("b", true)}, probe.RunInfo{}, nil, ""},
-		{"a skip for want of a responder is not a deadline", []probe.Result{tlsOK, {ID: "r", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}}}, probe.RunInfo{}, []Cause{CauseUntested}, ""},
+		{"a skip for want of a responder is not a deadline", []probe.Result{tlsOK, {ID: "r", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}}}, probe.RunInfo{}, []Cause{cause.Untested}, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -148,8 +150,8 @@ func ruleVPNNoUDP(in *Input) []Finding {
 			// A TURN relay that allocates over TCP through the tunnel
 			// but echoes nothing is the same tunnel: the relay echo's
 			// other leg is UDP from this client to the relayed address.
-			Explains: []Cause{CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked, CauseTURNUnreachable, CauseTURNRelayFailed, CauseICEFailed,
-				CauseRelayOnly, CauseMultiHomedServer, CauseHostUnreachable},
+			Explains: []Cause{cause.UDPBlocked, cause.UDPServiceBlocked, cause.UDPPortRangeBlocked, cause.TURNUnreachable, cause.TURNRelayFailed, cause.ICEFailed,
+				cause.RelayOnly, cause.MultiHomedServer, cause.HostUnreachable},
 			Facts: map[string]string{"interface": name, "addresses": strings.Join(addrs, ","), "vpn_how": it.VPNHow,
 				"mtu": fmt.Sprint(it.MTU), "tcp_through_tunnel": tcpFact},
 		})
@@ -233,8 +235,8 @@ func ruleVPNRequired(in *Input) []Finding {
 			Title:    fmt.Sprintf("%s is on the company network, and this client is not connected to the VPN", h),
 			Detail:   detail,
 			Evidence: ev,
-			Explains: []Cause{CauseNoRoute, CauseHostUnreachable, CauseTCPBlocked, CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked,
-				CauseTURNUnreachable, CauseICEFailed, CauseICESignalling},
+			Explains: []Cause{cause.NoRoute, cause.HostUnreachable, cause.TCPBlocked, cause.UDPBlocked, cause.UDPServiceBlocked, cause.UDPPortRangeBlocked,
+				cause.TURNUnreachable, cause.ICEFailed, cause.ICESignalling},
 			Facts: map[string]string{"host": h, "addresses": strings.Join(addrs, ",")},
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -169,13 +171,13 @@ func TestRuleVPNNoUDPFoldsRelayEchoOverTCP(t *testing.T) {
 			fail("turn-udp", probe.KindTURN, probe.TransportUDP, "turn.corp", "172.16.5.30", probe.ClassTimeout),
 			relayFail("turn-tcp", probe.TransportTCP),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaVPN("172.16.5.30")),
-			CauseVPNNoUDP, []Cause{CauseVPNNoUDP}},
+			cause.VPNNoUDP, []Cause{cause.VPNNoUDP}},
 		{"no tunnel: the relay failure stands on its own", []probe.Result{
 			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
 			pass("stun", probe.KindSTUN, probe.TransportUDP, "turn.corp", "172.16.5.30"),
 			relayFail("turn-udp", probe.TransportUDP),
 		}, env([]probe.Interface{ifLAN}, viaLAN("172.16.5.9"), viaLAN("172.16.5.30")),
-			CauseTURNRelayFailed, []Cause{CauseTURNRelayFailed}},
+			cause.TURNRelayFailed, []Cause{cause.TURNRelayFailed}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

@@ -5,20 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
-
-// CauseICESignalling: the two-ended ICE check could not talk to the
-// responder (wrong token, not a ucprobe responder, unreachable), so the
-// media path was not tested.
-const CauseICESignalling Cause = "ice-signalling-failed"
-
-func init() {
-	Catalog[CauseICESignalling] = CauseInfo{
-		"the ICE check could not exchange candidates with the responder, so the media path was not tested",
-		"Check that `ucprobe serve` runs at the far end, that its HTTP port (8480) is reachable, and that --token matches.",
-	}
-}
 
 // iceChecks are the ice checks that ran with ICE evidence.
 func iceChecks(in *Input) []probe.Result {
@@ -235,7 +225,7 @@ func ruleRelayOnly(in *Input) []Finding {
 			f.Detail += fmt.Sprintf(" This network's NAT is symmetric (%s mapping): the far end cannot reach the address STUN learned, so a relay is needed.", nat.Mapping)
 			f.Evidence = append(f.Evidence, natChecks...)
 			f.Facts["nat_mapping"], f.Facts["nat_filtering"] = string(nat.Mapping), string(nat.Filtering)
-			f.Explains = []Cause{CauseSymmetricNAT}
+			f.Explains = []Cause{cause.SymmetricNAT}
 		}
 		out = append(out, f)
 	}

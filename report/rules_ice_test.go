@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 )
@@ -74,7 +76,7 @@ func TestICERules(t *testing.T) {
 				LocalCandidates: []probe.ICECandidate{hostA, srflxA, relayA},
 				Pairs:           []probe.ICEPair{pair(relayA, relayB, "succeeded", true), pair(hostA, hostB, "failed", false), pair(srflxA, srflxB, "failed", false)},
 				Media:           goodMedia()})},
-			want:  []Cause{CauseRelayOnly},
+			want:  []Cause{cause.RelayOnly},
 			words: []string{"relay/udp", "2 direct pairs", "srflx 198.51.100.1:40000 -> srflx 198.51.100.2:30010 (failed, 20 sent, 0 answered)"},
 			sev:   SeverityWarning,
 		},
@@ -83,7 +85,7 @@ func TestICERules(t *testing.T) {
 			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/tcp",
 				LocalCandidates: []probe.ICECandidate{hostA, relayT},
 				Pairs:           []probe.ICEPair{pair(relayT, hostB, "succeeded", true), pair(hostA, hostB, "failed", false)}})},
-			want:  []Cause{CauseRelayOnly},
+			want:  []Cause{cause.RelayOnly},
 			words: []string{"relay/tcp", "Media runs over TCP", "1 direct pair "},
 		},
 		{
@@ -102,7 +104,7 @@ func TestICERules(t *testing.T) {
 			name: "one-ended, only the local relay reaches the peer: relay-only",
 			checks: []probe.Result{iceResult("one-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/tcp",
 				LocalCandidates: []probe.ICECandidate{hostA, relayT}, Pairs: []probe.ICEPair{pair(relayT, relayB, "succeeded", true), pair(hostA, relayB, "failed", false)}})},
-			want:  []Cause{CauseRelayOnly},
+			want:  []Cause{cause.RelayOnly},
 			words: []string{"host 192.168.0.2:50000 -> relay 203.0.113.10:49160"},
 		},
 		{
@@ -116,7 +118,7 @@ func TestICERules(t *testing.T) {
 			},
 			// The TURN check names no server the ICE check used, so its
 			// cause cannot explain the ICE failure: both stand.
-			want:  []Cause{CauseTURNUnreachable, CauseICEFailed},
+			want:  []Cause{cause.TURNUnreachable, cause.ICEFailed},
 			words: []string{"No server-reflexive candidate", "no relay candidate", "(see turn-udp)", "all 1 candidate pair timed out", "1 host, 0 srflx, 0 relay"},
 			sev:   SeverityCritical,
 		},
@@ -125,20 +127,20 @@ func TestICERules(t *testing.T) {
 			checks: []probe.Result{iceResult("one-ended", probe.StatusFail, probe.ClassProtocol, probe.ICEDetails{RelayExpected: true,
 				LocalCandidates: []probe.ICECandidate{hostA, srflxA, relayA}, RemoteCandidates: []probe.ICECandidate{relayB},
 				Pairs: append(slices.Clone(allFailed[:2]), probe.ICEPair{Local: relayA, Remote: relayB, State: "failed", RequestsSent: 20, ResponsesReceived: 1})})},
-			want:  []Cause{CauseICEFailed},
+			want:  []Cause{cause.ICEFailed},
 			words: []string{"1 of 3 pairs were answered"},
 		},
 		{
 			name:   "no TURN credentials for relay-relay",
 			checks: []probe.Result{iceResult("relay-relay", probe.StatusFail, probe.ClassAuth, probe.ICEDetails{TURNCredentials: "none"})},
-			want:   []Cause{CauseICEFailed},
+			want:   []Cause{cause.ICEFailed},
 			words:  []string{"needs TURN credentials", "--turn-user"},
 		},
 		{
 			name: "wrong token at the responder",
 			checks: []probe.Result{iceResult("two-ended", probe.StatusFail, probe.ClassAuth, probe.ICEDetails{
 				Signalling: &probe.ICESignalling{URL: "http://192.0.2.7:8480/v1/ice/", Stage: "offer", StatusCode: 401}})},
-			want:  []Cause{CauseICESignalling},
+			want:  []Cause{cause.ICESignalling},
 			words: []string{"refused the token", "not tested"},
 		},
 		{
@@ -146,7 +148,7 @@ func TestICERules(t *testing.T) {
 			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
 				LocalCandidates: []probe.ICECandidate{hostA}, Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
 				Media: &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 5, Sent: 250, Received: 235, LossPct: 6, RTTMeanMS: 140, RTTP95MS: 180, JitterMS: 35, MOS: 3.2, Grade: "fair"}})},
-			want:  []Cause{CausePacketLoss, CauseHighLatency, CauseHighJitter},
+			want:  []Cause{cause.PacketLoss, cause.HighLatency, cause.HighJitter},
 			words: []string{"6.0 %", "1.0 %", "MOS 3.20 (fair)"},
 			sev:   SeverityWarning,
 		},
@@ -156,7 +158,7 @@ func TestICERules(t *testing.T) {
 				Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
 				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 250, RTTMeanMS: 90, JitterMS: 3, MOS: 4.3}})},
 			limits: profiles.Limits{RTTMS: 80, JitterMS: 30, LossPct: 1, Source: `Imagicle, "Network protocols and ports in use" (UCX Suite documentation), section "Traffic requirements"`},
-			want:   []Cause{CauseHighLatency},
+			want:   []Cause{cause.HighLatency},
 			words:  []string{"90 ms", "80 ms", "Traffic requirements"},
 		},
 		{
@@ -164,7 +166,7 @@ func TestICERules(t *testing.T) {
 			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
 				Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
 				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 0, LossPct: 100, MOS: 1, Grade: "degraded"}})},
-			want:  []Cause{CausePacketLoss},
+			want:  []Cause{cause.PacketLoss},
 			words: []string{"100.0 %"},
 		},
 	} {
@@ -181,7 +183,7 @@ func TestICERules(t *testing.T) {
 				return
 			}
 			i := slices.IndexFunc(fs, func(f Finding) bool { return f.Cause == tc.want[len(tc.want)-1] })
-			if tc.want[0] != CauseTURNUnreachable {
+			if tc.want[0] != cause.TURNUnreachable {
 				i = 0
 			}
 			text := fs[i].Title + " " + fs[i].Detail + " " + strings.Join(fs[i].Refs, " ")
@@ -248,17 +250,17 @@ func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
 		pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false), pair(relayA, hostB, "succeeded", true)}})
 	stun := stunNAT("stun", probe.NATAddressAndPortDependent)
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stun, turnUDPOK, ice}, Limits: limits}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseRelayOnly}) {
+	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) {
 		t.Fatalf("causes %v, want [relay-only]", got)
 	}
 	f := fs[0]
-	if !slices.Equal(f.Explains, []Cause{CauseSymmetricNAT}) || !slices.Contains(f.Evidence, "stun") ||
+	if !slices.Equal(f.Explains, []Cause{cause.SymmetricNAT}) || !slices.Contains(f.Evidence, "stun") ||
 		f.Facts["nat_mapping"] != string(probe.NATAddressAndPortDependent) || !strings.Contains(f.Detail, "NAT is symmetric") {
 		t.Errorf("explains %v evidence %v facts %v detail %q", f.Explains, f.Evidence, f.Facts, f.Detail)
 	}
 	// Without a symmetric NAT relay-only stands alone and says nothing of NAT.
 	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunNAT("stun", probe.NATEndpointIndependent), turnUDPOK, ice}, Limits: limits}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseRelayOnly}) || strings.Contains(fs[0].Detail, "symmetric") {
+	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) || strings.Contains(fs[0].Detail, "symmetric") {
 		t.Errorf("causes %v detail %q", got, fs[0].Detail)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 )
@@ -29,9 +31,9 @@ func TestRelayLoopbackMedia(t *testing.T) {
 		want     []Cause
 		evidence string
 	}{
-		{"loopback alone", []probe.Result{tlsOK, loop}, []Cause{CausePacketLoss}, "media-relay"},
+		{"loopback alone", []probe.Result{tlsOK, loop}, []Cause{cause.PacketLoss}, "media-relay"},
 		{"two-ended is preferred", []probe.Result{tlsOK, loop, mediaChk("ice", "two-ended", "", 0)}, nil, ""},
-		{"two-ended loss names the two-ended check", []probe.Result{tlsOK, loop, mediaChk("ice", "two-ended", "", 5)}, []Cause{CausePacketLoss}, "ice"},
+		{"two-ended loss names the two-ended check", []probe.Result{tlsOK, loop, mediaChk("ice", "two-ended", "", 5)}, []Cause{cause.PacketLoss}, "ice"},
 		{"clean loopback", []probe.Result{tlsOK, mediaChk("media-relay", "relay-loopback", "relay-loopback", 0)}, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

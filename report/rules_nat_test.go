@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -30,8 +32,8 @@ func TestSymmetricNATFromTURNRelay(t *testing.T) {
 		checks []probe.Result
 		want   []Cause
 	}{
-		{"relay saw another port", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATAddressAndPortDependent, "")}, []Cause{CauseSymmetricNAT}},
-		{"another address only", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATDestinationDependent, "port not tested")}, []Cause{CauseSymmetricNAT}},
+		{"relay saw another port", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATAddressAndPortDependent, "")}, []Cause{cause.SymmetricNAT}},
+		{"another address only", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATDestinationDependent, "port not tested")}, []Cause{cause.SymmetricNAT}},
 		{"relay saw the same mapping", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATPortIndependent, "address not tested")}, nil},
 		{"not determined", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATUnknown, "the TURN server refused a permission")}, nil},
 	} {

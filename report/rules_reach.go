@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -79,8 +81,8 @@ func ruleMultiHomed(in *Input) []Finding {
 			Title:    fmt.Sprintf("%s has %d addresses; %s %s not reachable", h, len(addrs), strings.Join(bad, ", "), plural(len(bad), "is", "are")),
 			Detail:   detail,
 			Evidence: ids(ev),
-			Explains: []Cause{CauseTCPBlocked, CauseNoRoute, CauseHostUnreachable, CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked,
-				CausePortClosed, CauseTURNUnreachable},
+			Explains: []Cause{cause.TCPBlocked, cause.NoRoute, cause.HostUnreachable, cause.UDPBlocked, cause.UDPServiceBlocked, cause.UDPPortRangeBlocked,
+				cause.PortClosed, cause.TURNUnreachable},
 			Facts: map[string]string{"reachable": strings.Join(good, ","), "unreachable": strings.Join(bad, ","), "checks": strings.Join(checks, ",")},
 		})
 	}
@@ -225,7 +227,7 @@ func ruleHostUnreachable(in *Input) []Finding {
 			Title:    "Nothing on " + k + " answers",
 			Detail:   fmt.Sprintf("All %d checks to %s went unanswered (no reset, no ICMP error): the host is down, or a firewall drops everything from this client.", len(cs), k),
 			Evidence: ids(cs),
-			Explains: []Cause{CauseTCPBlocked, CauseUDPBlocked, CauseUDPServiceBlocked, CauseUDPPortRangeBlocked},
+			Explains: []Cause{cause.TCPBlocked, cause.UDPBlocked, cause.UDPServiceBlocked, cause.UDPPortRangeBlocked},
 			Facts:    map[string]string{"address": k},
 		})
 	}

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 )
@@ -72,12 +74,12 @@ func TestDiagnoseReachability(t *testing.T) {
 				{ID: "media", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}},
 				{ID: "opt", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Optional: true, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}},
 			},
-			want: []want{{CauseUntested, SeverityInfo, []string{"media"}}},
+			want: []want{{cause.Untested, SeverityInfo, []string{"media"}}},
 		},
 		{
 			name:   "closed port is port-closed, not tcp-blocked",
 			checks: []probe.Result{tcp("sig", "127.0.0.1", "", 2230, fail, probe.ClassRefused)},
-			want:   []want{{CausePortClosed, SeverityCritical, []string{"sig"}}},
+			want:   []want{{cause.PortClosed, SeverityCritical, []string{"sig"}}},
 		},
 		{
 			name: "filtered port while the host answers elsewhere is tcp-blocked",
@@ -85,14 +87,14 @@ func TestDiagnoseReachability(t *testing.T) {
 				tcp("sig", "x.example", "192.0.2.1", 2230, fail, probe.ClassTimeout),
 				tcp("web", "x.example", "192.0.2.1", 443, ok, ""),
 			},
-			want: []want{{CauseTCPBlocked, SeverityCritical, []string{"sig"}}},
+			want: []want{{cause.TCPBlocked, SeverityCritical, []string{"sig"}}},
 		},
 		{
 			name: "admin-prohibited TCP is tcp-blocked",
 			checks: []probe.Result{
 				tcp("sig", "x.example", "192.0.2.1", 2230, fail, probe.ClassProhibited),
 			},
-			want: []want{{CauseTCPBlocked, SeverityCritical, []string{"sig"}}},
+			want: []want{{cause.TCPBlocked, SeverityCritical, []string{"sig"}}},
 		},
 		{
 			name: "everything silent is host-unreachable, tcp-blocked folded",
@@ -100,12 +102,12 @@ func TestDiagnoseReachability(t *testing.T) {
 				tcp("a", "x.example", "192.0.2.1", 2230, fail, probe.ClassTimeout),
 				tcp("b", "x.example", "192.0.2.1", 443, fail, probe.ClassTimeout),
 			},
-			want: []want{{CauseHostUnreachable, SeverityCritical, []string{"a", "b"}}},
+			want: []want{{cause.HostUnreachable, SeverityCritical, []string{"a", "b"}}},
 		},
 		{
 			name:   "ICMP unreachable is no-route",
 			checks: []probe.Result{tcp("sig", "x.example", "192.0.2.1", 2230, fail, probe.ClassUnreachable)},
-			want:   []want{{CauseNoRoute, SeverityCritical, []string{"sig"}}},
+			want:   []want{{cause.NoRoute, SeverityCritical, []string{"sig"}}},
 		},
 		{
 			name: "optional check failing is a warning",
@@ -114,7 +116,7 @@ func TestDiagnoseReachability(t *testing.T) {
 				r.Optional = true
 				return r
 			}()},
-			want: []want{{CausePortClosed, SeverityWarning, []string{"opt"}}},
+			want: []want{{cause.PortClosed, SeverityWarning, []string{"opt"}}},
 		},
 		{
 			name: "one of two addresses unreachable is multi-homed-server, not tcp-blocked",
@@ -122,7 +124,7 @@ func TestDiagnoseReachability(t *testing.T) {
 				tcp("sig@192.0.2.1", "x.example", "192.0.2.1", 2230, ok, ""),
 				tcp("sig@198.51.100.1", "x.example", "198.51.100.1", 2230, fail, probe.ClassTimeout),
 			},
-			want: []want{{CauseMultiHomedServer, SeverityCritical, []string{"sig@198.51.100.1"}}},
+			want: []want{{cause.MultiHomedServer, SeverityCritical, []string{"sig@198.51.100.1"}}},
 		},
 		{
 			name: "both addresses failing is not multi-homed",
@@ -131,19 +133,19 @@ func TestDiagnoseReachability(t *testing.T) {
 				tcp("sig@198.51.100.1", "x.example", "198.51.100.1", 2230, fail, probe.ClassRefused),
 			},
 			want: []want{
-				{CausePortClosed, SeverityCritical, []string{"sig@192.0.2.1"}},
-				{CausePortClosed, SeverityCritical, []string{"sig@198.51.100.1"}},
+				{cause.PortClosed, SeverityCritical, []string{"sig@192.0.2.1"}},
+				{cause.PortClosed, SeverityCritical, []string{"sig@198.51.100.1"}},
 			},
 		},
 		{
 			name:   "NXDOMAIN is dns-failure with the skipped checks as evidence",
 			checks: []probe.Result{dnsFail("x.example", true), skippedDNS("sig", "x.example")},
-			want:   []want{{CauseDNSFailure, SeverityCritical, []string{"dns:x.example", "sig"}}},
+			want:   []want{{cause.DNSFailure, SeverityCritical, []string{"dns:x.example", "sig"}}},
 		},
 		{
 			name:   "untrusted certificate",
 			checks: []probe.Result{tlsResult("tls", "uc.example", false, probe.VerifyUnknownAuthority, fail)},
-			want:   []want{{CauseTLSUntrusted, SeverityCritical, []string{"tls"}}},
+			want:   []want{{cause.TLSUntrusted, SeverityCritical, []string{"tls"}}},
 		},
 		{
 			name: "expiring certificate is a warning",
@@ -152,7 +154,7 @@ func TestDiagnoseReachability(t *testing.T) {
 				r.Details.TLS.DaysLeft = 5
 				return r
 			}()},
-			want: []want{{CauseTLSExpiring, SeverityWarning, []string{"tls"}}},
+			want: []want{{cause.TLSExpiring, SeverityWarning, []string{"tls"}}},
 		},
 		{
 			name: "upgrade refused after good TLS is websocket-blocked",
@@ -160,7 +162,7 @@ func TestDiagnoseReachability(t *testing.T) {
 				tlsResult("tls", "uc.example", true, "", ok),
 				wsResult("ws", "uc.example", probe.WSStageUpgrade, 403),
 			},
-			want: []want{{CauseWebSocketBlocked, SeverityCritical, []string{"ws"}}},
+			want: []want{{cause.WebSocketBlocked, SeverityCritical, []string{"ws"}}},
 		},
 		{
 			name: "websocket failing at TLS is the TLS cause, not websocket-blocked",
@@ -170,7 +172,7 @@ func TestDiagnoseReachability(t *testing.T) {
 				r.Details.WebSocket.TLS = &probe.TLSDetails{Version: "TLS 1.3", Verified: false, VerifyReason: probe.VerifyUnknownAuthority}
 				return r
 			}()},
-			want: []want{{CauseTLSUntrusted, SeverityCritical, []string{"ws"}}},
+			want: []want{{cause.TLSUntrusted, SeverityCritical, []string{"ws"}}},
 		},
 		{
 			name: "a failure no rule names still fails the run",
@@ -178,7 +180,7 @@ func TestDiagnoseReachability(t *testing.T) {
 				r := ev("odd", probe.KindTCP, "x.example", "", 1, fail, probe.ClassProtocol)
 				return r
 			}()},
-			want: []want{{CauseCheckFailed, SeverityCritical, []string{"odd"}}},
+			want: []want{{cause.CheckFailed, SeverityCritical, []string{"odd"}}},
 		},
 	}
 	p, err := profiles.Load("xphone")
@@ -208,7 +210,7 @@ func TestDiagnoseReachability(t *testing.T) {
 func TestRemedyQuotesSeed(t *testing.T) {
 	p, _ := profiles.Load("xphone")
 	got := Diagnose(Input{Checks: []probe.Result{tcp("signalling", "x", "", 2230, probe.StatusFail, probe.ClassTimeout), tcp("w", "x", "", 1, probe.StatusPass, "")}}, p)
-	if len(got) != 1 || got[0].Cause != CauseTCPBlocked {
+	if len(got) != 1 || got[0].Cause != cause.TCPBlocked {
 		t.Fatalf("findings %v", causes(got))
 	}
 	f := got[0]
@@ -251,13 +253,13 @@ func TestPortClosedSplitsTURNFromServices(t *testing.T) {
 	tu := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
 	tt := turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
 	fs := Diagnose(Input{Checks: []probe.Result{sig, tu, tt}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{CausePortClosed, CauseTURNUnreachable}) {
+	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.PortClosed, cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want port-closed and turn-unreachable", got)
 	}
 	if pc := fs[0]; !slices.Equal(pc.Evidence, []string{"signalling"}) {
 		t.Errorf("port-closed evidence %v, want only the service's check", pc.Evidence)
 	}
-	if tu := fs[1]; !slices.Contains(tu.Explains, CausePortClosed) || len(tu.Folded) != 1 || !strings.Contains(tu.Folded[0].Title, "3478") {
+	if tu := fs[1]; !slices.Contains(tu.Explains, cause.PortClosed) || len(tu.Folded) != 1 || !strings.Contains(tu.Folded[0].Title, "3478") {
 		t.Errorf("turn-unreachable did not fold the TURN port's port-closed: %+v", tu)
 	}
 }

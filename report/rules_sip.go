@@ -4,15 +4,6 @@ import (
 	"fmt"
 )
 
-// CauseSIPRewrite: the SIP server saw another address than ours (NAT) or
-// echoed a rewritten Via (a SIP ALG).
-const CauseSIPRewrite Cause = "sip-rewrite"
-
-func init() {
-	Catalog[CauseSIPRewrite] = CauseInfo{"the SIP server saw another address or Via than the client sent: NAT or a SIP ALG rewrites SIP",
-		"If calls have one-way audio or drop after 30 s, turn off the SIP ALG (SIP helper) in the router or firewall."}
-}
-
 // sip-rewrite: the server saw another address than ours (NAT, usual) or
 // echoed a Via we did not send (a SIP ALG rewrote the message).
 func ruleSIPRewrite(in *Input) []Finding {

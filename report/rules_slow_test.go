@@ -4,6 +4,8 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 )
@@ -22,8 +24,8 @@ func TestPathQuality(t *testing.T) {
 		path   probe.PathRTT
 		want   []Cause
 	}{
-		{"a slow, jittery path without media", []probe.Result{tlsOK, stunOK}, slow, []Cause{CauseHighLatency, CauseHighJitter}},
-		{"slow but steady", []probe.Result{tlsOK, stunOK}, probe.PathRTT{Samples: 7, RTTMS: 350, JitterMS: 10}, []Cause{CauseHighLatency}},
+		{"a slow, jittery path without media", []probe.Result{tlsOK, stunOK}, slow, []Cause{cause.HighLatency, cause.HighJitter}},
+		{"slow but steady", []probe.Result{tlsOK, stunOK}, probe.PathRTT{Samples: 7, RTTMS: 350, JitterMS: 10}, []Cause{cause.HighLatency}},
 		{"a fast path", []probe.Result{tlsOK, stunOK}, probe.PathRTT{Samples: 7, RTTMS: 20, JitterMS: 3}, nil},
 		{"too few samples", []probe.Result{tlsOK}, probe.PathRTT{Samples: 2, RTTMS: 350, JitterMS: 120}, nil},
 		{"media measured: media decides", []probe.Result{tlsOK, withMedia}, slow, nil},
@@ -62,7 +64,7 @@ func TestRelayEchoContradictedByICE(t *testing.T) {
 		{"media looped through this server's relay came back", []probe.Result{tlsOK, stunOK, turnRelaySilent, loop}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := slices.Contains(causesOf(Diagnose(Input{Checks: tc.checks}, nil)), CauseTURNRelayFailed)
+			got := slices.Contains(causesOf(Diagnose(Input{Checks: tc.checks}, nil)), cause.TURNRelayFailed)
 			if got != tc.want {
 				t.Errorf("turn-relay-failed %v, want %v", got, tc.want)
 			}

@@ -3,6 +3,8 @@ package report
 import (
 	"fmt"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -42,7 +44,7 @@ func ruleTLSUntrusted(in *Input) []Finding {
 			Title:    "TLS certificate of " + k + " not trusted",
 			Detail:   detail,
 			Evidence: ids(cs),
-			Explains: []Cause{CauseWebSocketBlocked, CauseTLSFailed},
+			Explains: []Cause{cause.WebSocketBlocked, cause.TLSFailed},
 			Facts:    map[string]string{"issuer": t.Issuer, "reason": t.VerifyReason},
 		})
 	}

@@ -6,24 +6,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
-
-// Causes the TURN rules add.
-const (
-	// CauseTURNUntested: no TURN credentials were given; the server
-	// answered its challenge but the relay was not tested.
-	CauseTURNUntested Cause = "turn-untested"
-	// CauseTURNRelayFailed: allocation and permission work, but no
-	// datagram comes back through the relay.
-	CauseTURNRelayFailed Cause = "turn-relay-failed"
-)
-
-func init() {
-	Catalog[CauseTURNUntested] = CauseInfo{"no TURN credentials were given, so the relay was not tested", "Run again with --turn-user/--turn-pass or --turn-secret."}
-	Catalog[CauseTURNRelayFailed] = CauseInfo{"the TURN server allocates a relay, but no datagram passes through it",
-		"Open the TURN server's relay port range (coturn min-port..max-port, often 49152-65535 UDP) in the server's firewall."}
-}
 
 // turn-auth-failed: the server answered 401/441 to our credentials.
 func ruleTURNAuthFailed(in *Input) []Finding {
@@ -48,7 +34,7 @@ func ruleTURNAuthFailed(in *Input) []Finding {
 			Title:    "TURN server " + k + " rejects the credentials",
 			Detail:   detail,
 			Evidence: append(ids(cs), ids(iceFailedVia(in, k))...),
-			Explains: []Cause{CauseICEFailed},
+			Explains: []Cause{cause.ICEFailed},
 			Facts:    map[string]string{"code": fmt.Sprint(t.ErrorCode), "credentials": t.Credentials},
 		})
 	}
@@ -85,13 +71,13 @@ func ruleTURNUnreachable(in *Input) []Finding {
 			return c.Kind == probe.KindSTUN && c.Host == k && c.Status == probe.StatusFail && noAnswer(c.Class)
 		})
 		cs = append(append(cs, stuns...), iceFailedVia(in, k)...)
-		explains := []Cause{CauseICEFailed, CausePortClosed}
+		explains := []Cause{cause.ICEFailed, cause.PortClosed}
 		// A host that is only this TURN server (every check to its
 		// addresses is STUN/TURN): "nothing on it answers" and "TCP to
 		// it is filtered" are this same fact, so they fold here.
 		if host := turnOnlyHost(in, cs); len(host) > 0 {
 			cs = host
-			explains = append(explains, CauseHostUnreachable, CauseTCPBlocked)
+			explains = append(explains, cause.HostUnreachable, cause.TCPBlocked)
 		}
 		out = append(out, Finding{
 			Severity: severityFor(cs...),
@@ -193,7 +179,7 @@ func ruleTURNRelayFailed(in *Input) []Finding {
 				"Usually the server's firewall blocks its relay port range; it can also be a NAT here that gives a second socket another public address than %s.",
 				t.RelayedAddr, t.RelaySent, orDash(t.MappedAddr)),
 			Evidence: append(ids(cs), ids(iceFailedVia(in, k))...),
-			Explains: []Cause{CauseICEFailed},
+			Explains: []Cause{cause.ICEFailed},
 			Facts:    map[string]string{"relayed": t.RelayedAddr, "sent": fmt.Sprint(t.RelaySent)},
 		})
 	}

@@ -5,18 +5,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
-
-// CauseUDPServiceBlocked: UDP to one service gets no answer while TCP to
-// its host works; with no second UDP destination tested, whether all UDP
-// is blocked stays open (the narrow form of udp-blocked).
-const CauseUDPServiceBlocked Cause = "udp-service-blocked"
-
-func init() {
-	Catalog[CauseUDPServiceBlocked] = CauseInfo{"UDP to one service gets no answer while TCP to the same host works",
-		"Allow UDP to this service in the client's and the site's firewall. To tell whether all UDP is blocked, test a second UDP destination (--responder HOST at the far end, or --stun HOST:PORT)."}
-}
 
 // udpFailed: a UDP check that got no answer at all (silence, or a
 // firewall's reject). A refused port or a STUN/TURN error answer proves
@@ -114,11 +106,11 @@ func ruleUDPBlocked(in *Input) []Finding {
 	if len(dests) == 0 || len(dests) < minUDPDests && slices.ContainsFunc(failed, liveSample) {
 		return nil // one silent live sample is inconclusive on its own
 	}
-	cause, title := CauseUDPBlocked, "UDP is blocked: no UDP answer while TCP works"
+	id, title := cause.UDPBlocked, "UDP is blocked: no UDP answer while TCP works"
 	detail := fmt.Sprintf("No UDP answer came back from any of %d independent destinations (%s), while TCP to the same hosts works (%s). "+
 		"A firewall on this client or at the site drops UDP.", len(dests), strings.Join(dests, "; "), strings.Join(targets(tcpOK), ", "))
 	if len(dests) < minUDPDests {
-		cause, title = CauseUDPServiceBlocked, fmt.Sprintf("UDP to %s gets no answer while TCP to it works", dests[0])
+		id, title = cause.UDPServiceBlocked, fmt.Sprintf("UDP to %s gets no answer while TCP to it works", dests[0])
 		detail = fmt.Sprintf("UDP to %s (%s) got no answer, while TCP to the same host works (%s). No other UDP destination was tested, "+
 			"so whether all UDP is blocked is open: a responder at the far end (--responder) or a second STUN server (--stun) tells.",
 			dests[0], strings.Join(ids(failed), ", "), strings.Join(targets(tcpOK), ", "))
@@ -150,12 +142,12 @@ func ruleUDPBlocked(in *Input) []Finding {
 		return c.Kind == probe.KindICE && (c.Status == probe.StatusFail || relayOverTCP(c))
 	}))...)
 	return []Finding{{
-		Cause:    cause,
+		Cause:    id,
 		Severity: severityFor(failed...),
 		Title:    title,
 		Detail:   detail,
 		Evidence: ev,
-		Explains: []Cause{CauseTURNUnreachable, CauseUDPPortRangeBlocked, CauseICEFailed, CauseRelayOnly},
+		Explains: []Cause{cause.TURNUnreachable, cause.UDPPortRangeBlocked, cause.ICEFailed, cause.RelayOnly},
 		Facts:    facts,
 	}}
 }

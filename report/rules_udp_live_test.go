@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -32,9 +34,9 @@ func TestLiveRangeJudgement(t *testing.T) {
 		want []Cause
 		text string
 	}{
-		{"blocked sub-range", liveRange(probe.StatusFail, probe.LiveBlocked, 50, blk), []Cause{CauseUDPPortRangeBlocked}, "31000-33000"},
-		{"scattered (rate limit)", liveRange(probe.StatusWarn, probe.LiveScattered, 30), []Cause{CauseUntested}, "A responder"},
-		{"silent everywhere", liveRange(probe.StatusWarn, probe.LiveSilent, 0), []Cause{CauseUntested}, "sampled live"},
+		{"blocked sub-range", liveRange(probe.StatusFail, probe.LiveBlocked, 50, blk), []Cause{cause.UDPPortRangeBlocked}, "31000-33000"},
+		{"scattered (rate limit)", liveRange(probe.StatusWarn, probe.LiveScattered, 30), []Cause{cause.Untested}, "A responder"},
+		{"silent everywhere", liveRange(probe.StatusWarn, probe.LiveSilent, 0), []Cause{cause.Untested}, "sampled live"},
 		{"reached everywhere", liveRange(probe.StatusPass, probe.LiveReached, 90), nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -88,27 +90,27 @@ func TestRulesUDP(t *testing.T) {
 	}{
 		// udp-blocked needs two independent UDP services failing on hosts
 		// TCP reaches; STUN and TURN on one host:port are one service.
-		{"one service: STUN and TURN UDP silent on one port, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{CauseUDPServiceBlocked}, SeverityCritical},
-		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0)), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
-		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))}, probe.Environment{}, []Cause{CauseUDPServiceBlocked, CauseUDPPortRangeBlocked}, SeverityCritical},
-		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(liveSilent()), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
-		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{CauseTURNUnreachable}, SeverityCritical},
-		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, rangeChk("range", probe.StatusFail, 100, 0, 0), sipSilent}, probe.Environment{}, []Cause{CauseUDPBlocked}, SeverityCritical},
-		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{CauseUDPPortRangeBlocked, CauseCheckFailed}, SeverityCritical},
-		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{CauseCheckFailed}, SeverityCritical},
-		{"not udp-blocked: TCP does not work either", []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}, probe.Environment{}, []Cause{CauseHostUnreachable, CauseTURNUnreachable}, SeverityCritical},
-		{"not udp-blocked: every failing UDP path is a VPN tunnel", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, vpnRoute, []Cause{CauseVPNNoUDP}, SeverityCritical},
+		{"one service: STUN and TURN UDP silent on one port, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{cause.UDPServiceBlocked}, SeverityCritical},
+		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0)), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))}, probe.Environment{}, []Cause{cause.UDPServiceBlocked, cause.UDPPortRangeBlocked}, SeverityCritical},
+		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(liveSilent()), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
+		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, rangeChk("range", probe.StatusFail, 100, 0, 0), sipSilent}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{cause.UDPPortRangeBlocked, cause.CheckFailed}, SeverityCritical},
+		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{cause.CheckFailed}, SeverityCritical},
+		{"not udp-blocked: TCP does not work either", []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}, probe.Environment{}, []Cause{cause.HostUnreachable, cause.TURNUnreachable}, SeverityCritical},
+		{"not udp-blocked: every failing UDP path is a VPN tunnel", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, vpnRoute, []Cause{cause.VPNNoUDP}, SeverityCritical},
 		{"not udp-blocked: STUN answers", []probe.Result{tlsOK, stunOK, turnUDPOK}, probe.Environment{}, nil, ""},
-		{"turn-auth-failed long-term", []probe.Result{tlsOK, stunOK, turnUDP401}, probe.Environment{}, []Cause{CauseTURNAuthFailed}, SeverityCritical},
-		{"turn-auth-failed REST", []probe.Result{turnREST441}, probe.Environment{}, []Cause{CauseTURNAuthFailed}, SeverityCritical},
-		{"no credentials is not auth-failed", []probe.Result{tlsOK, turnNoCreds}, probe.Environment{}, []Cause{CauseTURNUntested}, SeverityWarning},
-		{"turn-unreachable: refused on every transport", []probe.Result{turnUDPRef, turnTCPRef}, probe.Environment{}, []Cause{CauseTURNUnreachable}, SeverityCritical},
-		{"not turn-unreachable: TCP works", []probe.Result{tlsOK, stunRefused, turnUDPRef, turnTCPOK}, probe.Environment{}, []Cause{CauseCheckFailed, CauseCheckFailed}, SeverityCritical},
-		{"turn-relay-failed: allocation works, relay silent", []probe.Result{tlsOK, stunOK, turnRelaySilent}, probe.Environment{}, []Cause{CauseTURNRelayFailed}, SeverityCritical},
-		{"symmetric NAT, no TURN", []probe.Result{stunNAT("stun", probe.NATAddressAndPortDependent)}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityWarning},
-		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{stunNAT("stun", probe.NATAddressDependent), turnUDPOK}, probe.Environment{}, []Cause{CauseSymmetricNAT}, SeverityWarning},
+		{"turn-auth-failed long-term", []probe.Result{tlsOK, stunOK, turnUDP401}, probe.Environment{}, []Cause{cause.TURNAuthFailed}, SeverityCritical},
+		{"turn-auth-failed REST", []probe.Result{turnREST441}, probe.Environment{}, []Cause{cause.TURNAuthFailed}, SeverityCritical},
+		{"no credentials is not auth-failed", []probe.Result{tlsOK, turnNoCreds}, probe.Environment{}, []Cause{cause.TURNUntested}, SeverityWarning},
+		{"turn-unreachable: refused on every transport", []probe.Result{turnUDPRef, turnTCPRef}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
+		{"not turn-unreachable: TCP works", []probe.Result{tlsOK, stunRefused, turnUDPRef, turnTCPOK}, probe.Environment{}, []Cause{cause.CheckFailed, cause.CheckFailed}, SeverityCritical},
+		{"turn-relay-failed: allocation works, relay silent", []probe.Result{tlsOK, stunOK, turnRelaySilent}, probe.Environment{}, []Cause{cause.TURNRelayFailed}, SeverityCritical},
+		{"symmetric NAT, no TURN", []probe.Result{stunNAT("stun", probe.NATAddressAndPortDependent)}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
+		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{stunNAT("stun", probe.NATAddressDependent), turnUDPOK}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
 		{"endpoint-independent NAT is fine", []probe.Result{stunNAT("stun", probe.NATEndpointIndependent)}, probe.Environment{}, nil, ""},
-		{"symmetric NAT from the environment", []probe.Result{stunOK}, probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATAddressAndPortDependent, Checks: []string{"stun"}}}, []Cause{CauseSymmetricNAT}, SeverityWarning},
+		{"symmetric NAT from the environment", []probe.Result{stunOK}, probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATAddressAndPortDependent, Checks: []string{"stun"}}}, []Cause{cause.SymmetricNAT}, SeverityWarning},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -131,7 +133,7 @@ func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
 	iceUDP := ice
 	iceUDP.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, ice}}, nil)
-	if len(fs) != 1 || fs[0].Cause != CauseUDPServiceBlocked || !slices.Contains(fs[0].Evidence, "ice") {
+	if len(fs) != 1 || fs[0].Cause != cause.UDPServiceBlocked || !slices.Contains(fs[0].Evidence, "ice") {
 		t.Fatalf("relay over TCP: %+v", fs)
 	}
 	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, iceUDP}}, nil)
@@ -144,7 +146,7 @@ func TestUDPBlockedSaysTCPRelay(t *testing.T) {
 	sig := otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))
 	media := otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, sig, media}}, nil)
-	if len(fs) != 1 || fs[0].Cause != CauseUDPBlocked || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp", "range"}) {
+	if len(fs) != 1 || fs[0].Cause != cause.UDPBlocked || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp", "range"}) {
 		t.Fatalf("%+v", fs)
 	}
 }
@@ -153,10 +155,10 @@ func TestUDPBlockedSaysTCPRelay(t *testing.T) {
 // service is the cause, and turn-unreachable a symptom folded under it.
 func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseUDPServiceBlocked}) {
+	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.UDPServiceBlocked}) {
 		t.Fatalf("causes %v: %+v", got, fs)
 	}
-	if !slices.Equal(fs[0].Explains, []Cause{CauseTURNUnreachable}) || fs[0].Facts["media_over"] != "" {
+	if !slices.Equal(fs[0].Explains, []Cause{cause.TURNUnreachable}) || fs[0].Facts["media_over"] != "" {
 		t.Errorf("explains %v facts %v", fs[0].Explains, fs[0].Facts)
 	}
 }
@@ -174,7 +176,7 @@ func TestSIPRewrite(t *testing.T) {
 		want string
 	}{{nat, 1, "SIP passes a NAT on the way to turn.example"}, {alg, 1, "A SIP ALG rewrites SIP on the way to turn.example"}, {plain, 0, ""}} {
 		fs := Diagnose(Input{Checks: []probe.Result{tc.c}}, nil)
-		if len(fs) != tc.n || (tc.n == 1 && (fs[0].Title != tc.want || fs[0].Severity != SeverityInfo || fs[0].Cause != CauseSIPRewrite)) {
+		if len(fs) != tc.n || (tc.n == 1 && (fs[0].Title != tc.want || fs[0].Severity != SeverityInfo || fs[0].Cause != cause.SIPRewrite)) {
 			t.Errorf("%+v", fs)
 		}
 	}
@@ -194,10 +196,10 @@ func TestTURNCausesFoldICEFailed(t *testing.T) {
 		turn probe.Result
 		want []Cause
 	}{
-		{"auth failure explains ICE through that server", iceVia("turn:turn.example:3478?transport=udp"), turnUDP401, []Cause{CauseTURNAuthFailed}},
-		{"dead server explains ICE through it", iceVia("turn:turn.example:3478?transport=udp"), turnUDPRef, []Cause{CauseTURNUnreachable}},
-		{"dead relay explains ICE through it", iceVia("turn:turn.example:3478?transport=tcp"), turnRelaySilent, []Cause{CauseTURNRelayFailed}},
-		{"ICE through another server is not explained", iceVia("turn:other.example:3478?transport=udp"), turnUDP401, []Cause{CauseTURNAuthFailed, CauseICEFailed}},
+		{"auth failure explains ICE through that server", iceVia("turn:turn.example:3478?transport=udp"), turnUDP401, []Cause{cause.TURNAuthFailed}},
+		{"dead server explains ICE through it", iceVia("turn:turn.example:3478?transport=udp"), turnUDPRef, []Cause{cause.TURNUnreachable}},
+		{"dead relay explains ICE through it", iceVia("turn:turn.example:3478?transport=tcp"), turnRelaySilent, []Cause{cause.TURNRelayFailed}},
+		{"ICE through another server is not explained", iceVia("turn:other.example:3478?transport=udp"), turnUDP401, []Cause{cause.TURNAuthFailed, cause.ICEFailed}},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -251,19 +253,19 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 		detail    string
 	}{
 		{"upper part dropped on the way in", []probe.Result{tlsOK, sweepRuns("media", false, true, open, run(31000, 33000, probe.PortFiltered, probe.DirInbound))},
-			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "31000-33000", "inbound", "never arrived"},
+			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "inbound", "never arrived"},
 		{"answers lost on the way back", []probe.Result{tlsOK, sweepRuns("media", false, true, open, run(31000, 33000, probe.PortFiltered, probe.DirReturn))},
-			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "31000-33000", "return", "answers were lost"},
+			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "return", "answers were lost"},
 		{"two holes, both directions", []probe.Result{tlsOK, sweepRuns("media", false, true, run(30000, 30099, probe.PortFiltered, probe.DirInbound), run(30100, 32999, probe.PortOpen, ""), run(33000, 33000, probe.PortFiltered, probe.DirReturn))},
-			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "30000-30099,33000", "inbound,return", "Some never arrived"},
+			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "30000-30099,33000", "inbound,return", "Some never arrived"},
 		{"a firewall rejects part of the range", []probe.Result{tlsOK, sweepRuns("media", false, false, open, run(31000, 33000, probe.PortProhibited, ""))},
-			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "31000-33000", "", "direction is unknown"},
+			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "", "direction is unknown"},
 		{"whole range blocked while STUN passes", []probe.Result{tlsOK, stunOK, sweepRuns("media", false, true, run(30000, 33000, probe.PortFiltered, probe.DirInbound))},
-			[]Cause{CauseUDPPortRangeBlocked}, SeverityCritical, "30000-33000", "inbound", "the whole range"},
+			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "30000-33000", "inbound", "the whole range"},
 		{"optional range: a warning", []probe.Result{tlsOK, sweepRuns("media", true, true, open, run(31000, 33000, probe.PortFiltered, probe.DirInbound))},
-			[]Cause{CauseUDPPortRangeBlocked}, SeverityWarning, "31000-33000", "inbound", ""},
+			[]Cause{cause.UDPPortRangeBlocked}, SeverityWarning, "31000-33000", "inbound", ""},
 		{"nothing UDP passes: udp-blocked heads and folds the range", []probe.Result{tlsOK, stunSilent, sweepRuns("media", false, true, run(30000, 33000, probe.PortFiltered, probe.DirInbound))},
-			[]Cause{CauseUDPBlocked}, SeverityCritical, "", "", ""},
+			[]Cause{cause.UDPBlocked}, SeverityCritical, "", "", ""},
 		{"closed ports without receipts are reached, not blocked", []probe.Result{tlsOK, func() probe.Result {
 			c := sweepRuns("media", false, false, open, run(31000, 33000, probe.PortClosed, ""))
 			c.Status, c.Class = probe.StatusPass, ""
@@ -288,14 +290,14 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 			if f.Severity != tc.sev {
 				t.Errorf("severity %s, want %s", f.Severity, tc.sev)
 			}
-			if f.Cause == CauseUDPPortRangeBlocked {
+			if f.Cause == cause.UDPPortRangeBlocked {
 				if f.Facts["blocked"] != tc.blocked || f.Facts["direction"] != tc.direction {
 					t.Errorf("facts %v, want blocked %q direction %q", f.Facts, tc.blocked, tc.direction)
 				}
 				if !strings.Contains(f.Title+" "+f.Detail, tc.detail) {
 					t.Errorf("title/detail %q / %q lacks %q", f.Title, f.Detail, tc.detail)
 				}
-			} else if !slices.Contains(f.Explains, CauseUDPPortRangeBlocked) {
+			} else if !slices.Contains(f.Explains, cause.UDPPortRangeBlocked) {
 				t.Errorf("%s does not fold the range finding: explains %v", f.Cause, f.Explains)
 			}
 		})
@@ -310,11 +312,11 @@ func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
 	c.Details.UDPRange.TokenRefused = true
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, c}}, nil)
 	for _, f := range fs {
-		if f.Cause == CauseUDPBlocked || f.Cause == CauseUDPPortRangeBlocked || f.Cause == CauseVPNNoUDP {
+		if f.Cause == cause.UDPBlocked || f.Cause == cause.UDPPortRangeBlocked || f.Cause == cause.VPNNoUDP {
 			t.Errorf("token refusal diagnosed as %s", f.Cause)
 		}
 	}
-	if len(fs) != 1 || fs[0].Cause != CauseCheckFailed {
+	if len(fs) != 1 || fs[0].Cause != cause.CheckFailed {
 		t.Errorf("findings %v, want the safety net check-failed naming the check", causesOf(fs))
 	}
 }
@@ -327,13 +329,13 @@ func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
 	sig := otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))
 	media := otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice, sig, media}}, nil)
-	if len(fs) == 0 || fs[0].Cause != CauseUDPBlocked {
+	if len(fs) == 0 || fs[0].Cause != cause.UDPBlocked {
 		t.Fatalf("causes %v, want udp-blocked first", causesOf(fs))
 	}
 	if fs[0].Facts["media_over"] != "tcp-relay" || fs[0].Facts["ice_path"] != "ice" || !strings.Contains(fs[0].Detail, "media relays over TCP") {
 		t.Errorf("facts %v detail %q", fs[0].Facts, fs[0].Detail)
 	}
-	if slices.Contains(causesOf(fs), CauseRelayOnly) {
+	if slices.Contains(causesOf(fs), cause.RelayOnly) {
 		t.Errorf("relay-only not folded: %v", causesOf(fs))
 	}
 }
@@ -348,16 +350,16 @@ func TestTURNOnlyHostUnreachable(t *testing.T) {
 	sig.Address, sig.Host = "203.0.113.10", "pbx.example"
 	turnTLS := turnChk("turn-tls", probe.TransportTLS, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
 	fs := Diagnose(Input{Checks: []probe.Result{sig, media, stunSilent, turnUDPSil, turnTCPSil, turnTLS}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseTURNUnreachable}) {
+	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want [turn-unreachable]; findings %+v", got, fs)
 	}
-	if !slices.Contains(fs[0].Explains, CauseHostUnreachable) || len(fs[0].Evidence) != 4 {
+	if !slices.Contains(fs[0].Explains, cause.HostUnreachable) || len(fs[0].Evidence) != 4 {
 		t.Errorf("explains %v evidence %v", fs[0].Explains, fs[0].Evidence)
 	}
 	// The same silence on a host that also serves TLS: the host is down,
 	// not just its TURN server.
 	fs = Diagnose(Input{Checks: []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{CauseHostUnreachable, CauseTURNUnreachable}) {
+	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.HostUnreachable, cause.TURNUnreachable}) {
 		t.Errorf("causes %v", got)
 	}
 }

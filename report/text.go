@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -65,7 +66,8 @@ func WriteText(w io.Writer, r *Report, opt TextOptions) error {
 	t.printf("%s, %s\n\n", r.Started.Format("2006-01-02 15:04:05 MST"), fmtDuration(r.DurationMS))
 	t.printf("Verdict: %s%s\n", t.verdict(r.Verdict), t.counts(r.Findings))
 	if h := r.Headline(); h != nil && h.Severity != SeverityInfo {
-		say := plainWords[h.Cause]
+		in, _ := cause.Of(h.Cause)
+		say := in.Plain
 		if say == "" {
 			say = h.Title + "."
 		}

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/profiles"
@@ -96,8 +98,8 @@ func TestUDPBlockedInNamespace(t *testing.T) {
 	// STUN and TURN on one port of one host are one UDP service: its
 	// silence is that service's (udp-service-blocked), not all UDP.
 	rep, js, pass := runUDPNetns(t, "-A", "INPUT", "-p", "udp", "-d", "127.0.0.2", "--dport", "3478", "-j", "DROP")
-	udp := findingOf(rep, CauseUDPServiceBlocked)
-	if udp == nil || findingOf(rep, CauseUDPBlocked) != nil {
+	udp := findingOf(rep, cause.UDPServiceBlocked)
+	if udp == nil || findingOf(rep, cause.UDPBlocked) != nil {
 		t.Fatalf("want udp-service-blocked and no udp-blocked: %+v", rep.Findings)
 	}
 	if udp.Severity != SeverityCritical || udp.Facts["media_over"] != "tcp-relay" {
@@ -121,7 +123,7 @@ func TestUDPBlockedInNamespace(t *testing.T) {
 // work on every transport, nothing passes through the relay.
 func TestTURNRelayBlockedInNamespace(t *testing.T) {
 	rep, _, _ := runUDPNetns(t, "-A", "INPUT", "-p", "udp", "-d", "127.0.0.2", "--dport", "40000:60000", "-j", "DROP")
-	f := findingOf(rep, CauseTURNRelayFailed)
+	f := findingOf(rep, cause.TURNRelayFailed)
 	if f == nil || f.Severity != SeverityCritical {
 		t.Fatalf("no critical turn-relay-failed: %+v", rep.Findings)
 	}
@@ -131,7 +133,7 @@ func TestTURNRelayBlockedInNamespace(t *testing.T) {
 			t.Fatalf("check %s: %+v", id, c)
 		}
 	}
-	if findingOf(rep, CauseUDPBlocked) != nil || findingOf(rep, CauseTURNUnreachable) != nil {
+	if findingOf(rep, cause.UDPBlocked) != nil || findingOf(rep, cause.TURNUnreachable) != nil {
 		t.Errorf("UDP reaches the server; findings %+v", rep.Findings)
 	}
 }
@@ -146,11 +148,11 @@ func TestClientUDPDroppedInNamespace(t *testing.T) {
 	// (The headline is port-closed: nothing serves the profile's TCP 443
 	// in this namespace.) The only UDP tested is the TURN server's 3478:
 	// one service, so the narrow cause, still saying media relays over TCP.
-	udp := findingOf(rep, CauseUDPServiceBlocked)
+	udp := findingOf(rep, cause.UDPServiceBlocked)
 	if udp == nil || udp.Severity != SeverityCritical || !strings.Contains(udp.Detail, "media will relay over TCP") || udp.Facts["media_over"] != "tcp-relay" {
 		t.Fatalf("udp-service-blocked %+v, want it critical with media over a TCP relay; findings %+v", udp, rep.Findings)
 	}
-	if f := findingOf(rep, CauseTURNRelayFailed); f != nil {
+	if f := findingOf(rep, cause.TURNRelayFailed); f != nil {
 		t.Errorf("turn-relay-failed although TURN over TCP relays: %+v", f)
 	}
 	if c := rep.Check("turn-udp"); c == nil || c.Class != probe.ClassTimeout {

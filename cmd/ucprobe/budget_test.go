@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/report"
 )
 
@@ -25,7 +27,7 @@ func TestDeadlineTooShort(t *testing.T) {
 		t.Fatalf("budget %+v, want a minimum above the 150 ms given, not interrupted", r.Budget)
 	}
 	h := r.Headline()
-	if h == nil || h.Cause != report.CauseCutShort || h.Facts["min_deadline"] == "" ||
+	if h == nil || h.Cause != cause.CutShort || h.Facts["min_deadline"] == "" ||
 		!strings.Contains(h.Title, "is below the") || !strings.Contains(h.Detail, "--timeout") {
 		t.Fatalf("headline %+v, want cut-short naming the minimum deadline", h)
 	}
@@ -50,7 +52,7 @@ func TestInterruptedRun(t *testing.T) {
 		t.Fatalf("exit %d budget %+v, want interrupted; stderr %s", code, r.Budget, errOut.String())
 	}
 	h := r.Headline()
-	if h == nil || h.Cause != report.CauseCutShort || !strings.Contains(h.Title, "interrupted") || strings.Contains(h.Title, "deadline") {
+	if h == nil || h.Cause != cause.CutShort || !strings.Contains(h.Title, "interrupted") || strings.Contains(h.Title, "deadline") {
 		t.Errorf("headline %+v, want cut-short saying interrupted", h)
 	}
 	if c := r.Check("stun"); c == nil || c.Class != "canceled" {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/cause"
+
 	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/report"
 )
@@ -63,7 +65,7 @@ func TestRunXPhoneLoopback(t *testing.T) {
 	if r.Schema != "ucprobe/report/v1" || r.Verdict != report.VerdictFailed {
 		t.Errorf("schema %q verdict %q", r.Schema, r.Verdict)
 	}
-	if h := r.Headline(); h == nil || h.Cause != report.CausePortClosed || h.Evidence[0] != "signalling" {
+	if h := r.Headline(); h == nil || h.Cause != cause.PortClosed || h.Evidence[0] != "signalling" {
 		t.Errorf("headline %+v, want port-closed for signalling", h)
 	}
 
