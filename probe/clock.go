@@ -198,16 +198,9 @@ func (c *Clock) DialTCP(ctx context.Context, network, addr string) (net.Conn, er
 // silence bounds end it much sooner on a dead path).
 const NoDeadlineBound = 60 * time.Second
 
-// minNeed is the least time a check of each kind needs to conclude on the
-// fastest path: its silence bound, plus a TCP connect before it where the
-// kind starts with one. Kinds not listed conclude within a TCP connect.
-var minNeed = map[Kind]time.Duration{
-	KindDNS:      time.Second, // resolv.conf's default timeout:1 for one try
-	KindSTUN:     MinUDPSilence,
-	KindTURN:     MinTCPSilence + MinUDPSilence,
-	KindUDPRange: MinTCPSilence + MinUDPSilence,
-	KindICE:      MinTCPSilence + MinUDPSilence,
-}
+// minDNSNeed is the least a name lookup needs: resolv.conf's default
+// timeout:1 for one try.
+const minDNSNeed = time.Second
 
 // MinDeadline is the least run deadline with which every check of specs
 // can conclude: name lookups first, then the slowest check, then the
@@ -215,11 +208,9 @@ var minNeed = map[Kind]time.Duration{
 func MinDeadline(specs []Spec, margin time.Duration) time.Duration {
 	need := MinTCPSilence
 	for _, s := range specs {
-		if n, ok := minNeed[s.Kind]; ok && n > need {
-			need = n
-		}
+		need = max(need, registry[s.Kind].MinNeed)
 	}
-	return (minNeed[KindDNS] + need + margin).Round(100 * time.Millisecond)
+	return (minDNSNeed + need + margin).Round(100 * time.Millisecond)
 }
 
 // MinMediaWindow is the shortest media window that can be graded: 50

@@ -9,6 +9,8 @@ import (
 	"time"
 )
 
+func init() { RegisterKind(KindInfo{Kind: KindDNS, Prober: DNS, NoReach: true, MinNeed: minDNSNeed}) }
+
 // DNSDetails is the evidence of resolving one name.
 type DNSDetails struct {
 	Name string   `json:"name"`

@@ -20,9 +20,6 @@ const (
 	KindICE       Kind = "ice"
 )
 
-// Kinds lists every kind a profile may declare, in display order.
-var Kinds = []Kind{KindDNS, KindTCP, KindTLS, KindWebSocket, KindSTUN, KindTURN, KindUDPRange, KindSIP, KindICE}
-
 // Transport is the transport a check runs over.
 type Transport string
 

@@ -1,5 +1,15 @@
 package probe
 
+// The ice kind is probed by package ice (the caller adds its prober); its
+// facts live here so that profiles can check modes without importing it.
+func init() {
+	modes := make([]string, len(ICEModes))
+	for i, m := range ICEModes {
+		modes[i] = string(m)
+	}
+	RegisterKind(KindInfo{Kind: KindICE, Modes: modes, NoReach: true, MinNeed: MinTCPSilence + MinUDPSilence})
+}
+
 // ICEDetails is the evidence of a full ICE check (package ice fills it).
 type ICEDetails struct {
 	Mode  ICEMode `json:"mode"`

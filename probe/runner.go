@@ -15,25 +15,6 @@ import (
 // must not leave goroutines or sockets behind.
 type Prober func(ctx context.Context, spec Spec, cfg *Config) Result
 
-// DefaultProbers are the probers of package probe. Packages that probe
-// kinds of their own (ice) are added by the caller.
-func DefaultProbers() map[Kind]Prober {
-	return map[Kind]Prober{
-		KindDNS:       DNS,
-		KindTCP:       TCP,
-		KindTLS:       TLS,
-		KindWebSocket: WebSocket,
-		KindSTUN:      STUN,
-		KindTURN:      TURN,
-		KindSIP:       SIP,
-		KindUDPRange:  UDPRange,
-	}
-}
-
-// perAddress kinds are run once per resolved address of a name, so that
-// "one of two addresses works" shows (multi-homed servers).
-var perAddress = map[Kind]bool{KindTCP: true, KindTLS: true, KindSTUN: true, KindSIP: true, KindUDPRange: true}
-
 // Runner runs a plan's checks in parallel under one deadline.
 type Runner struct {
 	Config  *Config
@@ -158,7 +139,7 @@ func (r *Runner) expand(s Spec, cfg *Config, addrs map[string][]string) []job {
 		res.Class = ClassDNS
 		return one(res)
 	}
-	if !perAddress[s.Kind] || len(list) == 1 {
+	if !registry[s.Kind].PerAddress || len(list) == 1 {
 		s.Address = list[0]
 		return []job{{spec: s}}
 	}

@@ -17,6 +17,10 @@ import (
 	"time"
 )
 
+func init() {
+	RegisterKind(KindInfo{Kind: KindSIP, Prober: SIP, PerAddress: true, PerPort: true, NeedsPort: true, Modes: []string{"options"}})
+}
+
 // SIPDetails is the evidence of a SIP OPTIONS check.
 type SIPDetails struct {
 	Method     string  `json:"method"`

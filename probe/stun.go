@@ -13,6 +13,10 @@ import (
 	"github.com/pion/turn/v5"
 )
 
+func init() {
+	RegisterKind(KindInfo{Kind: KindSTUN, Prober: STUN, PerAddress: true, PerPort: true, NeedsPort: true, MinNeed: MinUDPSilence})
+}
+
 // STUNDetails is the evidence of a STUN Binding check.
 type STUNDetails struct {
 	Server    string `json:"server"`     // the address asked

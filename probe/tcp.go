@@ -7,6 +7,10 @@ import (
 	"time"
 )
 
+func init() {
+	RegisterKind(KindInfo{Kind: KindTCP, Prober: TCP, PerAddress: true, PerPort: true, NeedsPort: true, Over: TransportTCP})
+}
+
 // TCPDetails is the evidence of a TCP connect.
 type TCPDetails struct {
 	ConnectMS float64 `json:"connect_ms"`

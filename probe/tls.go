@@ -10,6 +10,10 @@ import (
 	"time"
 )
 
+func init() {
+	RegisterKind(KindInfo{Kind: KindTLS, Prober: TLS, PerAddress: true, PerPort: true, NeedsPort: true, Over: TransportTCP})
+}
+
 // ExpiryWarnDays is how close to expiry a certificate turns a check into a warning.
 const ExpiryWarnDays = 14
 

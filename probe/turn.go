@@ -13,6 +13,10 @@ import (
 	"github.com/pion/turn/v5"
 )
 
+func init() {
+	RegisterKind(KindInfo{Kind: KindTURN, Prober: TURN, PerPort: true, NeedsPort: true, MinNeed: MinTCPSilence + MinUDPSilence})
+}
+
 // TURNDetails is the evidence of a TURN allocation and its relayed data path.
 type TURNDetails struct {
 	Server      string `json:"server"`

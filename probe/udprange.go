@@ -12,6 +12,11 @@ import (
 	"time"
 )
 
+func init() {
+	RegisterKind(KindInfo{Kind: KindUDPRange, Prober: UDPRange, PerAddress: true, NeedsPort: true, Over: TransportUDP,
+		MinNeed: MinTCPSilence + MinUDPSilence})
+}
+
 // Port states of a UDP sweep.
 const (
 	PortOpen        = "open"        // answered

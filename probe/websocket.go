@@ -17,6 +17,10 @@ import (
 	"time"
 )
 
+func init() {
+	RegisterKind(KindInfo{Kind: KindWebSocket, Prober: WebSocket, PerPort: true, NeedsPort: true, Over: TransportTCP})
+}
+
 // WebSocketDetails is the evidence of a WebSocket upgrade over TLS.
 type WebSocketDetails struct {
 	URL string `json:"url"`

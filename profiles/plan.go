@@ -13,10 +13,6 @@ import (
 // ErrVariable is the class of errors in the values given for variables.
 var ErrVariable = errors.New("bad variable")
 
-// Kinds whose port list fans out into one check per port.
-var perPort = map[probe.Kind]bool{probe.KindTCP: true, probe.KindTLS: true, probe.KindWebSocket: true,
-	probe.KindSTUN: true, probe.KindTURN: true, probe.KindSIP: true}
-
 // Vars resolves the values of the profile's variables: the given values,
 // then defaults; unknown names and missing required values are errors.
 func (p *Profile) Vars(given map[string]string) (map[string]string, error) {
@@ -114,7 +110,7 @@ func (p *Profile) planCheck(c Check, vars map[string]string) ([]probe.Spec, erro
 		}
 		return nil, err
 	}
-	if kind == probe.KindUDPRange || !perPort[kind] {
+	if info, _ := probe.KindOf(kind); !info.PerPort {
 		base.Ranges = rs
 		base.Port = int(rs[0].First)
 		base.Target = joinHostPort(host, probe.FormatRanges(rs))

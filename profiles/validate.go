@@ -19,23 +19,6 @@ var (
 	placeholder = regexp.MustCompile(`\{([^{}]*)\}`)
 )
 
-// Modes each kind accepts ("" always allowed).
-var kindModes = map[probe.Kind][]string{
-	probe.KindICE: func() (ms []string) {
-		for _, m := range probe.ICEModes {
-			ms = append(ms, string(m))
-		}
-		return ms
-	}(),
-	probe.KindSIP: {"options"},
-}
-
-// Kinds that need a port (or ports).
-var needsPort = map[probe.Kind]bool{
-	probe.KindTCP: true, probe.KindTLS: true, probe.KindWebSocket: true, probe.KindSTUN: true,
-	probe.KindTURN: true, probe.KindUDPRange: true, probe.KindSIP: true, probe.KindICE: false,
-}
-
 func (p *Profile) validate() error {
 	switch {
 	case !idPattern.MatchString(p.ID):
@@ -87,16 +70,17 @@ func (p *Profile) validate() error {
 func (p *Profile) validateCheck(i int, c Check) error {
 	at := func(field string) string { return fmt.Sprintf("checks.%d.%s", i, field) }
 	kind := probe.Kind(c.Kind)
+	info, known := probe.KindOf(kind)
 	switch {
 	case !idPattern.MatchString(c.ID):
 		return p.errAt(at("id"), "check id %q must be lower-case letters, digits and dashes", c.ID)
-	case !slices.Contains(probe.Kinds, kind) || kind == probe.KindDNS:
+	case !known || kind == probe.KindDNS:
 		return p.errAt(at("kind"), "check %s: unknown kind %q (one of: %s; dns runs for every name by itself)", c.ID, c.Kind, kindList())
 	case strings.TrimSpace(c.Target) == "":
 		return p.errAt(at("target"), "check %s: target is required (e.g. \"{server}\")", c.ID)
 	case c.Port != "" && c.Ports != "":
 		return p.errAt(at("ports"), "check %s: give port or ports, not both", c.ID)
-	case needsPort[kind] && c.Port == "" && c.Ports == "":
+	case info.NeedsPort && c.Port == "" && c.Ports == "":
 		return p.errAt(at("kind"), "check %s: a %s check needs port or ports", c.ID, c.Kind)
 	case kind == probe.KindUDPRange && c.Ports == "":
 		return p.errAt(at("port"), "check %s: a udp-range check takes ports: FIRST-LAST", c.ID)
@@ -108,8 +92,8 @@ func (p *Profile) validateCheck(i int, c Check) error {
 		return p.errAt(at("answers_stun"), "check %s: answers_stun is for udp-range checks, not %s", c.ID, c.Kind)
 	case c.AnswersSTUN != nil && strings.TrimSpace(c.AnswersSTUN.Quote) == "":
 		return p.errAt(at("answers_stun"), "check %s: answers_stun needs the vendor document's words (quote)", c.ID)
-	case c.Mode != "" && !slices.Contains(kindModes[kind], c.Mode):
-		return p.errAt(at("mode"), "check %s: mode %q is not valid for %s (valid: %s)", c.ID, c.Mode, c.Kind, strings.Join(kindModes[kind], ", "))
+	case c.Mode != "" && !slices.Contains(info.Modes, c.Mode):
+		return p.errAt(at("mode"), "check %s: mode %q is not valid for %s (valid: %s)", c.ID, c.Mode, c.Kind, strings.Join(info.Modes, ", "))
 	case c.Sample < 0:
 		return p.errAt(at("sample"), "check %s: sample must not be negative", c.ID)
 	case c.When != "" && !p.hasVar(c.When):
@@ -154,6 +138,7 @@ func kindList() string {
 			ks = append(ks, string(k))
 		}
 	}
+	slices.Sort(ks)
 	return strings.Join(ks, ", ")
 }
 

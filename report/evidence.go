@@ -41,24 +41,14 @@ func filter(cs []probe.Result, keep func(probe.Result) bool) []probe.Result {
 
 // tcpLike are kinds that start with a TCP connect.
 func tcpLike(c probe.Result) bool {
-	switch c.Kind {
-	case probe.KindTCP, probe.KindTLS, probe.KindWebSocket:
-		return true
-	case probe.KindSIP, probe.KindSTUN, probe.KindTURN:
-		return c.Transport == probe.TransportTCP || c.Transport == probe.TransportTLS
-	}
-	return false
+	t := probe.Carries(c)
+	return t == probe.TransportTCP || t == probe.TransportTLS
 }
 
-// udpLike are kinds that send UDP.
+// udpLike are checks that send UDP.
 func udpLike(c probe.Result) bool {
-	switch c.Kind {
-	case probe.KindUDPRange:
-		return true
-	case probe.KindSIP, probe.KindSTUN, probe.KindTURN:
-		return c.Transport == "" || c.Transport == probe.TransportUDP || c.Transport == probe.TransportDTLS
-	}
-	return false
+	t := probe.Carries(c)
+	return t == probe.TransportUDP || t == probe.TransportDTLS
 }
 
 // endpoint is the address a check reached for (the IP when known).
