@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 func listenTCP(t *testing.T) (host string, port int) {
@@ -28,21 +30,9 @@ func listenTCP(t *testing.T) (host string, port int) {
 	return a.IP.String(), a.Port
 }
 
-// closedPort returns a loopback port with nothing listening.
-func closedPort(t *testing.T) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := ln.Addr().(*net.TCPAddr).Port
-	ln.Close()
-	return port
-}
-
 func TestTCP(t *testing.T) {
 	host, open := listenTCP(t)
-	closed := closedPort(t)
+	closed := probetest.ClosedTCPPort(t)
 	tests := []struct {
 		name   string
 		port   int

@@ -8,11 +8,10 @@ import (
 	"time"
 
 	"github.com/ucprobe/ucprobe/cause"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/ucprobe/ucprobe/probe"
 )
@@ -62,16 +61,6 @@ func syntheticReport() *Report {
 	}
 }
 
-func parseMetrics(t *testing.T, text []byte) map[string]*dto.MetricFamily {
-	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	mfs, err := p.TextToMetricFamilies(bytes.NewReader(text))
-	if err != nil {
-		t.Fatalf("metrics do not parse: %v\n%s", err, text)
-	}
-	return mfs
-}
-
 // metricValue finds the sample of name whose labels include want.
 func metricValue(mfs map[string]*dto.MetricFamily, name string, want map[string]string) (float64, int) {
 	mf, ok := mfs[name]
@@ -104,7 +93,7 @@ func TestWritePrometheus(t *testing.T) {
 	if err := WritePrometheus(&buf, syntheticReport(), MetricsOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	mfs := parseMetrics(t, buf.Bytes())
+	mfs := probetest.ParseMetrics(t, buf.String())
 	type L = map[string]string
 	tests := []struct {
 		name   string
@@ -196,7 +185,7 @@ func TestWritePrometheusConstLabelsAndEmpty(t *testing.T) {
 	if err := WritePrometheus(&buf, r, opt); err != nil {
 		t.Fatal(err)
 	}
-	mfs := parseMetrics(t, buf.Bytes())
+	mfs := probetest.ParseMetrics(t, buf.String())
 	if v, n := metricValue(mfs, "probe_success", map[string]string{"profile": "generic", "target": "pbx.example.com"}); n != 1 || v != 1 {
 		t.Errorf("probe_success with const labels: %v (%d series), want 1\n%s", v, n, buf.String())
 	}
