@@ -3,7 +3,6 @@ package exporter
 import (
 	"bytes"
 	"cmp"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -316,9 +315,9 @@ func (b *moduleBuilder) probeConfig() error {
 		}
 	}
 	if b.mf.CAFile != "" {
-		pool, err := loadCAPool(resolvePath(b.dir, b.mf.CAFile))
+		pool, err := probe.LoadCAFile(resolvePath(b.dir, b.mf.CAFile))
 		if err != nil {
-			return b.bad(b.at("ca_file"), "%v", err)
+			return b.bad(b.at("ca_file"), "ca_file %s: %v", b.mf.CAFile, err)
 		}
 		b.cfg.RootCAs = pool
 	}
@@ -387,21 +386,6 @@ func resolvePath(dir, p string) string {
 		return p
 	}
 	return filepath.Join(dir, p)
-}
-
-func loadCAPool(path string) (*x509.CertPool, error) {
-	data, err := profiles.ReadFile(path) // capped: a CA bundle is kilobytes
-	if err != nil {
-		return nil, fmt.Errorf("ca_file %s: %v", path, err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("ca_file %s: no PEM certificate in the file", path)
-	}
-	return pool, nil
 }
 
 // allowlist says which targets a module may probe, so that /probe cannot

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -215,9 +214,9 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 		}
 	}
 	if f := cmd.String("ca-file"); f != "" {
-		pool, err := loadCAFile(f)
+		pool, err := probe.LoadCAFile(f)
 		if err != nil {
-			return nil, err
+			return nil, usagef("--ca-file %s: %v", f, err)
 		}
 		cfg.RootCAs = pool
 	}
@@ -275,26 +274,6 @@ func secretFlag(cmd *cli.Command, name string) (probe.Secret, error) {
 		return "", usagef("--%s-file %s: want the secret on one line", name, file)
 	}
 	return probe.Secret(s), nil
-}
-
-// loadCAFile returns the system roots plus the file's certificates.
-func loadCAFile(path string) (*x509.CertPool, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, usagef("--ca-file %s: %v", path, err)
-	}
-	pool, err := x509.SystemCertPool()
-	if err != nil || pool == nil {
-		pool = x509.NewCertPool()
-	}
-	if !pool.AppendCertsFromPEM(data) {
-		return nil, usagef("--ca-file %s: no PEM certificate in the file", path)
-	}
-	return pool, nil
 }
 
 func writeReport(cmd *cli.Command, rep *report.Report, format string, labels map[string]string) error {
