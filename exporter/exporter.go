@@ -31,6 +31,7 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/ucprobe/ucprobe/cause"
 	"github.com/ucprobe/ucprobe/pipeline"
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
@@ -366,15 +367,19 @@ func validTarget(t string) error {
 	return profiles.ValidHost(t)
 }
 
-// cutShort names the checks that the probe's deadline ended before they
-// finished (the runner reports them canceled): the scrape timeout is too
-// short for the module.
+// cutShort names the checks the probe's deadline ended before they
+// finished: the evidence of the diagnosis' own cut-short finding (one
+// judgement: the same rule names it in every report), by check.
 func cutShort(rep *report.Report) []string {
 	var cut []string
-	for _, c := range rep.Checks {
-		id, _, _ := strings.Cut(c.ID, "@")
-		if c.Class == probe.ClassCanceled && !slices.Contains(cut, id) {
-			cut = append(cut, id)
+	for _, f := range rep.Findings {
+		if f.Cause != cause.CutShort {
+			continue
+		}
+		for _, id := range f.Evidence {
+			if c := rep.Check(id); c != nil && c.Class == probe.ClassCanceled && !slices.Contains(cut, c.BaseID()) {
+				cut = append(cut, c.BaseID())
+			}
 		}
 	}
 	return cut

@@ -3,6 +3,8 @@
 // A probe never decides a cause; that is the diagnosis' job (package report).
 package probe
 
+import "strings"
+
 // Kind names a check kind as profiles spell it.
 type Kind string
 
@@ -115,3 +117,8 @@ const (
 	SkipUnresolved     SkipReason = "unresolved"      // its host name did not resolve (see the dns check)
 	SkipCanceled       SkipReason = "canceled"        // the run's end (deadline or Ctrl-C) cut it off
 )
+
+// BaseID is the check's id as the profile declared it: a check run once
+// per resolved address has the id ID@ADDRESS (the runner builds it; this
+// is its inverse).
+func (r Result) BaseID() string { return strings.TrimSuffix(r.ID, "@"+r.Address) }

@@ -167,7 +167,7 @@ func addrAnswered(c probe.Result) bool {
 }
 
 // baseID is a check's id without the runner's per-address "@ADDR" suffix.
-func baseID(c probe.Result) string { return strings.TrimSuffix(c.ID, "@"+c.Address) }
+func baseID(c probe.Result) string { return c.BaseID() }
 
 // answered: the address showed it is there (a pass, or an answer that
 // proves the packet reached the host: RST / port unreachable).
