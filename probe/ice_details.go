@@ -53,6 +53,17 @@ type ICEDetails struct {
 	Signalling *ICESignalling `json:"signalling,omitempty"`
 }
 
+// ClientRelayOverTCP: the selected pair's local candidate is a relay this
+// client reaches over TCP or TLS, which is what a path without UDP makes
+// ICE fall back to.
+func (d *ICEDetails) ClientRelayOverTCP() bool {
+	if d == nil || d.Selected == nil {
+		return false
+	}
+	l := d.Selected.Local
+	return l.Type == CandidateRelay && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
+}
+
 // ICESignalling is the evidence of the offer/answer exchange with a
 // ucprobe responder.
 type ICESignalling struct {

@@ -73,11 +73,7 @@ func iceUDPFailure(c probe.Result) bool {
 	if c.Status == probe.StatusFail {
 		return true
 	}
-	if d != nil && d.Selected != nil {
-		l := d.Selected.Local
-		return l.Type == probe.CandidateRelay && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
-	}
-	return false
+	return d.ClientRelayOverTCP()
 }
 
 // vpn-no-udp (seed 003, cause 2 variant 1: "Client uses a VPN tunnel over

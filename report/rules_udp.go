@@ -154,14 +154,7 @@ func ruleUDPBlocked(in *Input) []Finding {
 
 // relayOverTCP: the ICE check's selected pair uses a relay candidate that
 // reaches its TURN server over TCP or TLS.
-func relayOverTCP(c probe.Result) bool {
-	d := c.Details.ICE
-	if d == nil || d.Selected == nil {
-		return false
-	}
-	l := d.Selected.Local
-	return l.Type == probe.CandidateRelay && (l.RelayProtocol == "tcp" || l.RelayProtocol == "tls")
-}
+func relayOverTCP(c probe.Result) bool { return c.Details.ICE.ClientRelayOverTCP() }
 
 // targets lists checks as "kind target" once each.
 func targets(cs []probe.Result) []string {
