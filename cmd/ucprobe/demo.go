@@ -82,18 +82,9 @@ served by the responder and show as "not-served", not as blocked.
 }
 
 func demoAction(ctx context.Context, cmd *cli.Command) error {
-	if cmd.Args().Len() > 0 {
-		return usagef("demo: unexpected argument %q (see 'ucprobe demo --help')", cmd.Args().First())
-	}
-	format := cmd.String("format")
-	if !validFormat(format) {
-		return usagef("--format %q: use one of %s", format, formatsHelp)
-	}
-	if cmd.Duration("timeout") <= 0 {
-		return usagef("--timeout %s: must be positive", cmd.Duration("timeout"))
-	}
-	if cmd.Duration("media") < 0 {
-		return usagef("--media %s: must not be negative", cmd.Duration("media"))
+	format, err := demoFlags(cmd)
+	if err != nil {
+		return err
 	}
 	p, err := profiles.Load(demoProfile)
 	if err != nil {
@@ -103,44 +94,11 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 	if cmd.Bool("debug") {
 		logger = slog.New(slog.NewTextHandler(cmd.Root().ErrWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-
-	creds := probe.TURNCredentials{Username: demoTURNUser, Password: probe.Secret(demoPassword())}
-	// The responder runs as a field tech should run it: with a token (made
-	// for this run) and HTTPS whose fingerprint the client pins.
-	token := probe.Secret(demoPassword())
-
-	ts, err := localturn.Start(localturn.Config{IP: demoIP, Port: demoTURNPort, TLSPort: demoTURNSPort,
-		AvoidLo: demoUDPLo, AvoidHi: demoUDPHi, Realm: demoRealm, User: creds.Username, Password: creds.Password.Reveal()})
-	if err != nil {
-		return fmt.Errorf("demo: %w", err)
-	}
-	defer ts.Close()
-
-	peer, err := ice.NewResponderHandler(ice.ResponderConfig{
-		Servers:  []string{fmt.Sprintf("stun:%s:%d", demoIP, ts.Port), fmt.Sprintf("turn:%s:%d?transport=udp", demoIP, ts.Port)},
-		TURNUser: creds.Username, TURNPass: creds.Password,
-		IPFilter: func(ip net.IP) bool { return ip.Equal(net.ParseIP(demoIP)) },
-		Loopback: true,
-		Token:    token,
-		Logger:   logger,
-	})
-	if err != nil {
-		return fmt.Errorf("demo: ICE peer: %w", err)
-	}
-	defer peer.Close()
-	srv, err := responder.New(responder.Config{
-		UDP:    []responder.Span{{Lo: demoUDPLo, Hi: demoUDPHi}},
-		TCP:    []int{demoTCP},
-		Listen: demoIP, HTTP: net.JoinHostPort(demoIP, "0"), Token: token.Reveal(),
-		ICE: peer, Software: "ucprobe " + version + " (demo)", Logger: logger,
-	})
+	site, err := startDemoSite(ctx, logger)
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(ctx); err != nil {
-		return fmt.Errorf("demo: responder: %w", err)
-	}
-	defer srv.Close()
+	defer site.close()
 
 	// Text goes to stdout with the report; for json and prometheus the
 	// header goes to stderr so that stdout stays machine-readable.
@@ -148,28 +106,19 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 	if format != "text" {
 		hw = cmd.Root().ErrWriter
 	}
-	printDemoHeader(hw, srv, ts)
-
-	// The profile's stun/turn checks name 3478; follow the TURN server
-	// when it had to take another port.
-	if ts.Port != demoTURNPort {
-		for i, c := range p.Checks {
-			if (c.Kind == string(probe.KindSTUN) || c.Kind == string(probe.KindTURN) || c.Kind == string(probe.KindICE)) && c.Port == strconv.Itoa(demoTURNPort) {
-				p.Checks[i].Port = strconv.Itoa(ts.Port)
-			}
-		}
-	}
+	printDemoHeader(hw, site.srv, site.turn)
+	followTURNPort(p, site.turn.Port)
 	cfg := &probe.Config{
-		Responder:            srv.HTTPAddr(),
-		ResponderToken:       token,
-		ResponderFingerprint: srv.Fingerprint(),
-		TURN:                 creds,
-		RootCAs:              ts.Roots,
+		Responder:            site.srv.HTTPAddr(),
+		ResponderToken:       site.token,
+		ResponderFingerprint: site.srv.Fingerprint(),
+		TURN:                 site.creds,
+		RootCAs:              site.turn.Roots,
 		Media:                cmd.Duration("media"),
 		Resolver:             resolver,
 		Logger:               logger,
 	}
-	vars := map[string]string{"server": demoIP, "turn": demoIP, "turn_tls_port": strconv.Itoa(ts.TLSPort)}
+	vars := map[string]string{"server": demoIP, "turn": demoIP, "turn_tls_port": strconv.Itoa(site.turn.TLSPort)}
 	rep, err := pipeline.Run(ctx, pipeline.Job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout"), Version: version})
 	if err != nil {
 		return usageError{err}
@@ -178,6 +127,102 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 		return err
 	}
 	return exitStatus(rep.Verdict.ExitCode())
+}
+
+// demoFlags checks the demo's flags and returns the format.
+func demoFlags(cmd *cli.Command) (string, error) {
+	if cmd.Args().Len() > 0 {
+		return "", usagef("demo: unexpected argument %q (see 'ucprobe demo --help')", cmd.Args().First())
+	}
+	format := cmd.String("format")
+	if !validFormat(format) {
+		return "", usagef("--format %q: use one of %s", format, formatsHelp)
+	}
+	if cmd.Duration("timeout") <= 0 {
+		return "", usagef("--timeout %s: must be positive", cmd.Duration("timeout"))
+	}
+	if cmd.Duration("media") < 0 {
+		return "", usagef("--media %s: must not be negative", cmd.Duration("media"))
+	}
+	return format, nil
+}
+
+// demoSite is what a real site would have, on 127.0.0.1: a TURN server and
+// a responder with its ICE peer.
+type demoSite struct {
+	turn  *localturn.Server
+	peer  *ice.Responder
+	srv   *responder.Server
+	creds probe.TURNCredentials
+	token probe.Secret
+}
+
+// startDemoSite starts the TURN server and the responder. The responder
+// runs as a field tech should run it: with a token (made for this run) and
+// HTTPS whose fingerprint the client pins.
+func startDemoSite(ctx context.Context, logger *slog.Logger) (*demoSite, error) {
+	d := &demoSite{creds: probe.TURNCredentials{Username: demoTURNUser, Password: probe.Secret(demoPassword())},
+		token: probe.Secret(demoPassword())}
+	var err error
+	d.turn, err = localturn.Start(localturn.Config{IP: demoIP, Port: demoTURNPort, TLSPort: demoTURNSPort,
+		AvoidLo: demoUDPLo, AvoidHi: demoUDPHi, Realm: demoRealm, User: d.creds.Username, Password: d.creds.Password.Reveal()})
+	if err != nil {
+		return nil, fmt.Errorf("demo: %w", err)
+	}
+	d.peer, err = ice.NewResponderHandler(ice.ResponderConfig{
+		Servers:  []string{fmt.Sprintf("stun:%s:%d", demoIP, d.turn.Port), fmt.Sprintf("turn:%s:%d?transport=udp", demoIP, d.turn.Port)},
+		TURNUser: d.creds.Username, TURNPass: d.creds.Password,
+		IPFilter: func(ip net.IP) bool { return ip.Equal(net.ParseIP(demoIP)) },
+		Loopback: true,
+		Token:    d.token,
+		Logger:   logger,
+	})
+	if err != nil {
+		d.close()
+		return nil, fmt.Errorf("demo: ICE peer: %w", err)
+	}
+	d.srv, err = responder.New(responder.Config{
+		UDP:    []responder.Span{{Lo: demoUDPLo, Hi: demoUDPHi}},
+		TCP:    []int{demoTCP},
+		Listen: demoIP, HTTP: net.JoinHostPort(demoIP, "0"), Token: d.token.Reveal(),
+		ICE: d.peer, Software: "ucprobe " + version + " (demo)", Logger: logger,
+	})
+	if err == nil {
+		if err = d.srv.Start(ctx); err != nil {
+			err = fmt.Errorf("demo: responder: %w", err)
+		}
+	}
+	if err != nil {
+		d.close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// close stops what started, the responder first.
+func (d *demoSite) close() {
+	if d.srv != nil {
+		d.srv.Close()
+	}
+	if d.peer != nil {
+		d.peer.Close()
+	}
+	if d.turn != nil {
+		d.turn.Close()
+	}
+}
+
+// followTURNPort points the profile's STUN, TURN and ICE checks at the
+// TURN server's port when it had to take another than 3478.
+func followTURNPort(p *profiles.Profile, port int) {
+	if port == demoTURNPort {
+		return
+	}
+	for i, c := range p.Checks {
+		if (c.Kind == string(probe.KindSTUN) || c.Kind == string(probe.KindTURN) || c.Kind == string(probe.KindICE)) && c.Port == strconv.Itoa(demoTURNPort) {
+			p.Checks[i].Port = strconv.Itoa(port)
+		}
+	}
 }
 
 func printDemoHeader(w io.Writer, srv *responder.Server, ts *localturn.Server) {
