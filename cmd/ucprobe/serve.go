@@ -102,25 +102,8 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	}
 	cfg := responder.Config{Listen: cmd.String("listen"), HTTP: cmd.String("http"), Token: token.Reveal(),
 		Software: "ucprobe " + version, MaxSessions: cmd.Int("max-sessions")}
-	if s := cmd.String("udp"); s != "" {
-		rs, err := probe.ParsePorts(s)
-		if err != nil {
-			return st, usagef("--udp %q: %v", s, err)
-		}
-		for _, r := range rs {
-			cfg.UDP = append(cfg.UDP, responder.Span{Lo: int(r.First), Hi: int(r.Last)})
-		}
-	}
-	if s := cmd.String("tcp"); s != "" {
-		rs, err := probe.ParsePorts(s)
-		if err != nil {
-			return st, usagef("--tcp %q: %v", s, err)
-		}
-		for _, r := range rs {
-			for p := int(r.First); p <= int(r.Last); p++ {
-				cfg.TCP = append(cfg.TCP, p)
-			}
-		}
+	if cfg.UDP, cfg.TCP, err = servePorts(cmd); err != nil {
+		return st, err
 	}
 	if cfg.UDP == nil && cfg.TCP == nil && cfg.HTTP == "" {
 		return st, usagef("serve: nothing to serve: give --udp PORTS and/or --tcp PORTS (e.g. --udp 30000-33000 --tcp 2230)")
@@ -146,21 +129,9 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	if (cmd.String("tls-cert") == "") != (cmd.String("tls-key") == "") {
 		return st, usagef("--tls-cert and --tls-key go together: give both, or neither for the self-signed certificate")
 	}
-	for _, r := range []struct {
-		name string
-		v    float64
-	}{{"--rate", cmd.Float("rate")}, {"--global-rate", cmd.Float("global-rate")}} {
-		if r.v == 0 || (r.v < 0 && r.v != -1) {
-			return st, usagef("%s %v: give packets per second, or -1 for no limit", r.name, r.v)
-		}
+	if cfg.Rate, err = serveLimits(cmd); err != nil {
+		return st, err
 	}
-	if cmd.Int("burst") < 1 {
-		return st, usagef("--burst %d: must be at least 1", cmd.Int("burst"))
-	}
-	if cmd.Int("max-sessions") < 1 {
-		return st, usagef("--max-sessions %d: must be at least 1", cmd.Int("max-sessions"))
-	}
-	cfg.Rate = responder.RateLimits{PerSource: cmd.Float("rate"), PerSourceBurst: int(cmd.Int("burst")), Global: cmd.Float("global-rate")}
 	st.iceCfg = ice.ResponderConfig{
 		Servers:              cmd.StringSlice("ice-server"),
 		TURNUser:             cmd.String("turn-user"),
@@ -176,6 +147,50 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	}
 	st.cfg = cfg
 	return st, nil
+}
+
+// servePorts reads --udp (ranges, one socket per port) and --tcp.
+func servePorts(cmd *cli.Command) (udp []responder.Span, tcp []int, err error) {
+	if s := cmd.String("udp"); s != "" {
+		rs, err := probe.ParsePorts(s)
+		if err != nil {
+			return nil, nil, usagef("--udp %q: %v", s, err)
+		}
+		for _, r := range rs {
+			udp = append(udp, responder.Span{Lo: int(r.First), Hi: int(r.Last)})
+		}
+	}
+	if s := cmd.String("tcp"); s != "" {
+		rs, err := probe.ParsePorts(s)
+		if err != nil {
+			return nil, nil, usagef("--tcp %q: %v", s, err)
+		}
+		for _, r := range rs {
+			for p := int(r.First); p <= int(r.Last); p++ {
+				tcp = append(tcp, p)
+			}
+		}
+	}
+	return udp, tcp, nil
+}
+
+// serveLimits reads the rate limits and the session cap.
+func serveLimits(cmd *cli.Command) (responder.RateLimits, error) {
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"--rate", cmd.Float("rate")}, {"--global-rate", cmd.Float("global-rate")}} {
+		if r.v == 0 || (r.v < 0 && r.v != -1) {
+			return responder.RateLimits{}, usagef("%s %v: give packets per second, or -1 for no limit", r.name, r.v)
+		}
+	}
+	if cmd.Int("burst") < 1 {
+		return responder.RateLimits{}, usagef("--burst %d: must be at least 1", cmd.Int("burst"))
+	}
+	if cmd.Int("max-sessions") < 1 {
+		return responder.RateLimits{}, usagef("--max-sessions %d: must be at least 1", cmd.Int("max-sessions"))
+	}
+	return responder.RateLimits{PerSource: cmd.Float("rate"), PerSourceBurst: int(cmd.Int("burst")), Global: cmd.Float("global-rate")}, nil
 }
 
 // serveCert is the HTTPS certificate: the user's, or the self-signed one
