@@ -191,74 +191,39 @@ func turnRelay(ctx context.Context, src turnPeerSource, client *turn.Client, rel
 func turnEcho(ctx context.Context, clock *Clock, client *turn.Client, peer *turnEchoPeer, relayAddr *net.UDPAddr, det, errDet *TURNDetails, tr Transport) error {
 	stop := context.AfterFunc(ctx, func() { _ = peer.conn.SetReadDeadline(time.Now()) })
 	defer stop()
-
-	det.Stage = TURNStagePermission
-	start := time.Now()
-	err := client.CreatePermission(peer.addr)
-	if err == nil && peer.permit != nil {
-		if err = peer.permit(relayAddr); err != nil && ctx.Err() == nil {
-			err = fmt.Errorf("%w: the relay peer's permission for %s failed: %w", ErrRelay, relayAddr, turnErr(ctx, err, errDet, tr))
-		}
+	if err := turnPermit(ctx, client, peer, relayAddr, det, errDet, tr); err != nil {
+		return err
 	}
-	det.Steps["permission"] = ms(time.Since(start))
-	if err != nil {
-		if errors.Is(err, ErrRelay) {
-			return err
-		}
-		return turnErr(ctx, err, errDet, tr)
-	}
-
 	det.Stage = TURNStageRelay
 	deadline, ok := ctx.Deadline()
 	if !ok {
 		deadline = time.Now().Add(2 * time.Second)
 	}
-	got := map[byte]bool{}
-	buf := make([]byte, 1500)
-	first := time.Now()
-	collect := func(until time.Time, want byte) {
-		_ = peer.conn.SetReadDeadline(minTime(until, deadline))
-		for {
-			n, _, err := peer.conn.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if n == len(relayPayload(0)) && string(buf[:n-1]) == string(relayPayload(0)[:n-1]) && !got[buf[n-1]] {
-				if len(got) == 0 {
-					det.Steps["first_relay"] = ms(time.Since(first))
-				}
-				got[buf[n-1]] = true
-			}
-			if got[want] || len(got) == TURNRelayCount {
-				return
-			}
-		}
-	}
+	e := &echoCollector{conn: peer.conn, deadline: deadline, got: map[byte]bool{}, first: time.Now(), det: det}
 	var last time.Time
 	for i := 0; i < TURNRelayCount && ctx.Err() == nil; i++ {
 		// 20 bytes, not 4: pion's STUNConn holds a ChannelData frame
 		// shorter than 9 bytes back until more stream data arrives.
-		payload := relayPayload(i)
-		if _, err := peer.conn.WriteTo(payload, relayAddr); err != nil {
+		if _, err := peer.conn.WriteTo(relayPayload(i), relayAddr); err != nil {
 			return fmt.Errorf("%w: peer send: %w", ErrRelay, err)
 		}
 		det.RelaySent++
 		last = time.Now()
 		// Wait a little for the echo before the next one (pacing: one
 		// RTO of the path, 200 ms at most).
-		collect(last.Add(min(200*time.Millisecond, clock.RTO())), byte(i))
+		e.collect(last.Add(min(200*time.Millisecond, clock.RTO())), byte(i))
 	}
 	// Late echoes count: wait for the rest, up to the run's UDP silence
 	// bound after the last datagram while none came back (a slow path
 	// answers late, not never), two RTOs once some did (the rest is loss).
-	if len(got) < TURNRelayCount && ctx.Err() == nil {
+	if len(e.got) < TURNRelayCount && ctx.Err() == nil {
 		wait := clock.UDPSilence()
-		if len(got) > 0 {
+		if len(e.got) > 0 {
 			wait = 2 * clock.RTO()
 		}
-		collect(last.Add(wait), 0xff)
+		e.collect(last.Add(wait), 0xff)
 	}
-	det.RelayReceived = len(got)
+	det.RelayReceived = len(e.got)
 	if det.RelayReceived == 0 && (ctx.Err() != nil || !time.Now().Before(deadline)) {
 		return fmt.Errorf("%w: the run's deadline ended the relay echo after %d %s (allocation and permission worked)",
 			ErrCutAfterAnswer, det.RelaySent, plural(det.RelaySent, "datagram", "datagrams"))
@@ -272,6 +237,55 @@ func turnEcho(ctx context.Context, clock *Clock, client *turn.Client, peer *turn
 	}
 	det.Stage = TURNStageDone
 	return nil
+}
+
+// turnPermit creates the permission for the peer on our allocation (and,
+// for a relay peer, on its allocation for our relayed address).
+func turnPermit(ctx context.Context, client *turn.Client, peer *turnEchoPeer, relayAddr *net.UDPAddr, det, errDet *TURNDetails, tr Transport) error {
+	det.Stage = TURNStagePermission
+	start := time.Now()
+	err := client.CreatePermission(peer.addr)
+	if err == nil && peer.permit != nil {
+		if err = peer.permit(relayAddr); err != nil && ctx.Err() == nil {
+			err = fmt.Errorf("%w: the relay peer's permission for %s failed: %w", ErrRelay, relayAddr, turnErr(ctx, err, errDet, tr))
+		}
+	}
+	det.Steps["permission"] = ms(time.Since(start))
+	if err != nil && !errors.Is(err, ErrRelay) {
+		return turnErr(ctx, err, errDet, tr)
+	}
+	return err
+}
+
+// echoCollector reads the echoes of the relay check on the peer.
+type echoCollector struct {
+	conn     net.PacketConn
+	deadline time.Time
+	got      map[byte]bool
+	first    time.Time
+	det      *TURNDetails
+	buf      [1500]byte
+}
+
+// collect reads echoes until want came back, all did, or until passed.
+func (e *echoCollector) collect(until time.Time, want byte) {
+	_ = e.conn.SetReadDeadline(minTime(until, e.deadline))
+	for {
+		n, _, err := e.conn.ReadFrom(e.buf[:])
+		if err != nil {
+			return
+		}
+		p0 := relayPayload(0)
+		if n == len(p0) && string(e.buf[:n-1]) == string(p0[:n-1]) && !e.got[e.buf[n-1]] {
+			if len(e.got) == 0 {
+				e.det.Steps["first_relay"] = ms(time.Since(e.first))
+			}
+			e.got[e.buf[n-1]] = true
+		}
+		if e.got[want] || len(e.got) == TURNRelayCount {
+			return
+		}
+	}
 }
 
 func relayPayload(i int) []byte { return append([]byte("ucprobe-relay-check-"), byte(i)) }
