@@ -88,15 +88,15 @@ func (s server) display() string { return s.uri.String() }
 
 // credentials resolves the run's TURN credentials: long-term, or TURN REST
 // (username "<expiry>:ucprobe", password base64(HMAC-SHA1(secret, username))).
-func credentials(c probe.TURNCredentials) (user, pass, kind string, err error) {
+func credentials(c probe.TURNCredentials) (user, pass string, kind probe.CredentialKind, err error) {
 	switch {
 	case c.SharedSecret != "":
 		user, pass, err = turn.GenerateLongTermTURNRESTCredentials(c.SharedSecret.Reveal(), "ucprobe", time.Hour)
-		return user, pass, "rest", err
+		return user, pass, probe.CredREST, err
 	case c.Username != "" && c.Password != "":
-		return c.Username, c.Password.Reveal(), "long-term", nil
+		return c.Username, c.Password.Reveal(), probe.CredLongTerm, nil
 	}
-	return "", "", "none", nil
+	return "", "", probe.CredNone, nil
 }
 
 // serverURLs are the STUN and TURN URLs for host:port: STUN over UDP for

@@ -88,7 +88,7 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 		mode = ModeOneEnded
 	}
 	det := &probe.ICEDetails{Mode: mode, LocalCandidates: []probe.ICECandidate{},
-		RemoteCandidates: []probe.ICECandidate{}, Pairs: []probe.ICEPair{}, TURNCredentials: "none"}
+		RemoteCandidates: []probe.ICECandidate{}, Pairs: []probe.ICEPair{}, TURNCredentials: probe.CredNone}
 	res.Details.ICE = det
 	// Closing the agents costs round trips (TURN allocations are released
 	// over the path): stop the work early enough that the teardown still

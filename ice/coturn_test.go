@@ -74,7 +74,7 @@ func TestCoturn(t *testing.T) {
 		mode      probe.ICEMode
 		transport probe.Transport
 		creds     probe.TURNCredentials
-		kind      string
+		kind      probe.CredentialKind
 		via       string
 	}{
 		{"one-ended long-term", "127.0.0.3", ltPort, ModeOneEnded, "", creds(), "long-term", ""},

@@ -44,7 +44,7 @@ func (c *Checker) relayLoopback(ctx context.Context, spec probe.Spec, cfg *probe
 		spec.Port = port
 	}
 	det.Servers = []string{"turn:" + net.JoinHostPort(spec.DialHost(), strconv.Itoa(port)) + "?transport=udp"}
-	if kind == "none" {
+	if kind == probe.CredNone {
 		return classed(probe.ClassAuth, fmt.Errorf("%w: the relay-loopback media check relays through the TURN server %s; give --turn-user and --turn-pass (or --turn-secret)",
 			ErrNoTURNCredentials, spec.DialHost()))
 	}

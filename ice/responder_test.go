@@ -94,7 +94,7 @@ func TestTwoEnded(t *testing.T) {
 		name  string
 		cfg   ResponderConfig
 		creds probe.TURNCredentials
-		kind  string
+		kind  probe.CredentialKind
 		relay bool
 	}{
 		{"stun only", ResponderConfig{Servers: []string{stunURL}}, probe.TURNCredentials{}, "none", false},

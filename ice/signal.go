@@ -313,10 +313,10 @@ func (s *signaller) endSession(ctx context.Context, session string) {
 
 // offeredServers turns the responder's ICE servers into agent URLs. TURN
 // credentials: the responder's when it shared them, else the run's own.
-func (c *Checker) offeredServers(list []ICEServer, cfg *probe.Config) ([]server, string, []string) {
+func (c *Checker) offeredServers(list []ICEServer, cfg *probe.Config) ([]server, probe.CredentialKind, []string) {
 	user, pass, kind, _ := credentials(cfg.TURN)
 	secrets := []string{pass}
-	usedKind := "none"
+	usedKind := probe.CredNone
 	var out []server
 	for _, is := range list {
 		for _, raw := range is.URLs {
@@ -328,7 +328,7 @@ func (c *Checker) offeredServers(list []ICEServer, cfg *probe.Config) ([]server,
 				switch {
 				case is.Username != "" && is.Credential != "":
 					u.Username, u.Password = is.Username, is.Credential
-					usedKind = "responder"
+					usedKind = probe.CredResponder
 					secrets = append(secrets, is.Credential)
 				case user != "":
 					u.Username, u.Password = user, pass

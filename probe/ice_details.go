@@ -32,7 +32,7 @@ type ICEDetails struct {
 	// TURNCredentials says what kind of TURN credentials were used:
 	// "long-term", "rest", "responder" (handed out by the responder) or
 	// "none"; never the secret.
-	TURNCredentials string `json:"turn_credentials"`
+	TURNCredentials CredentialKind `json:"turn_credentials"`
 	// PeerGatheringMS is how long the other agent gathered.
 	PeerGatheringMS float64 `json:"peer_gathering_ms,omitempty"`
 	// GatherTimedOut is true when gathering was cut off by its bound
@@ -206,4 +206,16 @@ const (
 	StageOffer   SignallingStage = "offer"
 	StageAnswer  SignallingStage = "answer"
 	StageDone    SignallingStage = "done"
+)
+
+// CredentialKind says what kind of TURN credentials a check used; never
+// the secret.
+type CredentialKind string
+
+// Credential kinds.
+const (
+	CredNone      CredentialKind = "none"      // none given: only the server's challenge is seen
+	CredLongTerm  CredentialKind = "long-term" // a user name and password
+	CredREST      CredentialKind = "rest"      // TURN REST: time-limited, from a shared secret
+	CredResponder CredentialKind = "responder" // handed out by the ucprobe responder
 )

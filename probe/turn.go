@@ -19,8 +19,8 @@ func init() {
 
 // TURNDetails is the evidence of a TURN allocation and its relayed data path.
 type TURNDetails struct {
-	Server      string `json:"server"`
-	Credentials string `json:"credentials"` // "long-term", "rest" or "none"; never the secret
+	Server      string         `json:"server"`
+	Credentials CredentialKind `json:"credentials"` // never the secret
 	// Username is the TURN user name sent (REST: "<expiry>:<user>"); it is
 	// not secret, and a wrong one is the usual auth failure.
 	Username    string `json:"username,omitempty"`
@@ -118,7 +118,7 @@ func TURN(ctx context.Context, spec Spec, cfg *Config) Result {
 	}
 	if err != nil {
 		res.Fail(turnClass(err, det), err)
-		if det.Credentials == "none" && res.Class == ClassAuth {
+		if det.Credentials == CredNone && res.Class == ClassAuth {
 			// The server answered (a 401 challenge): it is reachable, but
 			// without credentials the relay could not be tested.
 			res.Status = StatusWarn
@@ -135,8 +135,8 @@ func turnClass(err error, det *TURNDetails) ErrorClass {
 }
 
 // turnUserPass derives the user name and password to send, and what kind
-// of credentials they are ("rest", "long-term" or "none").
-func turnUserPass(cfg *Config) (user, pass, kind string, err error) {
+// of credentials they are.
+func turnUserPass(cfg *Config) (user, pass string, kind CredentialKind, err error) {
 	user, pass = cfg.TURN.Username, cfg.TURN.Password.Reveal()
 	switch {
 	case cfg.TURN.SharedSecret != "":
@@ -145,11 +145,11 @@ func turnUserPass(cfg *Config) (user, pass, kind string, err error) {
 			u = "ucprobe"
 		}
 		user, pass, err = turn.GenerateLongTermTURNRESTCredentials(cfg.TURN.SharedSecret.Reveal(), u, restTTL)
-		return user, pass, "rest", err
+		return user, pass, CredREST, err
 	case user != "":
-		return user, pass, "long-term", nil
+		return user, pass, CredLongTerm, nil
 	}
-	return user, pass, "none", nil
+	return user, pass, CredNone, nil
 }
 
 func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *TURNDetails) error {
@@ -174,7 +174,7 @@ func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *T
 	ctx, client, rec, raddr := sess.ctx, sess.client, sess.rec, sess.raddr
 
 	det.Stage = TURNStageAllocate
-	if det.Credentials == "none" {
+	if det.Credentials == CredNone {
 		return turnUnauthenticated(ctx, client, raddr, det, rec)
 	}
 	start = time.Now()

@@ -80,7 +80,7 @@ func ruleICEFailed(in *Input) []Finding {
 			continue
 		}
 		facts := map[string]string{"mode": string(d.Mode), "class": string(c.Class)}
-		if c.Class == probe.ClassAuth && d.TURNCredentials == "none" {
+		if c.Class == probe.ClassAuth && d.TURNCredentials == probe.CredNone {
 			out = append(out, Finding{
 				Severity: severityFor(c),
 				Title:    "The " + string(d.Mode) + " ICE check needs TURN credentials",

@@ -23,7 +23,7 @@ func ruleTURNAuthFailed(in *Input) []Finding {
 		cs := by[k]
 		t := cs[0].Details.TURN
 		detail := fmt.Sprintf("The TURN server %s answered %d %s to the %s credentials of user %q.", k, t.ErrorCode, t.ErrorReason, t.Credentials, t.Username)
-		if t.Credentials == "rest" {
+		if t.Credentials == probe.CredREST {
 			detail += " These are TURN REST (time-limited) credentials from the shared secret: check the secret, and this machine's clock (the user name carries the expiry time)."
 		} else {
 			detail += " Check the user name and password (and the realm" + realmOf(t) + ")."
@@ -35,7 +35,7 @@ func ruleTURNAuthFailed(in *Input) []Finding {
 			Detail:   detail,
 			Evidence: append(ids(cs), ids(iceFailedVia(in, k))...),
 			Explains: []Cause{cause.ICEFailed},
-			Facts:    map[string]string{"code": fmt.Sprint(t.ErrorCode), "credentials": t.Credentials},
+			Facts:    map[string]string{"code": fmt.Sprint(t.ErrorCode), "credentials": string(t.Credentials)},
 		})
 	}
 	return out
@@ -190,7 +190,7 @@ func ruleTURNRelayFailed(in *Input) []Finding {
 func ruleTURNUntested(in *Input) []Finding {
 	cs := filter(in.Checks, func(c probe.Result) bool {
 		t := c.Details.TURN
-		return c.Kind == probe.KindTURN && c.Status == probe.StatusWarn && t != nil && t.Credentials == "none"
+		return c.Kind == probe.KindTURN && c.Status == probe.StatusWarn && t != nil && t.Credentials == probe.CredNone
 	})
 	if len(cs) == 0 {
 		return nil

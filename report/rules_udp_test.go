@@ -15,7 +15,7 @@ func udpChk(id string, kind probe.Kind, tr probe.Transport, st probe.Status, cla
 	return probe.Result{ID: id, Kind: kind, Transport: tr, Status: st, Class: class, Host: "turn.example", Address: "198.51.100.7", Target: "turn.example:3478", Port: 3478}
 }
 
-func turnChk(id string, tr probe.Transport, st probe.Status, class probe.ErrorClass, creds string, code int) probe.Result {
+func turnChk(id string, tr probe.Transport, st probe.Status, class probe.ErrorClass, creds probe.CredentialKind, code int) probe.Result {
 	c := udpChk(id, probe.KindTURN, tr, st, class)
 	c.Details.TURN = &probe.TURNDetails{Credentials: creds, ErrorCode: code, Username: "alice"}
 	return c
