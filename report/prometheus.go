@@ -254,7 +254,7 @@ func collectCheck(s *sampleSet, c probe.Result, id string) {
 	}
 	cs := checkSamples{s: s, id: id, kind: kind}
 	cs.phase("total", c.DurationMS)
-	if f := kindMetrics[c.Kind]; f != nil {
+	if f := renders[c.Kind].Metrics; f != nil {
 		f(cs, c.Details)
 	}
 }
@@ -275,107 +275,6 @@ func (cs checkSamples) phase(name string, ms float64) {
 func (cs checkSamples) tlsExpiry(t *probe.TLSDetails) {
 	if t != nil && !t.NotAfter.IsZero() {
 		cs.s.add(descTLSExpiry, foldMin, float64(t.NotAfter.Unix()), cs.id)
-	}
-}
-
-// kindMetrics are the figures of each kind beyond success and duration.
-var kindMetrics = map[probe.Kind]func(checkSamples, probe.Details){
-	probe.KindDNS: func(cs checkSamples, d probe.Details) {
-		if x := d.DNS; x != nil {
-			cs.phase("resolve_a", x.AMS)
-			cs.phase("resolve_aaaa", x.AAAAMS)
-		}
-	},
-	probe.KindTCP: func(cs checkSamples, d probe.Details) {
-		if x := d.TCP; x != nil {
-			cs.phase("connect", x.ConnectMS)
-		}
-	},
-	probe.KindTLS: func(cs checkSamples, d probe.Details) {
-		if x := d.TLS; x != nil {
-			cs.phase("handshake", x.HandshakeMS)
-			cs.tlsExpiry(x)
-		}
-	},
-	probe.KindWebSocket: func(cs checkSamples, d probe.Details) {
-		if x := d.WebSocket; x != nil {
-			cs.phase("upgrade", x.UpgradeMS)
-			if x.TLS != nil {
-				cs.phase("handshake", x.TLS.HandshakeMS)
-				cs.tlsExpiry(x.TLS)
-			}
-		}
-	},
-	probe.KindSTUN: func(cs checkSamples, d probe.Details) {
-		if x := d.STUN; x != nil && x.RTTMS > 0 {
-			cs.s.add(descSTUNRTT, foldMax, msToS(x.RTTMS), cs.id)
-		}
-	},
-	probe.KindSIP: func(cs checkSamples, d probe.Details) {
-		if x := d.SIP; x != nil {
-			if x.RTTMS > 0 {
-				cs.s.add(descSIPRTT, foldMax, msToS(x.RTTMS), cs.id)
-			}
-			if x.StatusCode > 0 {
-				cs.s.add(descSIPStatus, foldMax, float64(x.StatusCode), cs.id)
-			}
-		}
-	},
-	probe.KindTURN:     turnMetrics,
-	probe.KindUDPRange: udpRangeMetrics,
-	probe.KindICE:      iceMetrics,
-}
-
-func turnMetrics(cs checkSamples, d probe.Details) {
-	x := d.TURN
-	if x == nil {
-		return
-	}
-	for step, ms := range x.Steps {
-		cs.phase(step, ms)
-	}
-	cs.s.add(descTURNRelay, foldSum, float64(x.RelaySent), cs.id, "sent")
-	cs.s.add(descTURNRelay, foldSum, float64(x.RelayReceived), cs.id, "received")
-}
-
-func udpRangeMetrics(cs checkSamples, d probe.Details) {
-	x := d.UDPRange
-	if x == nil {
-		return
-	}
-	rng := x.Ranges
-	cs.s.add(descUDPOpen, foldSum, float64(x.Open), cs.id, rng)
-	// Tested ports are those with a state; ports the deadline left
-	// untested are not counted as closed.
-	cs.s.add(descUDPSwept, foldSum, float64(x.Ports), cs.id, rng)
-	for _, st := range []struct {
-		name string
-		n    int
-	}{{probe.PortOpen, x.Open}, {probe.PortClosed, x.Closed}, {probe.PortProhibited, x.Prohibited},
-		{probe.PortUnreachable, x.Unreachable}, {probe.PortFiltered, x.Filtered}, {probe.PortNotServed, x.NotServed}} {
-		cs.s.add(descUDPPorts, foldSum, float64(st.n), cs.id, rng, st.name)
-	}
-}
-
-func iceMetrics(cs checkSamples, d probe.Details) {
-	x := d.ICE
-	if x == nil {
-		return
-	}
-	cs.phase("gathering", x.GatheringMS)
-	cs.phase("connect", x.ConnectedMS)
-	cs.s.add(descICEConnected, foldMin, b2f(x.State == "connected" || x.State == "completed"), cs.id)
-	if p := x.Selected; p != nil {
-		cs.s.add(descICEPair, foldMax, 1, cs.id, candType(p.Local.Type), candType(p.Remote.Type))
-	}
-	if m := x.Media; m != nil && (m.Sent > 0 || m.DurationS > 0) {
-		cs.s.add(descMediaLoss, foldMax, m.LossPct/100, cs.id)
-		cs.s.add(descMediaJitter, foldMax, msToS(m.JitterMS), cs.id)
-		cs.s.add(descMediaRTT, foldMax, msToS(m.RTTMeanMS), cs.id)
-		cs.s.add(descMediaRTTP95, foldMax, msToS(m.RTTP95MS), cs.id)
-		if m.MOS > 0 {
-			cs.s.add(descMOS, foldMin, m.MOS, cs.id)
-		}
 	}
 }
 

@@ -7,6 +7,12 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
+// The udp-range kind: how its evidence renders.
+
+func init() {
+	registerRender(probe.KindUDPRange, kindRender{Summary: udpRangeSummary, Details: udpRangeLines, Metrics: udpRangeMetrics})
+}
+
 // udpRangeSummary: the port-range map in one or two lines, shown even for
 // a passing sweep (it is what a field tech runs the check for).
 func udpRangeSummary(c probe.Result) []string {
@@ -73,4 +79,23 @@ func udpRangeLines(c probe.Result) []string {
 		l += fmt.Sprintf(", %d answers from another address than the one asked", u.Asymmetric)
 	}
 	return append(out, l)
+}
+
+func udpRangeMetrics(cs checkSamples, d probe.Details) {
+	x := d.UDPRange
+	if x == nil {
+		return
+	}
+	rng := x.Ranges
+	cs.s.add(descUDPOpen, foldSum, float64(x.Open), cs.id, rng)
+	// Tested ports are those with a state; ports the deadline left
+	// untested are not counted as closed.
+	cs.s.add(descUDPSwept, foldSum, float64(x.Ports), cs.id, rng)
+	for _, st := range []struct {
+		name string
+		n    int
+	}{{probe.PortOpen, x.Open}, {probe.PortClosed, x.Closed}, {probe.PortProhibited, x.Prohibited},
+		{probe.PortUnreachable, x.Unreachable}, {probe.PortFiltered, x.Filtered}, {probe.PortNotServed, x.NotServed}} {
+		cs.s.add(descUDPPorts, foldSum, float64(st.n), cs.id, rng, st.name)
+	}
 }

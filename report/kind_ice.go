@@ -7,8 +7,11 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
-// maxPairRows caps the pair table in the text report (JSON has them all).
-const maxPairRows = 12
+// The ice kind: how its evidence renders.
+
+func init() {
+	registerRender(probe.KindICE, kindRender{Summary: iceSummary, Details: iceLines, Metrics: iceMetrics})
+}
 
 // iceSummary is the one or two lines under a passing ice check.
 func iceSummary(c probe.Result) []string {
@@ -138,6 +141,31 @@ func shortState(s probe.PairState) string {
 	}
 	return clip(string(s), 4)
 }
+
+func iceMetrics(cs checkSamples, d probe.Details) {
+	x := d.ICE
+	if x == nil {
+		return
+	}
+	cs.phase("gathering", x.GatheringMS)
+	cs.phase("connect", x.ConnectedMS)
+	cs.s.add(descICEConnected, foldMin, b2f(x.State == "connected" || x.State == "completed"), cs.id)
+	if p := x.Selected; p != nil {
+		cs.s.add(descICEPair, foldMax, 1, cs.id, candType(p.Local.Type), candType(p.Remote.Type))
+	}
+	if m := x.Media; m != nil && (m.Sent > 0 || m.DurationS > 0) {
+		cs.s.add(descMediaLoss, foldMax, m.LossPct/100, cs.id)
+		cs.s.add(descMediaJitter, foldMax, msToS(m.JitterMS), cs.id)
+		cs.s.add(descMediaRTT, foldMax, msToS(m.RTTMeanMS), cs.id)
+		cs.s.add(descMediaRTTP95, foldMax, msToS(m.RTTP95MS), cs.id)
+		if m.MOS > 0 {
+			cs.s.add(descMOS, foldMin, m.MOS, cs.id)
+		}
+	}
+}
+
+// maxPairRows caps the pair table in the text report (JSON has them all).
+const maxPairRows = 12
 
 func cmpOrStr(a, b string) string {
 	if a != "" {
