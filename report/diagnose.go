@@ -56,6 +56,7 @@ var Rules = []Rule{
 	{cause.ICEFailed, ruleICEFailed},
 	{cause.RelayOnly, ruleRelayOnly},
 	{cause.PacketLoss, rulePacketLoss},
+	{cause.PacketLoss, ruleLossOnService},
 	{cause.HighLatency, ruleHighLatency},
 	{cause.HighJitter, ruleHighJitter},
 	{cause.SmallMTU, ruleSmallMTU},
