@@ -390,23 +390,10 @@ func TestExporterTargetNotFound(t *testing.T) {
 // BenchmarkExporterProbe: one /probe round trip (HTTP, plan, a real TCP
 // connect on loopback, environment, diagnosis, metrics) per iteration.
 func BenchmarkExporterProbe(b *testing.B) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	port := probetest.AcceptingTCPListener(b)
 	dir := b.TempDir()
 	p := filepath.Join(dir, "probes.yaml")
-	yaml := fmt.Sprintf("modules:\n  m:\n    profile: generic\n    vars: {tcp: \"%d\"}\n    allowed_targets: [127.0.0.1]\n", ln.Addr().(*net.TCPAddr).Port)
+	yaml := fmt.Sprintf("modules:\n  m:\n    profile: generic\n    vars: {tcp: \"%d\"}\n    allowed_targets: [127.0.0.1]\n", port)
 	if err := os.WriteFile(p, []byte(yaml), 0o600); err != nil {
 		b.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package probe
 
 import (
 	"context"
-	"net"
 	"strconv"
 	"testing"
 	"time"
@@ -11,23 +10,7 @@ import (
 )
 
 func listenTCP(t *testing.T) (host string, port int) {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
-	a := ln.Addr().(*net.TCPAddr)
-	return a.IP.String(), a.Port
+	return "127.0.0.1", probetest.AcceptingTCPListener(t)
 }
 
 func TestTCP(t *testing.T) {

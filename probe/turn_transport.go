@@ -22,22 +22,14 @@ func turnDial(ctx context.Context, spec Spec, cfg *Config, tr Transport) (net.Pa
 	}
 	switch tr {
 	case TransportUDP:
-		local, err := localIPFor(raddr)
-		if err != nil {
-			return nil, raddr, err
-		}
-		c, err := net.DialUDP(udpNet(raddr), &net.UDPAddr{IP: local.AsSlice()}, net.UDPAddrFromAddrPort(raddr))
+		c, err := dialConnectedUDP(raddr)
 		if err != nil {
 			return nil, raddr, err
 		}
 		EnableICMPErrors(c)
 		return connectedPacketConn{c}, raddr, nil
 	case TransportDTLS:
-		local, err := localIPFor(raddr)
-		if err != nil {
-			return nil, raddr, err
-		}
-		c, err := net.DialUDP(udpNet(raddr), &net.UDPAddr{IP: local.AsSlice()}, net.UDPAddrFromAddrPort(raddr))
+		c, err := dialConnectedUDP(raddr)
 		if err != nil {
 			return nil, raddr, err
 		}
@@ -86,4 +78,14 @@ func (c connectedPacketConn) ReadFrom(b []byte) (int, net.Addr, error) {
 		}
 	}
 	return n, c.RemoteAddr(), err
+}
+
+// dialConnectedUDP is a UDP socket connected to raddr, bound to the local
+// address the route to raddr leaves from.
+func dialConnectedUDP(raddr netip.AddrPort) (*net.UDPConn, error) {
+	local, err := localIPFor(raddr)
+	if err != nil {
+		return nil, err
+	}
+	return net.DialUDP(udpNet(raddr), &net.UDPAddr{IP: local.AsSlice()}, net.UDPAddrFromAddrPort(raddr))
 }

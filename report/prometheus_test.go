@@ -11,7 +11,6 @@ import (
 	"github.com/ucprobe/ucprobe/probe/probetest"
 
 	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
-	dto "github.com/prometheus/client_model/go"
 
 	"github.com/ucprobe/ucprobe/probe"
 )
@@ -59,33 +58,6 @@ func syntheticReport() *Report {
 		},
 		Environment: probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATEndpointIndependent}, VPN: probe.VPNInfo{Up: true}},
 	}
-}
-
-// metricValue finds the sample of name whose labels include want.
-func metricValue(mfs map[string]*dto.MetricFamily, name string, want map[string]string) (float64, int) {
-	mf, ok := mfs[name]
-	if !ok {
-		return 0, 0
-	}
-	var v float64
-	n := 0
-	for _, m := range mf.GetMetric() {
-		have := map[string]string{}
-		for _, lp := range m.GetLabel() {
-			have[lp.GetName()] = lp.GetValue()
-		}
-		match := true
-		for k, x := range want {
-			if have[k] != x {
-				match = false
-			}
-		}
-		if match {
-			v = m.GetGauge().GetValue()
-			n++
-		}
-	}
-	return v, n
 }
 
 func TestWritePrometheus(t *testing.T) {
@@ -144,7 +116,7 @@ func TestWritePrometheus(t *testing.T) {
 		{"ucprobe_vpn_up", nil, 1},
 	}
 	for _, tc := range tests {
-		got, n := metricValue(mfs, tc.name, tc.labels)
+		got, n := probetest.MetricSamples(mfs, tc.name, tc.labels)
 		if n != 1 {
 			t.Errorf("%s%v: %d series, want exactly 1", tc.name, tc.labels, n)
 			continue
@@ -154,7 +126,7 @@ func TestWritePrometheus(t *testing.T) {
 		}
 	}
 	// A skipped check has no success series (absent, not 0).
-	if _, n := metricValue(mfs, "ucprobe_check_success", L{"check": "two-ended"}); n != 0 {
+	if _, n := probetest.MetricSamples(mfs, "ucprobe_check_success", L{"check": "two-ended"}); n != 0 {
 		t.Errorf("skipped check has a ucprobe_check_success series")
 	}
 	// Bounded labels: no address ever becomes a label value.
@@ -186,13 +158,13 @@ func TestWritePrometheusConstLabelsAndEmpty(t *testing.T) {
 		t.Fatal(err)
 	}
 	mfs := probetest.ParseMetrics(t, buf.String())
-	if v, n := metricValue(mfs, "probe_success", map[string]string{"profile": "generic", "target": "pbx.example.com"}); n != 1 || v != 1 {
+	if v, n := probetest.MetricSamples(mfs, "probe_success", map[string]string{"profile": "generic", "target": "pbx.example.com"}); n != 1 || v != 1 {
 		t.Errorf("probe_success with const labels: %v (%d series), want 1\n%s", v, n, buf.String())
 	}
-	if _, n := metricValue(mfs, "ucprobe_finding", nil); n != 0 {
+	if _, n := probetest.MetricSamples(mfs, "ucprobe_finding", nil); n != 0 {
 		t.Errorf("a report without findings has %d ucprobe_finding series", n)
 	}
-	if _, n := metricValue(mfs, "ucprobe_run_timestamp_seconds", nil); n != 0 {
+	if _, n := probetest.MetricSamples(mfs, "ucprobe_run_timestamp_seconds", nil); n != 0 {
 		t.Errorf("a zero start time was exported")
 	}
 }

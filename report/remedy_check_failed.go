@@ -11,23 +11,21 @@ import (
 // error" helps nobody on the phone.
 func checkFailedRemedy(c probe.Result) string {
 	what := fmt.Sprintf("the %s check %s (%s)", c.Kind, c.ID, c.Target)
-	switch c.Class {
-	case probe.ClassRefused:
-		return fmt.Sprintf("The host answered, but nothing listens for %s: start the service on the server, or correct the port in the profile.", what)
-	case probe.ClassTimeout:
-		return fmt.Sprintf("Nothing answered %s: a firewall on the way drops it, or the server is down. Allow the port between this client and the server.", what)
-	case probe.ClassUnreachable:
-		return fmt.Sprintf("There is no path for %s: check routing and the VPN.", what)
-	case probe.ClassProhibited:
-		return fmt.Sprintf("A firewall actively rejects %s (ICMP administratively prohibited, or this client's own firewall): allow the port.", what)
-	case probe.ClassProtocol:
-		return fmt.Sprintf("Something answered %s, but not as that kind of server would: check that the service on the port is the one the profile expects.", what)
-	case probe.ClassTLS:
-		return fmt.Sprintf("The TLS handshake of %s failed: check the server's TLS setup and anything that intercepts TLS.", what)
-	case probe.ClassAuth:
-		return fmt.Sprintf("The server refused the credentials of %s: check them.", what)
-	case probe.ClassDNS:
-		return fmt.Sprintf("The name of %s does not resolve: check the name and this client's DNS server.", what)
+	advice, ok := checkFailedAdvice[c.Class]
+	if !ok {
+		advice = "Rerun with --debug to see what %s did, and check its error above."
 	}
-	return fmt.Sprintf("Rerun with --debug to see what %s did, and check its error above.", what)
+	return fmt.Sprintf(advice, what)
+}
+
+// checkFailedAdvice is what to try per error class; %s is the check.
+var checkFailedAdvice = map[probe.ErrorClass]string{
+	probe.ClassRefused:     "The host answered, but nothing listens for %s: start the service on the server, or correct the port in the profile.",
+	probe.ClassTimeout:     "Nothing answered %s: a firewall on the way drops it, or the server is down. Allow the port between this client and the server.",
+	probe.ClassUnreachable: "There is no path for %s: check routing and the VPN.",
+	probe.ClassProhibited:  "A firewall actively rejects %s (ICMP administratively prohibited, or this client's own firewall): allow the port.",
+	probe.ClassProtocol:    "Something answered %s, but not as that kind of server would: check that the service on the port is the one the profile expects.",
+	probe.ClassTLS:         "The TLS handshake of %s failed: check the server's TLS setup and anything that intercepts TLS.",
+	probe.ClassAuth:        "The server refused the credentials of %s: check them.",
+	probe.ClassDNS:         "The name of %s does not resolve: check the name and this client's DNS server.",
 }

@@ -32,8 +32,13 @@ func ParseMetrics(t *testing.T, body string) map[string]*dto.MetricFamily {
 // MetricValue returns the value of the one sample of name whose labels
 // include want; ok is false when there is not exactly one.
 func MetricValue(mfs map[string]*dto.MetricFamily, name string, want map[string]string) (float64, bool) {
-	var v float64
-	n := 0
+	v, n := MetricSamples(mfs, name, want)
+	return v, n == 1
+}
+
+// MetricSamples counts the samples of name whose labels include want and
+// returns the value of the last of them.
+func MetricSamples(mfs map[string]*dto.MetricFamily, name string, want map[string]string) (v float64, n int) {
 	for _, m := range mfs[name].GetMetric() {
 		have := map[string]string{}
 		for _, lp := range m.GetLabel() {
@@ -57,7 +62,7 @@ func MetricValue(mfs map[string]*dto.MetricFamily, name string, want map[string]
 			}
 		}
 	}
-	return v, n == 1
+	return v, n
 }
 
 // ClosedTCPPort is a loopback port nothing listens on (bound, then released).
@@ -144,4 +149,25 @@ func (NXResolver) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, 
 		return []netip.Addr{netip.MustParseAddr("127.0.0.1")}, nil
 	}
 	return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+}
+
+// AcceptingTCPListener is a loopback port that accepts connections and
+// closes them at once, until the test ends; it returns the port.
+func AcceptingTCPListener(t testing.TB) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	return ln.Addr().(*net.TCPAddr).Port
 }
