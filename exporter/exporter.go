@@ -59,7 +59,7 @@ type exporter struct {
 	m       exporterMetrics
 	recent  *recentResults
 	reloadM sync.Mutex
-	// run executes a job; tests may wrap it (it is the run command's execute).
+	// run executes a job (pipeline.Run); tests may wrap it.
 	run func(context.Context, pipeline.Job) (*report.Report, error)
 }
 
@@ -115,6 +115,11 @@ func (e *exporter) serve(ctx context.Context, ln net.Listener, wc webConfig) err
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	srv := newExporterServer(e.handler(), e.log)
+	// Probes in flight get the shutdown's grace, then are cut: Shutdown
+	// alone cancels no request's context.
+	probes, cut := context.WithCancel(context.WithoutCancel(ctx))
+	defer cut()
+	srv.BaseContext = func(net.Listener) context.Context { return probes }
 	errc := make(chan error, 1)
 	go func() { errc <- wc.serveHTTP(ln, srv, e.log) }()
 	for {
@@ -127,7 +132,10 @@ func (e *exporter) serve(ctx context.Context, ln net.Listener, wc webConfig) err
 			e.log.Info("shutting down")
 			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
-			_ = srv.Shutdown(sctx)
+			if srv.Shutdown(sctx) != nil {
+				cut()
+				_ = srv.Close()
+			}
 			<-errc
 			return nil
 		}
@@ -265,9 +273,12 @@ func (e *exporter) handleProbe(w http.ResponseWriter, r *http.Request) {
 	res := recentResult{Time: start, Module: m.Name, Target: target, DurationS: took.Seconds()}
 	gather, code := e.judge(m, rep, err, took, budget, &res)
 	res.Code = code
+	// Scrubbed with this module's secrets now: after a reload the status
+	// page no longer knows them.
+	res.Headline = scrub(res.Headline, m.secrets)
 	e.recent.add(res)
 	e.log.Info("probe", "module", m.Name, "target", target, "status", code, "verdict", res.Verdict,
-		"headline", scrub(res.Headline, m.secrets), "duration_s", fmt.Sprintf("%.3f", took.Seconds()))
+		"headline", res.Headline, "duration_s", fmt.Sprintf("%.3f", took.Seconds()))
 	if debug {
 		e.writeDebug(w, code, m, target, budget, logBuf.String(), gather, rep, res)
 		return

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ucprobe/ucprobe/pipeline"
 	"github.com/ucprobe/ucprobe/probe/probetest"
@@ -292,4 +293,41 @@ func TestSlots(t *testing.T) {
 	if busy, queued := s.counts(); busy != 1 || queued != 0 {
 		t.Errorf("end: %d held, %d waiting; want 1 and 0", busy, queued)
 	}
+}
+
+// TestShutdownCutsProbesInFlight: a probe still running when the exporter
+// stops gets the shutdown's grace, then its context is canceled before
+// serve returns. Before, Shutdown canceled no request's context and the
+// probe ran on past serve, up to its module's timeout.
+func TestShutdownCutsProbesInFlight(t *testing.T) {
+	dir := t.TempDir()
+	s := startExporter(t, probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  a:\n    profile: generic\n    timeout: 60s\n    allowed_targets: [127.0.0.1]\n"))
+	entered, canceled := make(chan struct{}), make(chan struct{})
+	s.e.run = func(ctx context.Context, j pipeline.Job) (*report.Report, error) {
+		close(entered)
+		<-ctx.Done()
+		close(canceled)
+		return nil, ctx.Err()
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop := serveExporter(t, s.e, ln, webConfig{})
+	answered := make(chan struct{})
+	go func() {
+		defer close(answered)
+		client := &http.Client{Timeout: 10 * time.Second} // so a failing run ends too
+		if resp, err := client.Get("http://" + ln.Addr().String() + "/probe?module=a&target=127.0.0.1"); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	<-entered
+	stop()
+	select {
+	case <-canceled:
+	case <-time.After(2 * time.Second): // a bound, not a measurement: canceled comes at once
+		t.Error("serve returned and the probe in flight still ran with a live context")
+	}
+	<-answered
 }

@@ -77,7 +77,7 @@ func TestExporterWebConfig(t *testing.T) {
 	} {
 		code, err := get(tc.scheme, tc.user, tc.pass)
 		if err != nil || code != tc.code {
-			t.Errorf("%s as %q/%q: HTTP %d (%v), want %d", tc.scheme, tc.user, tc.pass, code, err, tc.code)
+			t.Errorf("%s as %q: HTTP %d (%v), want %d", tc.scheme, tc.user, code, err, tc.code)
 		}
 	}
 }

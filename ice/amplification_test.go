@@ -129,6 +129,9 @@ func TestICEAmplification(t *testing.T) {
 	if code, _, _ := signal(t, addr, "/v1/ice/sessions/"+offer.Session+"/answer", tok, answer(1)); code != http.StatusBadRequest {
 		t.Errorf("answer with %d candidates: HTTP %d, want 400", DefaultMaxRemoteCandidates+1, code)
 	}
+	if n := v.bytes.Load(); n != 0 {
+		t.Errorf("refused answers sent %d bytes to their candidates, want 0", n)
+	}
 	// The authenticated client aims every allowed candidate at victims.
 	_, offer, _ = signal(t, addr, "/v1/ice/sessions", tok, struct{}{})
 	local := len(offer.Candidates)
@@ -173,5 +176,9 @@ func TestICEOffSendsNothing(t *testing.T) {
 	}
 	if r.Sessions() != 0 {
 		t.Error("a session was opened")
+	}
+	v.close()
+	if n := v.bytes.Load(); n != 0 {
+		t.Errorf("%d bytes reached the candidates, want 0", n)
 	}
 }

@@ -116,6 +116,7 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 		// Our own early stop for the teardown, before any pair: the run's
 		// deadline cut this check; its silence is no evidence.
 		res.Status, res.Class, res.Error = probe.StatusSkip, probe.ClassCanceled, "the run ended before this check finished: "+err.Error()
+		res.Details.SkipReason, res.Details.Skipped = probe.SkipCanceled, res.Error
 	case errors.Is(err, probe.ErrCutAfterAnswer):
 		// Not a failure, not silence: a partial result the deadline cut.
 		res.Status, res.Class, res.Error = probe.StatusWarn, probe.ClassCanceled, err.Error()
@@ -132,10 +133,8 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 			"gathering_ms", det.GatheringMS, "connected_ms", det.ConnectedMS, "selected_via", det.SelectedVia,
 			"pairs", len(det.Pairs), "gather_errors", det.GatherErrors, "class", res.Class)
 	}
-	if det.Media != nil && det.Media.Transport == "udp" && det.SelectedVia != "" {
-		if p := det.Selected; p != nil && (p.Local.RelayProtocol == "tcp" || p.Local.RelayProtocol == "tls") {
-			det.Media.Transport = p.Local.RelayProtocol
-		}
+	if det.Media != nil && det.Media.Transport == "udp" && det.SelectedVia != "" && det.ClientRelayOverTCP() {
+		det.Media.Transport = det.Selected.Local.RelayProtocol
 	}
 	return res
 }

@@ -24,7 +24,7 @@ import (
 const ModeRelayLoopback = probe.ICERelayLoopback
 
 // MediaPathRelayLoopback is MediaStats.Path of a relay-loopback stream.
-const MediaPathRelayLoopback = "relay-loopback"
+const MediaPathRelayLoopback = string(ModeRelayLoopback)
 
 // relayLoopback opens the self relay (probe.OpenSelfRelay: Binding,
 // Allocate and a permission for our own public address, over UDP) and runs

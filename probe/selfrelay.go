@@ -66,7 +66,7 @@ func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRela
 	if err != nil {
 		return nil, err
 	}
-	if kind == "none" {
+	if kind == CredNone {
 		return nil, ErrNoCredential
 	}
 	server, err := resolveUDP(ctx, spec)

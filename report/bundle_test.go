@@ -50,13 +50,15 @@ func insideReport(t *testing.T) *Report {
 	r.Environment.Interfaces = append(r.Environment.Interfaces, probe.Interface{Name: "wlan0", Addrs: []string{"fe80::1c2d:3eff:fe4f:5a6b/64", "fd12:3456::7/64"}})
 	r.Environment.Routes = []probe.Route{{Destination: "10.20.30.40", Interface: "tun0", Gateway: "192.168.178.1", ViaVPN: true}}
 	r.Environment.NAT = &probe.NATInfo{Mapping: probe.NATEndpointIndependent, PublicAddr: "198.51.100.77:40000"}
+	r.Environment.Proxy = probe.ProxyInfo{HTTPSProxy: "http://webproxy.corp.example:3128", NoProxy: "localhost,.intra.corp.example"}
 	return r
 }
 
 func TestBundleRedacts(t *testing.T) {
 	r := insideReport(t)
 	inside := []string{"pbx.corp.example", "PBX.corp.example", "turn.corp.example", "10.20.30.40", "100.64.1.2", "192.168.178.1",
-		"fe80::1c2d:3eff:fe4f:5a6b", "fd12:3456::7", "alice.site", "jane.doe"}
+		"fe80::1c2d:3eff:fe4f:5a6b", "fd12:3456::7", "alice.site", "jane.doe",
+		"webproxy.corp.example", "intra.corp.example"}
 	plain := bundleFiles(t, r, BundleOptions{})
 	for _, name := range []string{"README.txt", "report.json", "report.txt", "report.html", "environment.json"} {
 		if plain[name] == "" {

@@ -114,10 +114,7 @@ func diffVerdict(old, cur *Report, cs []Change) Verdict {
 	for _, f := range old.Findings {
 		had[f.Cause] = f.Severity
 	}
-	was := map[string]probe.Status{}
-	for _, c := range old.Checks {
-		was[c.ID] = c.Status
-	}
+	was := checksByID(old)
 	for _, f := range cur.Findings {
 		if f.Severity != SeverityCritical {
 			continue
@@ -126,7 +123,7 @@ func diffVerdict(old, cur *Report, cs []Change) Verdict {
 			return VerdictFailed
 		}
 		for _, id := range f.Evidence {
-			if st, ok := was[id]; ok && st != probe.StatusFail && st != probe.StatusSkip {
+			if o, ok := was[id]; ok && o.Status != probe.StatusFail && o.Status != probe.StatusSkip {
 				return VerdictFailed // a critical cause that grew to a check that worked
 			}
 		}
@@ -170,10 +167,7 @@ func causeChanges(old, cur *Report) []Change {
 // checkChanges: a check whose status changed, by id. Checks that ran only
 // once (a profile variable set one day) are news, not a change.
 func checkChanges(old, cur *Report) []Change {
-	was := map[string]probe.Result{}
-	for _, c := range old.Checks {
-		was[c.ID] = c
-	}
+	was := checksByID(old)
 	var out []Change
 	for _, c := range cur.Checks {
 		o, ok := was[c.ID]
@@ -218,13 +212,10 @@ func sortChanges(cs []Change) {
 // unchangedChecks are the ids of checks that passed both times: what the
 // headline says still works.
 func unchangedChecks(old, cur *Report) []string {
-	was := map[string]probe.Status{}
-	for _, c := range old.Checks {
-		was[c.ID] = c.Status
-	}
+	was := checksByID(old)
 	var out []string
 	for _, c := range cur.Checks {
-		if c.Status == probe.StatusPass && was[c.ID] == probe.StatusPass && c.Kind != probe.KindDNS {
+		if c.Status == probe.StatusPass && was[c.ID].Status == probe.StatusPass && c.Kind != probe.KindDNS {
 			out = append(out, c.ID)
 		}
 	}
@@ -263,13 +254,22 @@ func diffHeadline(old, cur *Report, cs []Change) string {
 	return s + "."
 }
 
+// checksByID indexes a report's checks by id.
+func checksByID(r *Report) map[string]probe.Result {
+	out := make(map[string]probe.Result, len(r.Checks))
+	for _, c := range r.Checks {
+		out[c.ID] = c
+	}
+	return out
+}
+
 // explaining is the most specific change about the headline finding's
-// evidence: a closed range or a route before a bare check status.
+// evidence (in changeOrder; a bare cause change explains nothing): a
+// closed range or a route before a bare check status.
 func explaining(cs []Change, h *Finding) *Change {
-	order := []ChangeKind{ChangeRange, ChangeRoute, ChangeAddress, ChangeNAT, ChangeMedia, ChangeCheck}
-	for _, k := range order {
+	for _, k := range changeOrder {
 		for i := range cs {
-			if cs[i].Kind != k || cs[i].Trend == TrendBetter {
+			if k == ChangeCause || cs[i].Kind != k || cs[i].Trend == TrendBetter {
 				continue
 			}
 			for _, id := range cs[i].Checks {

@@ -101,7 +101,7 @@ func mediaChanges(old, cur *Report) []Change {
 	var out []Change
 	for _, f := range cur.Findings {
 		value, ok := figure[f.Cause]
-		if !ok || had[f.Cause] || len(f.Evidence) == 0 {
+		if !ok || had[f.Cause] || len(f.Evidence) == 0 || f.Facts["measured"] == "" {
 			continue
 		}
 		before := "not measured"

@@ -38,19 +38,18 @@ func WriteHTML(w io.Writer, r *Report) error {
 }
 
 type htmlPage struct {
-	R         *Report
-	CSS       template.CSS
-	CSP       string
-	Labels    []htmlLabel
-	Plain     string
-	Headline  *Finding
-	Others    []Finding
-	Counts    string
-	PortMaps  []portMap
-	ICE       []htmlICE
-	Checks    []htmlCheck
-	Env       []string
-	Generated string
+	R        *Report
+	CSS      template.CSS
+	CSP      string
+	Labels   []htmlLabel
+	Plain    string
+	Headline *Finding
+	Others   []Finding
+	Counts   string
+	PortMaps []portMap
+	ICE      []htmlICE
+	Checks   []htmlCheck
+	Env      []string
 }
 
 type htmlLabel struct{ Key, Value string }
@@ -59,8 +58,9 @@ type htmlICE struct {
 	ID      string
 	D       *probe.ICEDetails
 	Summary []string
-	Media   *probe.MediaStats
 	Chart   *mediaChart
+	// Loopback: media looped through this client's own relay (no far end).
+	Loopback bool
 }
 
 type htmlCheck struct {
@@ -100,7 +100,7 @@ func htmlView(r *Report) htmlPage {
 			row.Section = "portmap-" + c.ID
 		}
 		if d := c.Details.ICE; d != nil && c.Status != probe.StatusSkip {
-			p.ICE = append(p.ICE, htmlICE{ID: c.ID, D: d, Summary: iceSummary(c), Media: d.Media, Chart: newMediaChart(d.Media)})
+			p.ICE = append(p.ICE, htmlICE{ID: c.ID, D: d, Summary: iceSummary(c), Chart: newMediaChart(d.Media), Loopback: d.Mode == probe.ICERelayLoopback})
 			row.Section = "ice-" + c.ID
 		}
 		if row.Section == "" {
@@ -161,7 +161,7 @@ func newPortMap(c probe.Result) (portMap, bool) {
 	m := portMap{ID: c.ID, Target: c.Target, Summary: strings.Join(udpRangeSummary(c), "; ")}
 	counts := map[string]int{}
 	for _, s := range d.SubRanges {
-		class := segmentClass(s, d.Inconclusive)
+		class := segmentClass(s, d)
 		m.Segments = append(m.Segments, portSegment{
 			X:     float64(s.Range.First-lo) / span * portMapWidth,
 			W:     max(float64(s.Range.Len())/span*portMapWidth, 0.5),
@@ -186,21 +186,22 @@ var segmentNames = map[string]string{
 }
 
 // segmentClass groups the sweep's port states into what a reader needs to
-// see on the strip.
-// see on the strip. Silence where nothing answered at all is no block.
-func segmentClass(s probe.UDPSubRange, inconclusive bool) string {
+// see on the strip, as the udp-port-range rules count them (blockedRuns):
+// an unreachable run, and a closed one the responder's receipts show it
+// never got, are blocked. Silence where nothing answered at all is no block.
+func segmentClass(s probe.UDPSubRange, d *probe.UDPRangeDetails) string {
 	switch s.State {
 	case probe.PortOpen:
 		return "open"
-	case probe.PortClosed:
-		return "closed"
-	case probe.PortFiltered, probe.PortProhibited:
+	case probe.PortClosed, probe.PortFiltered, probe.PortProhibited, probe.PortUnreachable:
 		switch {
+		case s.State == probe.PortClosed && !d.Receipts:
+			return "closed"
 		case s.Direction == probe.DirInbound:
 			return "inbound"
 		case s.Direction == probe.DirReturn:
 			return "return"
-		case inconclusive && s.State == probe.PortFiltered:
+		case d.Inconclusive && s.State == probe.PortFiltered:
 			return "silent"
 		}
 		return "blocked"

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/netip"
+	"net/url"
 	"regexp"
 	"sort"
 	"strings"
@@ -85,10 +86,17 @@ func (x *Redactor) sensitiveNames(r *Report) [][2]string {
 	for _, n := range r.Environment.Names {
 		addHost(n.Name)
 	}
+	addHost(urlHost(r.Environment.Proxy.HTTPSProxy))
+	for _, h := range strings.Split(r.Environment.Proxy.NoProxy, ",") {
+		addHost(strings.TrimPrefix(strings.TrimSpace(h), "."))
+	}
 	for _, c := range r.Checks {
 		addHost(c.Host)
 		if t := c.Details.TLS; t != nil {
 			addHost(t.ServerName)
+		}
+		if w := c.Details.WebSocket; w != nil {
+			addHost(urlHost(w.Proxy))
 		}
 		if t := c.Details.TURN; t != nil && t.Username != "" {
 			set[t.Username] = x.placeholder("user", t.Username)
@@ -105,6 +113,14 @@ func (x *Redactor) sensitiveNames(r *Report) [][2]string {
 		return len(out[i][0]) > len(out[j][0]) || len(out[i][0]) == len(out[j][0]) && out[i][0] < out[j][0]
 	})
 	return out
+}
+
+// urlHost is the host of a proxy URL ("" when it is none).
+func urlHost(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Hostname()
+	}
+	return ""
 }
 
 // hostOnly strips a port from "host:port" (not from a bare IPv6 address).

@@ -352,14 +352,14 @@ func mediaChecks(in *Input) []probe.Result {
 
 // mediaPathWords says which path a stream measured.
 func mediaPathWords(c probe.Result) string {
-	if c.Details.ICE.Media.Path == "relay-loopback" {
+	if c.Details.ICE.Media.Path == string(probe.ICERelayLoopback) {
 		return "from this client to the TURN server and back (relay loopback, " + strings.Join(c.Details.ICE.Servers, ", ") + "; no far end was needed)"
 	}
 	return "on the selected pair (" + c.Details.ICE.SelectedVia + ")"
 }
 
 func mediaSummary(m *probe.MediaStats) string {
-	if m.Path == "relay-loopback" {
+	if m.Path == string(probe.ICERelayLoopback) {
 		return fmt.Sprintf("RTT mean %.1f ms (p95 %.1f), jitter %.1f ms, loss %.1f %% (%d of %d came back; up and down together)",
 			m.RTTMeanMS, m.RTTP95MS, m.JitterMS, m.LossPct, m.Received, m.Sent)
 	}

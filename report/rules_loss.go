@@ -15,7 +15,7 @@ import (
 func ruleLossOnService(in *Input) []Finding {
 	answered := map[string]probe.Result{}
 	for _, c := range in.Checks {
-		if c.Kind != probe.KindUDPRange && udpPassed(c) && c.Status == probe.StatusPass {
+		if c.Kind != probe.KindUDPRange && udpLike(c) && c.Status == probe.StatusPass {
 			answered[udpDest(c)] = c
 		}
 	}

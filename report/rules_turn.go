@@ -15,7 +15,7 @@ import (
 func ruleTURNAuthFailed(in *Input) []Finding {
 	bad := filter(in.Checks, func(c probe.Result) bool {
 		t := c.Details.TURN
-		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && c.Class == probe.ClassAuth && t != nil && t.Credentials != "none"
+		return c.Kind == probe.KindTURN && c.Status == probe.StatusFail && c.Class == probe.ClassAuth && t != nil && t.Credentials != probe.CredNone
 	})
 	keys, by := groupBy(bad, func(c probe.Result) string { return c.Host })
 	var out []Finding

@@ -14,7 +14,7 @@ import (
 // firewall's reject). A refused port or a STUN/TURN error answer proves
 // UDP reaches the host.
 func udpFailed(c probe.Result) bool {
-	if u := c.Details.UDPRange; c.Kind == probe.KindUDPRange && u != nil && u.Live != nil && c.Status == probe.StatusWarn {
+	if u := c.Details.UDPRange; liveSample(c) && c.Status == probe.StatusWarn {
 		// A live sample (no responder) where no port answered: on its own
 		// inconclusive (a media server answers only where it listens), but
 		// one more UDP destination that stayed silent for udp-blocked's

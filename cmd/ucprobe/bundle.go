@@ -43,7 +43,7 @@ report, redacted or not. 'ucprobe run ... --bundle FILE' does the same for a run
 			if err != nil {
 				return err
 			}
-			if err := checkOutput(cmd.String("output")); err != nil {
+			if err := checkOutput("--output", cmd.String("output")); err != nil {
 				return err
 			}
 			rep, err := readReport(cmd.Args().First())

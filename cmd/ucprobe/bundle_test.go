@@ -51,7 +51,7 @@ func TestRunBundle(t *testing.T) {
 	}{
 		{[]string{"bundle", saved, "-o", filepath.Join(dir, "c.zip"), "--redact-key", short}, "4 bytes; give 16 or more"},
 		{[]string{"bundle", filepath.Join(dir, "none.json"), "-o", filepath.Join(dir, "c.zip")}, "no such file"},
-		{[]string{"run", "-p", "generic", "-s", "127.0.0.1", "--bundle", filepath.Join(dir, "no", "x.zip")}, "cannot write there"},
+		{[]string{"run", "-p", "generic", "-s", "127.0.0.1", "--bundle", filepath.Join(dir, "no", "x.zip")}, "--bundle " + filepath.Join(dir, "no", "x.zip") + ": cannot write there"},
 	} {
 		if code, _, errOut := ucprobe(t, tc.args...); code != report.ExitUnknown || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d %q, want 3 and %q", tc.args, code, errOut, tc.want)

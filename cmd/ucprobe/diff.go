@@ -43,7 +43,7 @@ func diffAction(_ context.Context, cmd *cli.Command) error {
 	if format != "text" && format != "json" && format != "html" {
 		return usagef("--format %q: use one of text, json, html", format)
 	}
-	if err := checkOutput(cmd.String("output")); err != nil {
+	if err := checkOutput("--output", cmd.String("output")); err != nil {
 		return err
 	}
 	old, err := readReport(cmd.Args().Get(0))

@@ -110,7 +110,7 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOutput(cmd.String("output")); err != nil {
+	if err := checkOutput("--output", cmd.String("output")); err != nil {
 		return err
 	}
 	baseline, err := loadBaseline(cmd.String("baseline"), p.ID)
@@ -121,7 +121,7 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 	if err != nil {
 		return err
 	}
-	if err := checkOutput(cmd.String("bundle")); err != nil {
+	if err := checkOutput("--bundle", cmd.String("bundle")); err != nil {
 		return err
 	}
 	rep, err := pipeline.Run(ctx, pipeline.Job{Profile: p, Vars: vars, Config: cfg, Timeout: cmd.Duration("timeout"), Version: version})
@@ -307,12 +307,12 @@ func writeTo(cmd *cli.Command, render func(w io.Writer, color bool) error) error
 
 // checkOutput finds a bad --output before the run, not after it: the
 // folder must exist and take a new file, and path must not be a folder.
-func checkOutput(path string) error {
+func checkOutput(flag, path string) error {
 	if path == "" || path == "-" {
 		return nil
 	}
 	if st, err := os.Stat(path); err == nil && st.IsDir() {
-		return usagef("--output %s: is a folder; give a file name", path)
+		return usagef("%s %s: is a folder; give a file name", flag, path)
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check-*")
 	if err != nil {
@@ -320,7 +320,7 @@ func checkOutput(path string) error {
 		if errors.As(err, &pe) {
 			err = pe.Err
 		}
-		return usagef("--output %s: cannot write there: %v", path, err)
+		return usagef("%s %s: cannot write there: %v", flag, path, err)
 	}
 	tmp.Close()
 	return os.Remove(tmp.Name())

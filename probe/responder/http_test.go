@@ -143,8 +143,10 @@ func TestHTTPSFingerprint(t *testing.T) {
 	if pins[0] != pins[1] {
 		t.Errorf("fingerprint changed across restarts: %s, %s", pins[0], pins[1])
 	}
-	if fi, err := os.Stat(filepath.Join(dir, stateKey)); err != nil || fi.Mode().Perm()&0o077 != 0 {
-		t.Errorf("key file %v, mode %v: want 0600", err, fi.Mode())
+	if fi, err := os.Stat(filepath.Join(dir, stateKey)); err != nil {
+		t.Errorf("key file: %v", err)
+	} else if fi.Mode().Perm()&0o077 != 0 {
+		t.Errorf("key file mode %v: want 0600", fi.Mode())
 	}
 	for _, tc := range []struct{ in, want string }{
 		{pins[0], pins[0]},

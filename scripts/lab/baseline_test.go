@@ -6,6 +6,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +40,9 @@ func TestBaselineNamesTheChange(t *testing.T) {
 	r, code, _ := runUcprobe(t, append(args, "--baseline", base))
 	if code != 2 || r.Verdict != "failed" {
 		t.Errorf("callback run: exit %d verdict %s, want the run's own (2, failed)", code, r.Verdict)
+	}
+	if got := r.causes("critical"); !slices.Equal(got, []string{"udp-port-range-blocked"}) {
+		t.Errorf("critical causes %v, want exactly [udp-port-range-blocked]", got)
 	}
 	if r.Baseline == nil {
 		t.Fatal("the report carries no comparison with the baseline")

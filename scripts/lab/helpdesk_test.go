@@ -17,7 +17,7 @@ import (
 
 // helpdeskXphone is xphone against the lab server without a responder.
 func helpdeskXphone(turn string) []string {
-	return []string{"--profile", "xphone", "--server", NameServer, "--set", "turn=" + turn, "--ca-file", CAFile(), "--timeout", "5s"}
+	return []string{"--profile", "xphone", "--server", NameServer, "--set", "turn=" + turn, "--ca-file", CAFile(), "--timeout", caseTimeout}
 }
 
 // helpdeskCase is one helpdesk-only fault: what the run must diagnose and
@@ -81,7 +81,7 @@ func helpdeskCases() []helpdeskCase {
 		},
 		{
 			name: "helpdesk/lossy-udp/estos-procall", scenario: "lossy-udp",
-			args:    []string{"--profile", "estos-procall", "--set", "ucconnect=" + NameWSS, "--ca-file", CAFile(), "--timeout", "5s"},
+			args:    []string{"--profile", "estos-procall", "--set", "ucconnect=" + NameWSS, "--ca-file", CAFile(), "--timeout", caseTimeout},
 			verdict: "degraded", headline: "packet-loss",
 			warning: []string{"packet-loss"},
 			check:   loss("ice-relay", 3, 40),
@@ -89,7 +89,7 @@ func helpdeskCases() []helpdeskCase {
 		{
 			name: "helpdesk/lossy-udp/generic", scenario: "lossy-udp",
 			args: []string{"--profile", "generic", "--server", NameTURN, "--set", "tcp=5349", "--set", "stun=3478", "--set", "turn=3478",
-				"--ca-file", CAFile(), "--timeout", "5s"},
+				"--ca-file", CAFile(), "--timeout", caseTimeout},
 			verdict: "degraded", headline: "packet-loss",
 			warning: []string{"packet-loss"},
 			check:   loss("media-relay", 3, 25),
@@ -99,7 +99,7 @@ func helpdeskCases() []helpdeskCase {
 			// SBC does on its ports (the lab's responder wants its token and
 			// stays silent); the site drops 31000-33000.
 			name: "helpdesk/range-partial", scenario: "range-partial",
-			args:    []string{"--profile", "xphone", "--server", NameEcho, "--set", "turn=" + NameTURN, "--ca-file", CAFile(), "--timeout", "5s"},
+			args:    []string{"--profile", "xphone", "--server", NameEcho, "--set", "turn=" + NameTURN, "--ca-file", CAFile(), "--timeout", caseTimeout},
 			verdict: "failed", headline: "udp-port-range-blocked",
 			critical: []string{"udp-port-range-blocked"}, info: []string{"untested"},
 			check: func(t *testing.T, r *ucReport) {
