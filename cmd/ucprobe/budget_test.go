@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ucprobe/ucprobe/cause"
 
@@ -36,14 +35,20 @@ func TestDeadlineTooShort(t *testing.T) {
 // Ctrl-C mid-run still reports what was gathered and says it was
 // interrupted, not cut short by the deadline.
 func TestInterruptedRun(t *testing.T) {
-	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // reads nothing, answers nothing
+	silent, err := net.ListenPacket("udp", "127.0.0.1:0") // answers nothing
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer silent.Close()
 	port := strconv.Itoa(silent.LocalAddr().(*net.UDPAddr).Port)
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(300*time.Millisecond, cancel)
+	defer cancel()
+	// Ctrl-C once the STUN check is under way: its first request arrived.
+	go func() {
+		if _, _, err := silent.ReadFrom(make([]byte, 1500)); err == nil {
+			cancel()
+		}
+	}()
 	var out, errOut bytes.Buffer
 	code := run(ctx, []string{"ucprobe", "run", "--profile", "generic", "--server", "127.0.0.1", "--set", "tcp=",
 		"--set", "stun=" + port, "--timeout", "10s", "--format", "json"}, &out, &errOut)
