@@ -73,16 +73,7 @@ func TestRunXPhoneLoopback(t *testing.T) {
 	if err != nil {
 		t.Skipf("cannot listen on 127.0.0.3:2230: %v", err)
 	}
-	defer ln.Close()
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	probetest.AcceptAndClose(t, ln)
 	code, out, _ = ucprobe(t, "run", "--profile", "xphone", "--server", "127.0.0.3", "--format", "json")
 	r = decode(t, out)
 	if c := r.Check("signalling"); c == nil || c.Status != "pass" {

@@ -159,6 +159,13 @@ func AcceptingTCPListener(t testing.TB) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	AcceptAndClose(t, ln)
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// AcceptAndClose accepts connections on ln and closes them at once, until
+// the test ends (it closes ln then).
+func AcceptAndClose(t testing.TB, ln net.Listener) {
 	t.Cleanup(func() { ln.Close() })
 	go func() {
 		for {
@@ -169,5 +176,4 @@ func AcceptingTCPListener(t testing.TB) int {
 			c.Close()
 		}
 	}()
-	return ln.Addr().(*net.TCPAddr).Port
 }
