@@ -13,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -132,7 +133,7 @@ func (c *exporterConfig) Names() []string {
 	return names
 }
 
-var moduleName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
+var moduleName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`) })
 
 // loadExporterConfig reads and validates probes.yaml strictly: unknown
 // keys, wrong types and semantic errors are "file:line: message".
@@ -193,7 +194,7 @@ func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
 
 func buildModule(name string, mf moduleFile, dir string, at func(keys ...string) string) (*module, error) {
 	b := &moduleBuilder{name: name, mf: mf, dir: dir, at: at}
-	if !moduleName.MatchString(name) {
+	if !moduleName().MatchString(name) {
 		return nil, b.bad(at(), "the name may hold letters, digits, '_', '-' and '.' (64 at most)")
 	}
 	for _, step := range []func() error{b.profile, b.vars, b.limits, b.allowlist, b.secretVars, b.probeConfig, b.credentials} {
@@ -507,7 +508,7 @@ func nodeLine(root *yaml.Node, keys ...string) int {
 // configTypeNames turn yaml.v3's Go type names into the file's words; the
 // names come from the types themselves, so a moved or renamed package
 // cannot leave a Go name in a message.
-var configTypeNames = func() *strings.Replacer {
+var configTypeNames = sync.OnceValue(func() *strings.Replacer {
 	top, mod, creds := reflect.TypeFor[exporterFile]().String(), reflect.TypeFor[moduleFile]().String(), reflect.TypeFor[credentialsFile]().String()
 	return strings.NewReplacer(
 		"in type "+top, "at the top level",
@@ -519,8 +520,8 @@ var configTypeNames = func() *strings.Replacer {
 		reflect.TypeFor[map[string]moduleFile]().String(), "a map of modules",
 		reflect.TypeFor[profiles.Duration]().String(), "duration",
 	)
-}()
+})
 
 func configYAMLError(file string, err error) error {
-	return fmt.Errorf("%w: %s", errExporterConfig, profiles.YAMLMessage(file, err, configTypeNames))
+	return fmt.Errorf("%w: %s", errExporterConfig, profiles.YAMLMessage(file, err, configTypeNames()))
 }

@@ -474,14 +474,16 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 }
 
 // descCutShort is the reason metric of a probe the scrape timeout ended.
-var descCutShort = prometheus.NewDesc("ucprobe_probe_cut_short",
-	"1 for each check the scrape timeout cut short: the probe did not finish, so probe_success is 0; raise scrape_timeout or lower the module's check timeouts.",
-	[]string{"check"}, nil)
+var descCutShort = sync.OnceValue(func() *prometheus.Desc {
+	return prometheus.NewDesc("ucprobe_probe_cut_short",
+		"1 for each check the scrape timeout cut short: the probe did not finish, so probe_success is 0; raise scrape_timeout or lower the module's check timeouts.",
+		[]string{"check"}, nil)
+})
 
 func cutShortCollector(cut []string) prometheus.Collector {
 	c := make(constCollector, 0, len(cut))
 	for _, id := range cut {
-		c = append(c, prometheus.MustNewConstMetric(descCutShort, prometheus.GaugeValue, 1, id))
+		c = append(c, prometheus.MustNewConstMetric(descCutShort(), prometheus.GaugeValue, 1, id))
 	}
 	return c
 }

@@ -83,7 +83,10 @@ func (r *recentResults) list() []recentResult {
 	return slices.Clone(r.rows)
 }
 
-var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
+// statusPage is parsed on first use: a command other than the exporter
+// pays nothing for it at start-up.
+var statusPage = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("status").Parse(`<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>ucprobe exporter</title>
 <style>body{font-family:sans-serif;margin:1.5em}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
 .ok{color:#060}.failed,.timeout,.error{color:#b00}.degraded{color:#a60}</style></head>
@@ -103,6 +106,7 @@ var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
 {{else}}<tr><td colspan="8">none yet</td></tr>{{end}}</table>
 </body></html>
 `))
+})
 
 func (e *exporter) handleStatus(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path != "/" {
@@ -119,7 +123,7 @@ func (e *exporter) handleStatus(w http.ResponseWriter, r *http.Request) {
 		recent[i].Headline = scrubAll(recent[i].Headline, cfg)
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	err := statusPage.Execute(w, map[string]any{"Version": e.version, "Config": cfg, "Modules": mods, "Recent": recent})
+	err := statusPage().Execute(w, map[string]any{"Version": e.version, "Config": cfg, "Modules": mods, "Recent": recent})
 	if err != nil {
 		e.log.Error("status page", "err", err.Error())
 	}

@@ -61,20 +61,32 @@ func Run(ctx context.Context, j Job) (*report.Report, error) {
 		}
 		preflight <- err
 	}()
+	// The environment is read even after Ctrl-C: it is quick and local.
+	// Its host part (interfaces, default routes) is read beside the checks.
+	hostc := make(chan probe.Host, 1)
+	go func() {
+		hctx, hcancel := context.WithTimeout(context.WithoutCancel(ctx), envBound)
+		defer hcancel()
+		hostc <- probe.GatherHost(hctx)
+	}()
 	runner := &probe.Runner{Config: j.Config, Probers: Probers()}
 	results := runner.Run(checksCtx, specs)
+	host := <-hostc
 	if err := <-preflight; err != nil {
 		return nil, err
 	}
 	if err := nothingResolved(results); err != nil {
 		return nil, err
 	}
-	// The environment is read even after Ctrl-C: it is quick and local.
-	envCtx, envCancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+	envCtx, envCancel := context.WithTimeout(context.WithoutCancel(ctx), envBound)
 	defer envCancel()
-	env := probe.GatherEnvironment(envCtx, results, j.Config)
+	env := host.WithChecks(envCtx, results)
 	return report.Build(j.Profile, vars, j.Version, started, time.Since(started), results, env, runner.Info), nil
 }
+
+// envBound bounds reading the environment (interfaces, routes): local
+// questions to the kernel that take milliseconds.
+const envBound = 2 * time.Second
 
 // responderPreflight bounds the token check against the responder.
 const responderPreflight = 1500 * time.Millisecond

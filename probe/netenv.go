@@ -19,6 +19,19 @@ import (
 // asks the routing table. What it cannot learn it lists in Unknown
 // instead of guessing. It is bounded by ctx (cmd gives it 2 s).
 func GatherEnvironment(ctx context.Context, checks []Result, cfg *Config) Environment {
+	return GatherHost(ctx).WithChecks(ctx, checks)
+}
+
+// Host is the part of the environment that does not depend on the
+// checks: interfaces, VPN tunnels and default routes. The pipeline reads it
+// while the checks run, so it costs the run no time of its own, and it
+// then shows the host as it was during the checks.
+type Host struct {
+	env Environment
+}
+
+// GatherHost reads the interfaces and default routes, bounded by ctx.
+func GatherHost(ctx context.Context) Host {
 	env := Environment{Interfaces: []Interface{}, Routes: []Route{}}
 	sys := newOSEnv()
 	ifs, err := sys.interfaces(ctx)
@@ -44,7 +57,18 @@ func GatherEnvironment(ctx context.Context, checks []Result, cfg *Config) Enviro
 	if !env.IPv4 && env.IPv6 {
 		env.Unknown = append(env.Unknown, "this client has no IPv4 address (IPv6-only): IPv4-only servers cannot be reached without NAT64")
 	}
+	return Host{env: env}
+}
 
+// WithChecks completes the environment with what depends on the checks:
+// the route to every probed address, the names' addresses and the NAT
+// seen by STUN.
+func (h Host) WithChecks(ctx context.Context, checks []Result) Environment {
+	env := h.env
+	env.Unknown = slices.Clone(h.env.Unknown)
+	env.DefaultRoutes = slices.Clone(h.env.DefaultRoutes)
+	env.Routes = []Route{}
+	ifs, sys := env.Interfaces, newOSEnv()
 	for _, dst := range probedAddrs(checks) {
 		if ctx.Err() != nil {
 			env.Unknown = append(env.Unknown, "route lookups cut short: "+ctx.Err().Error())

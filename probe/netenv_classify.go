@@ -45,25 +45,50 @@ func classifyLinux(l linuxLink) (kind InterfaceKind, vpn bool, how, osType strin
 	if l.Loopback || l.ARPHRD == arphrdLoopback {
 		return IfLoopback, false, "", osType
 	}
+	if kind, vpn, how, t, ok := classifyLinkKind(l, osType); ok {
+		return kind, vpn, how, t
+	}
+	return classifyARPHRD(l, osType)
+}
+
+// needsSysfs says whether classifyLinux reads Wireless and DevType for l:
+// only an Ethernet-typed link without a kind it knows; the others need not
+// pay for reading sysfs.
+func needsSysfs(l linuxLink) bool {
+	if l.Loopback || l.ARPHRD != arphrdEther {
+		return false
+	}
+	_, _, _, _, known := classifyLinkKind(l, l.InfoKind)
+	return !known
+}
+
+// classifyLinkKind decides by IFLA_INFO_KIND; ok is false for a link
+// without one it knows.
+func classifyLinkKind(l linuxLink, osType string) (kind InterfaceKind, vpn bool, how, t string, ok bool) {
 	switch l.InfoKind {
 	case "tun":
 		if l.ARPHRD == arphrdEther {
-			return IfTunnel, true, "linux link kind tun (tap mode)", "tap"
+			return IfTunnel, true, "linux link kind tun (tap mode)", "tap", true
 		}
-		return IfTunnel, true, "linux link kind tun", "tun"
+		return IfTunnel, true, "linux link kind tun", "tun", true
 	case "wireguard":
-		return IfTunnel, true, "linux link kind wireguard", osType
+		return IfTunnel, true, "linux link kind wireguard", osType, true
 	case "xfrm", "vti", "vti6":
-		return IfTunnel, true, "linux ipsec interface (" + l.InfoKind + ")", osType
+		return IfTunnel, true, "linux ipsec interface (" + l.InfoKind + ")", osType, true
 	case "ppp":
-		return IfTunnel, true, "linux link kind ppp", osType
+		return IfTunnel, true, "linux link kind ppp", osType, true
 	case "ipip", "gre", "gretap", "ip6gre", "ip6gretap", "ip6tnl", "sit", "erspan", "ip6erspan":
 		// Plain encapsulation between sites, not a client VPN.
-		return IfTunnel, false, "", osType
+		return IfTunnel, false, "", osType, true
 	case "veth", "bridge", "vlan", "macvlan", "macvtap", "ipvlan", "ipvtap", "vxlan", "geneve",
 		"dummy", "bond", "team", "ifb", "nlmon", "vrf", "netkit":
-		return IfVirtual, false, "", osType
+		return IfVirtual, false, "", osType, true
 	}
+	return IfUnknown, false, "", osType, false
+}
+
+// classifyARPHRD decides by the link type when the kind did not.
+func classifyARPHRD(l linuxLink, osType string) (kind InterfaceKind, vpn bool, how, t string) {
 	switch l.ARPHRD {
 	case arphrdPPP:
 		return IfTunnel, true, "linux type ppp (ARPHRD 512)", "ppp"

@@ -44,7 +44,9 @@ func (linuxEnv) interfaces(ctx context.Context) ([]Interface, error) {
 		if !ok || l.Name != ifs[i].Name {
 			continue // it changed between the two reads; keep the flag-based view
 		}
-		l.Wireless, l.DevType = sysfsWireless(l.Name, ifs[i].Index)
+		if needsSysfs(l) {
+			l.Wireless, l.DevType = sysfsWireless(l.Name, ifs[i].Index)
+		}
 		ifs[i].Kind, ifs[i].VPN, ifs[i].VPNHow, ifs[i].OSType = classifyLinux(l)
 	}
 	return ifs, nil

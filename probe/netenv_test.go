@@ -49,6 +49,35 @@ func TestClassifyLinux(t *testing.T) {
 	}
 }
 
+// TestNeedsSysfs: a link for which sysfs is skipped must be classified the
+// same whatever sysfs would have said; one that reads it must depend on it.
+func TestNeedsSysfs(t *testing.T) {
+	links := []linuxLink{
+		{Name: "lo", ARPHRD: arphrdLoopback, Loopback: true},
+		{Name: "eth0", ARPHRD: arphrdEther},
+		{Name: "tap0", ARPHRD: arphrdEther, InfoKind: "tun"},
+		{Name: "veth1", ARPHRD: arphrdEther, InfoKind: "veth"},
+		{Name: "ifb0", ARPHRD: arphrdEther, InfoKind: "ifb"},
+		{Name: "odd0", ARPHRD: arphrdEther, InfoKind: "some-new-kind"},
+		{Name: "tun0", ARPHRD: arphrdNone, InfoKind: "tun"},
+		{Name: "ppp0", ARPHRD: arphrdPPP},
+	}
+	want := map[string]bool{"eth0": true, "odd0": true}
+	for _, l := range links {
+		got := needsSysfs(l)
+		if got != want[l.Name] {
+			t.Errorf("needsSysfs(%s) = %v, want %v", l.Name, got, want[l.Name])
+		}
+		wl := l
+		wl.Wireless, wl.DevType = true, "wlan"
+		plain, _, _, _ := classifyLinux(l)
+		wireless, _, _, _ := classifyLinux(wl)
+		if depends := plain != wireless; depends != got {
+			t.Errorf("%s: classification depends on sysfs = %v (%s vs %s), but needsSysfs = %v", l.Name, depends, plain, wireless, got)
+		}
+	}
+}
+
 func TestClassifyWindows(t *testing.T) {
 	cases := []struct {
 		in   windowsAdapter

@@ -4,7 +4,7 @@
 # Not a test: it prints a Markdown table and never fails on slowness. Both
 # sides run under timeout(1), so a hang ends and both pay the same wrapper.
 #
-#   scripts/bench.sh [all|stun|turn|deadline|sweep]    (RUNS=21 by default;
+#   scripts/bench.sh [all|startup|stun|turn|deadline|sweep]    (RUNS=21 by default;
 #   NMAP_RUNS=5 for nmap's ~20 s scans in the sweep section, DEADLINE_RUNS=5
 #   for the blocked sites of the deadline section)
 #
@@ -280,20 +280,36 @@ extras() {
 	esac
 }
 
+# Start-up: `ucprobe version` against an empty Go program and against one
+# that only links the Prometheus libraries (scripts/startfloor): what
+# start-up costs, and how much of it is theirs.
+bench_startup() {
+	go build -o "$WORK/empty" ./scripts/startfloor/empty
+	go build -o "$WORK/promfloor" ./scripts/startfloor/prometheus
+	local ours empty prom
+	ours=$(median_ms "$UCPROBE" version)
+	empty=$(median_ms "$WORK/empty")
+	prom=$(median_ms "$WORK/promfloor")
+	row "start-up (ucprobe version)" "$ours" "empty Go program" "$empty"
+	row "start-up (ucprobe version)" "$ours" "Go program linking only the Prometheus libraries" "$prom"
+}
+
 case "${1:-all}" in
 stun) bench_stun ;;
+startup) bench_startup ;;
 turn) bench_turn ;;
 deadline) bench_deadline ;;
 sweep) bench_sweep ;;
 ice | exporter) ;;
 all)
+	bench_startup
 	bench_stun
 	bench_turn
 	bench_deadline
 	bench_sweep
 	;;
 *)
-	echo "usage: $0 [all|stun|turn|deadline|sweep|ice|exporter]" >&2
+	echo "usage: $0 [all|startup|stun|turn|deadline|sweep|ice|exporter]" >&2
 	exit 3
 	;;
 esac
