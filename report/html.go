@@ -181,30 +181,31 @@ func newPortMap(c probe.Result) (portMap, bool) {
 var segmentNames = map[string]string{
 	"open": "open (answered)", "closed": "closed (reached, nothing listens)",
 	"blocked": "blocked", "inbound": "blocked inbound (towards the server)",
-	"return": "blocked on the way back", "silent": "silent (no answer anywhere: inconclusive)",
+	"return": "blocked on the way back", "silent": "silent or refused, not named a block (inconclusive)",
 	"untested": "not tested (not served, or unreachable)",
 }
 
 // segmentClass groups the sweep's port states into what a reader needs to
-// see on the strip, as the udp-port-range rules count them (blockedRuns):
-// an unreachable run, and a closed one the responder's receipts show it
-// never got, are blocked. Silence where nothing answered at all is no block.
+// see on the strip. Blocked is the probe's one judgement (IsBlocked), the
+// one the udp-port-range rules name; silence or a refusal it does not
+// name is drawn as such, never as a block.
 func segmentClass(s probe.UDPSubRange, d *probe.UDPRangeDetails) string {
 	switch s.State {
 	case probe.PortOpen:
 		return "open"
 	case probe.PortClosed, probe.PortFiltered, probe.PortProhibited, probe.PortUnreachable:
-		switch {
-		case s.State == probe.PortClosed && !d.Receipts:
-			return "closed"
-		case s.Direction == probe.DirInbound:
-			return "inbound"
-		case s.Direction == probe.DirReturn:
-			return "return"
-		case d.Inconclusive && s.State == probe.PortFiltered:
-			return "silent"
-		}
-		return "blocked"
+	default:
+		return "untested"
 	}
-	return "untested"
+	switch {
+	case !d.IsBlocked(s) && s.State == probe.PortClosed:
+		return "closed"
+	case !d.IsBlocked(s):
+		return "silent"
+	case s.Direction == probe.DirInbound:
+		return "inbound"
+	case s.Direction == probe.DirReturn:
+		return "return"
+	}
+	return "blocked"
 }

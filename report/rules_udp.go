@@ -241,32 +241,15 @@ func ruleUDPPortRangeBlocked(in *Input) []Finding {
 	return out
 }
 
-// blockedRuns are a sweep's sub-ranges that count as blocked (silence,
-// prohibited, unreachable; closed only where the responder serves the
-// port), and how many ports lie in each direction.
+// blockedRuns are the check's blocked runs (the probe's one judgement,
+// UDPRangeDetails.BlockedRuns) and how many ports lie in each direction.
 func blockedRuns(u *probe.UDPRangeDetails) ([]probe.UDPSubRange, map[string]int) {
-	var out []probe.UDPSubRange
+	runs := u.BlockedRuns()
 	dirs := map[string]int{}
-	if u.Live != nil { // sampled without a responder: its judgement names them
-		for _, s := range u.Live.Blocked {
-			dirs[s.Direction] += s.Ports
-		}
-		return u.Live.Blocked, dirs
-	}
-	for _, s := range u.SubRanges {
-		switch s.State {
-		case probe.PortFiltered, probe.PortProhibited, probe.PortUnreachable:
-		case probe.PortClosed:
-			if !u.Receipts {
-				continue
-			}
-		default:
-			continue
-		}
-		out = append(out, s)
+	for _, s := range runs {
 		dirs[s.Direction] += s.Ports
 	}
-	return out, dirs
+	return runs, dirs
 }
 
 func describeRuns(rs []probe.UDPSubRange) []string {
