@@ -34,28 +34,13 @@ func ifaceOf(env probe.Environment, name string) (probe.Interface, bool) {
 	return env.Interfaces[i], true
 }
 
-// udpSilent: a UDP check that got nothing back through the path (silence,
-// a firewall's reject, or no route). A port-unreachable (refused) proves
-// the datagram arrived, so it is not a UDP block.
-func udpSilent(c probe.Result) bool {
-	if !udpLike(c) || c.Status != probe.StatusFail || c.Class == probe.ClassAuth && c.Kind == probe.KindUDPRange {
-		return false
-	}
-	if r := c.Details.UDPRange; r != nil {
-		return r.Open == 0 && r.Closed == 0
-	}
-	return c.Class == probe.ClassTimeout || c.Class == probe.ClassProhibited || c.Class == probe.ClassUnreachable
-}
-
-// udpThrough: a UDP check that got an answer (or a port unreachable).
-func udpThrough(c probe.Result) bool {
-	if !udpLike(c) || c.Status == probe.StatusSkip {
-		return false
-	}
-	if r := c.Details.UDPRange; r != nil {
-		return r.Open > 0 || r.Closed > 0
-	}
-	return answered(c)
+// udpShutInTunnel: what vpn-no-udp counts as UDP a tunnel did not carry:
+// silence, a reject, or no route (a tunnel answering "unreachable" for UDP
+// is the fault). A silent live sample is not enough on its own: a media
+// server answers only where it listens.
+func udpShutInTunnel(c probe.Result) bool {
+	o := c.UDP()
+	return o.GotNothing() && o != probe.UDPSilentSample
 }
 
 // iceUDPFailure: an ICE check that failed, or connected only by falling
@@ -97,10 +82,10 @@ func ruleVPNNoUDP(in *Input) []Finding {
 	var out []Finding
 	for _, name := range order {
 		cs := byIface[name]
-		udpBad := filter(cs, udpSilent)
+		udpBad := filter(cs, udpShutInTunnel)
 		tcpOK := filter(cs, func(c probe.Result) bool { return tcpLike(c) && answered(c) })
 		tcpBad := filter(cs, func(c probe.Result) bool { return tcpLike(c) && c.Status == probe.StatusFail && !answered(c) })
-		if len(udpBad) == 0 || slices.ContainsFunc(cs, udpThrough) {
+		if len(udpBad) == 0 || slices.ContainsFunc(cs, udpAnswered) {
 			continue
 		}
 		// TCP through the tunnel failing as well is a dead tunnel or a

@@ -21,7 +21,7 @@ func ruleLossOnService(in *Input) []Finding {
 	}
 	var out []Finding
 	for _, c := range in.Checks {
-		if c.Kind == probe.KindUDPRange || !udpFailed(c) || c.Class != probe.ClassTimeout {
+		if c.Kind == probe.KindUDPRange || c.UDP() != probe.UDPSilent {
 			continue
 		}
 		ok, found := answered[udpDest(c)]

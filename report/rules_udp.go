@@ -10,36 +10,15 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
-// udpFailed: a UDP check that got no answer at all (silence, or a
-// firewall's reject). A refused port or a STUN/TURN error answer proves
-// UDP reaches the host.
-func udpFailed(c probe.Result) bool {
-	if u := c.Details.UDPRange; liveSample(c) && c.Status == probe.StatusWarn {
-		// A live sample (no responder) where no port answered: on its own
-		// inconclusive (a media server answers only where it listens), but
-		// one more UDP destination that stayed silent for udp-blocked's
-		// "at least two independent destinations".
-		return u.Ports > 0 && u.Open == 0 && u.Closed == 0
-	}
-	if !udpLike(c) || c.Status != probe.StatusFail || c.Class == probe.ClassAuth && c.Kind == probe.KindUDPRange {
-		return false
-	}
-	if u := c.Details.UDPRange; c.Kind == probe.KindUDPRange {
-		return u != nil && u.Ports > 0 && u.Open == 0 && u.Closed == 0
-	}
-	return c.Class == probe.ClassTimeout || c.Class == probe.ClassProhibited
-}
+// udpAnswered: something came back over UDP (probe's one judgement).
+func udpAnswered(c probe.Result) bool { return c.UDP() == probe.UDPAnswered }
 
-// udpPassed: an answer came back over UDP.
-func udpPassed(c probe.Result) bool {
-	if !udpLike(c) || c.Status == probe.StatusSkip {
-		return false
-	}
-	if c.Kind == probe.KindUDPRange {
-		u := c.Details.UDPRange
-		return u != nil && (u.Open > 0 || u.Closed > 0)
-	}
-	return c.Status == probe.StatusPass || c.Status == probe.StatusWarn || answered(c)
+// udpBlockedEvidence: what udp-blocked counts as a UDP destination that
+// got nothing back: silence, a silent live sample (counted only beside
+// other silence) or a reject. Net or host unreachable is no-route's.
+func udpBlockedEvidence(c probe.Result) bool {
+	o := c.UDP()
+	return o.GotNothing() && o != probe.UDPUnroutable
 }
 
 // tcpWorks: a TCP connection was established (TLS, WebSocket, TURN or
@@ -73,12 +52,6 @@ func udpDest(c probe.Result) string {
 	return fmt.Sprintf("%s:%d", endpoint(c), c.Port)
 }
 
-// liveSample: a range sampled without a responder.
-func liveSample(c probe.Result) bool {
-	u := c.Details.UDPRange
-	return c.Kind == probe.KindUDPRange && u != nil && u.Live != nil
-}
-
 // minUDPDests is how many independent UDP services must fail before UDP
 // as a whole is named: one service failing is that service.
 const minUDPDests = 2
@@ -90,8 +63,8 @@ const minUDPDests = 2
 // that TCP reaches. Fewer is the narrower cause of that service (e.g.
 // turn-unreachable when its TCP fails too).
 func ruleUDPBlocked(in *Input) []Finding {
-	failed := filter(in.Checks, func(c probe.Result) bool { return udpFailed(c) && !routeViaVPN(in.Env, c) })
-	if len(failed) == 0 || slices.ContainsFunc(in.Checks, udpPassed) {
+	failed := filter(in.Checks, func(c probe.Result) bool { return udpBlockedEvidence(c) && !routeViaVPN(in.Env, c) })
+	if len(failed) == 0 || slices.ContainsFunc(in.Checks, udpAnswered) {
 		return nil // nothing failed outside a VPN tunnel (vpn-no-udp), or some UDP gets through
 	}
 	tcpOK := filter(in.Checks, tcpWorks)
@@ -103,7 +76,7 @@ func ruleUDPBlocked(in *Input) []Finding {
 			dests = append(dests, d)
 		}
 	}
-	if len(dests) == 0 || len(dests) < minUDPDests && slices.ContainsFunc(failed, liveSample) {
+	if len(dests) == 0 || len(dests) < minUDPDests && slices.ContainsFunc(failed, func(c probe.Result) bool { return c.UDP() == probe.UDPSilentSample }) {
 		return nil // one silent live sample is inconclusive on its own
 	}
 	id, title := cause.UDPBlocked, "UDP is blocked: no UDP answer while TCP works"
