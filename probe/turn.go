@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pion/stun/v4"
@@ -218,15 +219,18 @@ func turnOpen(ctx context.Context, spec Spec, cfg *Config, tr Transport, user, p
 	// connected socket, a closed stream): pion's read loop stops on it and
 	// its transactions would otherwise wait for their retransmissions.
 	sctx, cancel := context.WithCancelCause(ctx)
-	go func() {
+	// Both watchers end with the session: close waits for them, so none
+	// outlives the check (nor feeds the clock after it returned).
+	var watchers sync.WaitGroup
+	watchers.Go(func() {
 		select {
 		case <-rec.failed:
 			cancel(rec.readErr())
 		case <-sctx.Done():
 		}
-	}()
-	s := &turnSession{ctx: sctx, rec: rec, raddr: raddr, close: func() { cancel(nil); _ = rec.Close() }}
-	go rec.silenceWatch(sctx, clockOf(cfg), raddr, tr)
+	})
+	watchers.Go(func() { rec.silenceWatch(sctx, clockOf(cfg), raddr, tr) })
+	s := &turnSession{ctx: sctx, rec: rec, raddr: raddr, close: func() { cancel(nil); _ = rec.Close(); watchers.Wait() }}
 	client, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: raddr.String(), TURNServerAddr: raddr.String(),
 		Conn: rec, Username: user, Password: pass, RTO: max(TURNRTO, clockOf(cfg).RTO()),
@@ -237,7 +241,7 @@ func turnOpen(ctx context.Context, spec Spec, cfg *Config, tr Transport, user, p
 	}
 	stop := context.AfterFunc(sctx, func() { client.Close(); _ = rec.Close() })
 	s.client = client
-	s.close = func() { client.Close(); stop(); cancel(nil); _ = rec.Close() }
+	s.close = func() { client.Close(); stop(); cancel(nil); _ = rec.Close(); watchers.Wait() }
 	return s, client.Listen()
 }
 

@@ -207,3 +207,31 @@ func benchCheck(b *testing.B, p probe.Prober, spec probe.Spec, cfg *probe.Config
 		}
 	}
 }
+
+// TestTURNLeavesNothingRunning: when TURN returns while its context is
+// still live, the session's watchers (the read-failure watch and the
+// silence watch, which feeds the run's clock) have already ended: none
+// outlives the check.
+func TestTURNLeavesNothingRunning(t *testing.T) {
+	srv := startPionTURN(t, "bob", "pion-pass-1", 0)
+	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: "pion-pass-1"}}
+	for _, tr := range []probe.Transport{probe.TransportUDP, probe.TransportTCP} {
+		port := map[probe.Transport]int{probe.TransportUDP: srv.UDPPort, probe.TransportTCP: srv.TCPPort}[tr]
+		spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: port, Transport: tr}
+		for range 5 {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			res := probe.TURN(ctx, spec, cfg)
+			buf := make([]byte, 1<<20)
+			stacks := string(buf[:runtime.Stack(buf, true)])
+			cancel()
+			if res.Status != probe.StatusPass {
+				t.Fatalf("%s: status %s (%s)", tr, res.Status, res.Error)
+			}
+			for _, fn := range []string{"silenceWatch", "probe.turnOpen.func"} {
+				if strings.Contains(stacks, fn) {
+					t.Fatalf("%s: a goroutine in %s is still running after TURN returned", tr, fn)
+				}
+			}
+		}
+	}
+}
