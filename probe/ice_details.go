@@ -202,10 +202,9 @@ type SignallingStage string
 
 // Signalling stages.
 const (
-	StageConnect SignallingStage = "connect"
-	StageOffer   SignallingStage = "offer"
-	StageAnswer  SignallingStage = "answer"
-	StageDone    SignallingStage = "done"
+	StageOffer  SignallingStage = "offer"
+	StageAnswer SignallingStage = "answer"
+	StageDone   SignallingStage = "done"
 )
 
 // CredentialKind says what kind of TURN credentials a check used; never

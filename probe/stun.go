@@ -155,7 +155,7 @@ func stunUDP(ctx context.Context, spec Spec, det *STUNDetails, opt stunUDPOption
 
 	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
 	ex := udpExchange{conn: conn, connected: connected, to: raddr, clock: opt.clock, silence: true}
-	resp, from, rtt, attempts, err := ex.do(ctx, req, STUNRetransmit)
+	resp, from, rtt, attempts, err := ex.do(ctx, req, opt.clock.Schedule()) // silence: the clock's schedule, re-read each round
 	det.Attempts = attempts
 	if err != nil {
 		return err

@@ -24,9 +24,6 @@ type Retransmit struct {
 	MaxRTO time.Duration
 }
 
-// STUNRetransmit is the schedule of STUN Binding requests over UDP.
-var STUNRetransmit = Retransmit{RTO: 100 * time.Millisecond, MaxRTO: 800 * time.Millisecond}
-
 // next is the wait after attempt n (0-based).
 func (r Retransmit) next(n int) time.Duration {
 	d := r.RTO

@@ -80,8 +80,6 @@ func (l *lru[K, V]) removeElement(e *list.Element) {
 	l.order.Remove(e)
 }
 
-func (l *lru[K, V]) len() int { return l.order.Len() }
-
 // each calls f for every entry, most recently used first.
 func (l *lru[K, V]) each(f func(K, V)) {
 	for e := l.order.Front(); e != nil; e = e.Next() {

@@ -270,12 +270,6 @@ func (s *Server) Info() Info {
 // Stats returns the UDP counters.
 func (s *Server) Stats() Stats { return s.count.snapshot() }
 
-// Receipt returns a session's receipt, false when the session is unknown.
-func (s *Server) Receipt(session string) (Receipt, bool) {
-	r, st := s.ledger.receipt(session)
-	return r, st == receiptFound
-}
-
 // Clients summarises, per client address, which ports its probes reached
 // and what became of them (sorted by address).
 func (s *Server) Clients() []ClientSummary { return s.ledger.summary() }
