@@ -11,9 +11,9 @@ import (
 // STUN silent while TURN over UDP on the same host and port answered: the
 // path carries UDP there, the silence is loss. Both silent: not this rule.
 func TestLossOnService(t *testing.T) {
-	stun := udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
-	turnOK := turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", probe.CredLongTerm, 0)
-	turnSilent := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassTimeout, probe.CredLongTerm, 0)
+	stun := check("stun", probe.KindSTUN).udp().atTURN().failed(probe.ClassTimeout).r()
+	turnOK := check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0).r()
+	turnSilent := check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
 	tests := []struct {
 		name   string
 		checks []probe.Result

@@ -250,8 +250,8 @@ func causes(fs []Finding) []Cause {
 // TURN server's, and the service keeps its own port-closed finding.
 func TestPortClosedSplitsTURNFromServices(t *testing.T) {
 	sig := tcp("signalling", "turn.example", "198.51.100.7", 2230, probe.StatusFail, probe.ClassRefused)
-	tu := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	tt := turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
+	tu := check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassRefused).creds(probe.CredLongTerm, 0).r()
+	tt := check("turn-tcp", probe.KindTURN).tcp().atTURN().failed(probe.ClassRefused).creds(probe.CredLongTerm, 0).r()
 	fs := Diagnose(Input{Checks: []probe.Result{sig, tu, tt}}, nil)
 	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.PortClosed, cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want port-closed and turn-unreachable", got)

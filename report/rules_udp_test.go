@@ -10,66 +10,28 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
-// Synthetic evidence builders.
-func udpChk(id string, kind probe.Kind, tr probe.Transport, st probe.Status, class probe.ErrorClass) probe.Result {
-	return probe.Result{ID: id, Kind: kind, Transport: tr, Status: st, Class: class, Host: "turn.example", Address: "198.51.100.7", Target: "turn.example:3478", Port: 3478}
-}
-
-func turnChk(id string, tr probe.Transport, st probe.Status, class probe.ErrorClass, creds probe.CredentialKind, code int) probe.Result {
-	c := udpChk(id, probe.KindTURN, tr, st, class)
-	c.Details.TURN = &probe.TURNDetails{Credentials: creds, ErrorCode: code, Username: "alice"}
-	return c
-}
-
-func rangeChk(id string, st probe.Status, ports, open, closed int) probe.Result {
-	c := udpChk(id, probe.KindUDPRange, "", st, "")
-	c.Details.UDPRange = &probe.UDPRangeDetails{Ranges: "30000-30099", Ports: ports, Open: open, Closed: closed, Filtered: ports - open - closed}
-	return c
-}
-
-func stunNAT(id string, mapping probe.NATBehavior) probe.Result {
-	c := udpChk(id, probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
-	c.Details.STUN = &probe.STUNDetails{NAT: &probe.NATInfo{Mapping: mapping, Mapped: map[string]string{"a:3478": "203.0.113.5:1000", "b:3478": "203.0.113.5:1001"}}}
-	return c
-}
-
 var (
-	tlsOK           = udpChk("tls", probe.KindTLS, "", probe.StatusPass, "")
-	tlsDown         = udpChk("tls", probe.KindTLS, "", probe.StatusFail, probe.ClassTimeout)
-	stunSilent      = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
-	stunOK          = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
-	stunRefused     = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassRefused)
-	turnUDPSil      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
-	turnUDPRef      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	turnTCPOK       = turnChk("turn-tcp", probe.TransportTCP, probe.StatusPass, "", "long-term", 0)
-	turnTCPSil      = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
-	turnTCPRef      = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	turnUDPOK       = turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", "long-term", 0)
-	turnUDP401      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "long-term", 401)
-	turnREST441     = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "rest", 441)
-	turnNoCreds     = turnChk("turn-udp", probe.TransportUDP, probe.StatusWarn, probe.ClassAuth, "none", 401)
+	tlsOK           = check("tls", probe.KindTLS).atTURN().r()
+	tlsDown         = check("tls", probe.KindTLS).atTURN().failed(probe.ClassTimeout).r()
+	stunSilent      = check("stun", probe.KindSTUN).udp().atTURN().failed(probe.ClassTimeout).r()
+	stunOK          = check("stun", probe.KindSTUN).udp().atTURN().r()
+	stunRefused     = check("stun", probe.KindSTUN).udp().atTURN().failed(probe.ClassRefused).r()
+	turnUDPSil      = check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
+	turnUDPRef      = check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassRefused).creds(probe.CredLongTerm, 0).r()
+	turnTCPOK       = check("turn-tcp", probe.KindTURN).tcp().atTURN().creds(probe.CredLongTerm, 0).r()
+	turnTCPSil      = check("turn-tcp", probe.KindTURN).tcp().atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
+	turnTCPRef      = check("turn-tcp", probe.KindTURN).tcp().atTURN().failed(probe.ClassRefused).creds(probe.CredLongTerm, 0).r()
+	turnUDPOK       = check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0).r()
+	turnUDP401      = check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassAuth).creds(probe.CredLongTerm, 401).r()
+	turnREST441     = check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassAuth).creds(probe.CredREST, 441).r()
+	turnNoCreds     = check("turn-udp", probe.KindTURN).udp().atTURN().warned(probe.ClassAuth).creds(probe.CredNone, 401).r()
 	turnRelaySilent = func() probe.Result {
-		c := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassProtocol, "long-term", 0)
+		c := check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassProtocol).creds(probe.CredLongTerm, 0).r()
 		c.Details.TURN.RelayedAddr, c.Details.TURN.RelaySent = "198.51.100.7:50000", 5
 		return c
 	}()
-	sipSilent = udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
+	sipSilent = check("sip", probe.KindSIP).udp().atTURN().failed(probe.ClassTimeout).r()
 )
-
-// liveSilent is a range sampled without a responder where no port answered
-// (inconclusive on its own: a warning).
-func liveSilent() probe.Result {
-	c := rangeChk("range", probe.StatusWarn, 64, 0, 0)
-	c.Details.UDPRange.Live = &probe.UDPLiveDetails{}
-	return c
-}
-
-// otherHost moves a synthetic check to a second host (the server, not the
-// TURN server).
-func otherHost(c probe.Result) probe.Result {
-	c.Host, c.Address, c.Target = "pbx.example", "198.51.100.20", "pbx.example:30000-30099"
-	return c
-}
 
 func causesOf(fs []Finding) []Cause {
 	var out []Cause
@@ -91,12 +53,12 @@ func TestRulesUDP(t *testing.T) {
 		// udp-blocked needs two independent UDP services failing on hosts
 		// TCP reaches; STUN and TURN on one host:port are one service.
 		{"one service: STUN and TURN UDP silent on one port, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{cause.UDPServiceBlocked}, SeverityCritical},
-		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0)), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
-		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))}, probe.Environment{}, []Cause{cause.UDPServiceBlocked, cause.UDPPortRangeBlocked}, SeverityCritical},
-		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(liveSilent()), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
-		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
-		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, rangeChk("range", probe.StatusFail, 100, 0, 0), sipSilent}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
-		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{cause.UDPPortRangeBlocked, cause.CheckFailed}, SeverityCritical},
+		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r(), check("sig", probe.KindTCP).tcp().atPBX().r()}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()}, probe.Environment{}, []Cause{cause.UDPServiceBlocked, cause.UDPPortRangeBlocked}, SeverityCritical},
+		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, check("range", probe.KindUDPRange).atPBX().warned("").ranges("30000-30099").swept(64, 0, 0).sweep(func(d *probe.UDPRangeDetails) { d.Live = &probe.UDPLiveDetails{} }).r(), check("sig", probe.KindTCP).tcp().atPBX().r()}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, check("sig", probe.KindTCP).tcp().atPBX().r()}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
+		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, check("range", probe.KindUDPRange).atTURN().failed("").ranges("30000-30099").swept(100, 0, 0).r(), sipSilent}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, check("range", probe.KindUDPRange).atTURN().failed("").ranges("30000-30099").swept(100, 3, 0).r()}, probe.Environment{}, []Cause{cause.UDPPortRangeBlocked, cause.CheckFailed}, SeverityCritical},
 		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{cause.CheckFailed}, SeverityCritical},
 		{"not udp-blocked: TCP does not work either", []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}, probe.Environment{}, []Cause{cause.HostUnreachable, cause.TURNUnreachable}, SeverityCritical},
 		{"not udp-blocked: every failing UDP path is a VPN tunnel", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, vpnRoute, []Cause{cause.VPNNoUDP}, SeverityCritical},
@@ -107,9 +69,9 @@ func TestRulesUDP(t *testing.T) {
 		{"turn-unreachable: refused on every transport", []probe.Result{turnUDPRef, turnTCPRef}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
 		{"not turn-unreachable: TCP works", []probe.Result{tlsOK, stunRefused, turnUDPRef, turnTCPOK}, probe.Environment{}, []Cause{cause.CheckFailed, cause.CheckFailed}, SeverityCritical},
 		{"turn-relay-failed: allocation works, relay silent", []probe.Result{tlsOK, stunOK, turnRelaySilent}, probe.Environment{}, []Cause{cause.TURNRelayFailed}, SeverityCritical},
-		{"symmetric NAT, no TURN", []probe.Result{stunNAT("stun", probe.NATAddressAndPortDependent)}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
-		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{stunNAT("stun", probe.NATAddressDependent), turnUDPOK}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
-		{"endpoint-independent NAT is fine", []probe.Result{stunNAT("stun", probe.NATEndpointIndependent)}, probe.Environment{}, nil, ""},
+		{"symmetric NAT, no TURN", []probe.Result{check("stun", probe.KindSTUN).udp().atTURN().nat(probe.NATAddressAndPortDependent).r()}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
+		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{check("stun", probe.KindSTUN).udp().atTURN().nat(probe.NATAddressDependent).r(), turnUDPOK}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
+		{"endpoint-independent NAT is fine", []probe.Result{check("stun", probe.KindSTUN).udp().atTURN().nat(probe.NATEndpointIndependent).r()}, probe.Environment{}, nil, ""},
 		{"symmetric NAT from the environment", []probe.Result{stunOK}, probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATAddressAndPortDependent, Checks: []string{"stun"}}}, []Cause{cause.SymmetricNAT}, SeverityWarning},
 	}
 	for _, tc := range cases {
@@ -128,7 +90,7 @@ func TestRulesUDP(t *testing.T) {
 // A TURN that fails on UDP but works on TCP is udp-blocked, and the finding
 // tells the user media will relay over TCP.
 func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
-	ice := udpChk("ice", probe.KindICE, "", probe.StatusPass, "")
+	ice := check("ice", probe.KindICE).atTURN().r()
 	ice.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "tcp"}}}
 	iceUDP := ice
 	iceUDP.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}
@@ -143,8 +105,8 @@ func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
 }
 
 func TestUDPBlockedSaysTCPRelay(t *testing.T) {
-	sig := otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))
-	media := otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))
+	sig := check("sig", probe.KindTCP).tcp().atPBX().r()
+	media := check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, sig, media}}, nil)
 	if len(fs) != 1 || fs[0].Cause != cause.UDPBlocked || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp", "range"}) {
 		t.Fatalf("%+v", fs)
@@ -164,11 +126,11 @@ func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
 }
 
 func TestSIPRewrite(t *testing.T) {
-	nat := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	nat := check("sip", probe.KindSIP).udp().atTURN().r()
 	nat.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", Received: "203.0.113.5", RPort: 40000, Rewritten: true}
-	alg := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	alg := check("sip", probe.KindSIP).udp().atTURN().r()
 	alg.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", ViaSent: "10.0.0.5:5060", ViaEchoed: "203.0.113.5:5060", ALG: true, Rewritten: true}
-	plain := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
+	plain := check("sip", probe.KindSIP).udp().atTURN().r()
 	plain.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060"}
 	for _, tc := range []struct {
 		c    probe.Result
@@ -211,36 +173,6 @@ func TestTURNCausesFoldICEFailed(t *testing.T) {
 	}
 }
 
-// sweepRuns is a sweep of 30000-33000 made of runs (first, last, state,
-// direction) as the probe reports them.
-func sweepRuns(id string, optional, receipts bool, runs ...probe.UDPSubRange) probe.Result {
-	c := udpChk(id, probe.KindUDPRange, probe.TransportUDP, probe.StatusPass, "")
-	c.Optional = optional
-	d := &probe.UDPRangeDetails{Ranges: "30000-33000", Receipts: receipts, Responder: "ucprobe", SubRanges: runs}
-	for _, r := range runs {
-		d.Ports += r.Ports
-		switch r.State {
-		case probe.PortOpen:
-			d.Open += r.Ports
-		case probe.PortFiltered:
-			d.Filtered += r.Ports
-		case probe.PortProhibited:
-			d.Prohibited += r.Ports
-		case probe.PortClosed:
-			d.Closed += r.Ports
-		}
-	}
-	if d.Open < d.Ports {
-		c.Status, c.Class = probe.StatusFail, probe.ClassTimeout
-	}
-	c.Details.UDPRange = d
-	return c
-}
-
-func run(first, last uint16, state, dir string) probe.UDPSubRange {
-	return probe.UDPSubRange{Range: probe.PortRange{First: first, Last: last}, State: state, Direction: dir, Ports: int(last-first) + 1}
-}
-
 func TestRuleUDPPortRangeBlocked(t *testing.T) {
 	open := run(30000, 30999, probe.PortOpen, "")
 	cases := []struct {
@@ -252,27 +184,27 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 		direction string
 		detail    string
 	}{
-		{"upper part dropped on the way in", []probe.Result{tlsOK, sweepRuns("media", false, true, open, run(31000, 33000, probe.PortFiltered, probe.DirInbound))},
+		{"upper part dropped on the way in", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "inbound", "never arrived"},
-		{"answers lost on the way back", []probe.Result{tlsOK, sweepRuns("media", false, true, open, run(31000, 33000, probe.PortFiltered, probe.DirReturn))},
+		{"answers lost on the way back", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortFiltered, probe.DirReturn)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "return", "answers were lost"},
-		{"two holes, both directions", []probe.Result{tlsOK, sweepRuns("media", false, true, run(30000, 30099, probe.PortFiltered, probe.DirInbound), run(30100, 32999, probe.PortOpen, ""), run(33000, 33000, probe.PortFiltered, probe.DirReturn))},
+		{"two holes, both directions", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 30099, probe.PortFiltered, probe.DirInbound), run(30100, 32999, probe.PortOpen, ""), run(33000, 33000, probe.PortFiltered, probe.DirReturn)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "30000-30099,33000", "inbound,return", "Some never arrived"},
-		{"a firewall rejects part of the range", []probe.Result{tlsOK, sweepRuns("media", false, false, open, run(31000, 33000, probe.PortProhibited, ""))},
+		{"a firewall rejects part of the range", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortProhibited, "")).r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "", "direction is unknown"},
-		{"whole range blocked while STUN passes", []probe.Result{tlsOK, stunOK, sweepRuns("media", false, true, run(30000, 33000, probe.PortFiltered, probe.DirInbound))},
+		{"whole range blocked while STUN passes", []probe.Result{tlsOK, stunOK, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "30000-33000", "inbound", "the whole range"},
-		{"optional range: a warning", []probe.Result{tlsOK, sweepRuns("media", true, true, open, run(31000, 33000, probe.PortFiltered, probe.DirInbound))},
+		{"optional range: a warning", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().optional().runs(open, run(31000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityWarning, "31000-33000", "inbound", ""},
-		{"nothing UDP passes: udp-blocked heads and folds the range", []probe.Result{tlsOK, stunSilent, sweepRuns("media", false, true, run(30000, 33000, probe.PortFiltered, probe.DirInbound))},
+		{"nothing UDP passes: udp-blocked heads and folds the range", []probe.Result{tlsOK, stunSilent, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPBlocked}, SeverityCritical, "", "", ""},
 		{"closed ports without receipts are reached, not blocked", []probe.Result{tlsOK, func() probe.Result {
-			c := sweepRuns("media", false, false, open, run(31000, 33000, probe.PortClosed, ""))
+			c := check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortClosed, "")).r()
 			c.Status, c.Class = probe.StatusPass, ""
 			return c
 		}()}, nil, "", "", "", ""},
 		{"inconclusive sweep is no finding", []probe.Result{tlsOK, func() probe.Result {
-			c := sweepRuns("media", false, false, run(30000, 33000, probe.PortFiltered, ""))
+			c := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, "")).r()
 			c.Status, c.Class, c.Details.UDPRange.Inconclusive, c.Details.UDPRange.Responder = probe.StatusWarn, "", true, "none"
 			return c
 		}()}, nil, "", "", "", ""},
@@ -307,7 +239,7 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 // A sweep whose responder refused the token got silence that proves
 // nothing: it must not become a UDP block.
 func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
-	c := sweepRuns("media", false, false, run(30000, 33000, probe.PortFiltered, ""))
+	c := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, "")).r()
 	c.Class = probe.ClassAuth
 	c.Details.UDPRange.TokenRefused = true
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, c}}, nil)
@@ -326,8 +258,8 @@ func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
 func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
 	ice := iceCheck("ice", "turn.example", probe.StatusPass, "tcp")
 	ice.Address = "198.51.100.7"
-	sig := otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))
-	media := otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))
+	sig := check("sig", probe.KindTCP).tcp().atPBX().r()
+	media := check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice, sig, media}}, nil)
 	if len(fs) == 0 || fs[0].Cause != cause.UDPBlocked {
 		t.Fatalf("causes %v, want udp-blocked first", causesOf(fs))
@@ -344,11 +276,11 @@ func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
 // one finding, turn-unreachable, with host-unreachable and tcp-blocked of
 // that address folded in.
 func TestTURNOnlyHostUnreachable(t *testing.T) {
-	media := sweepRuns("media", false, true, run(30000, 33000, probe.PortOpen, ""))
+	media := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortOpen, "")).receipts().r()
 	media.Address, media.Host = "203.0.113.10", "pbx.example"
-	sig := udpChk("signalling", probe.KindTCP, probe.TransportTCP, probe.StatusPass, "")
+	sig := check("signalling", probe.KindTCP).tcp().atTURN().r()
 	sig.Address, sig.Host = "203.0.113.10", "pbx.example"
-	turnTLS := turnChk("turn-tls", probe.TransportTLS, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
+	turnTLS := check("turn-tls", probe.KindTURN).over(probe.TransportTLS).atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
 	fs := Diagnose(Input{Checks: []probe.Result{sig, media, stunSilent, turnUDPSil, turnTCPSil, turnTLS}}, nil)
 	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want [turn-unreachable]; findings %+v", got, fs)
