@@ -34,7 +34,7 @@ func (s diffSite) report(t testing.TB) *Report {
 	if s.sig == probe.StatusFail {
 		class = probe.ClassTimeout
 	}
-	sig := tcp("signalling", "pbx.example", "192.0.2.10", 2230, s.sig, class)
+	sig := check("signalling", probe.KindTCP).at("pbx.example", "192.0.2.10").port(2230).status(s.sig, class).r()
 	media := goodMedia()
 	media.RTTMeanMS = s.rtt
 	ice := siteICE.ice("two-ended", probe.ICEDetails{State: "connected", SelectedVia: "host",

@@ -21,7 +21,7 @@ func htmlSamples(t testing.TB) map[string]*Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := tcp("signalling", "pbx.example", "192.0.2.10", 2230, probe.StatusPass, "")
+	sig := check("signalling", probe.KindTCP).at("pbx.example", "192.0.2.10").port(2230).r()
 	sig.Target = "pbx.example:2230"
 	healthyICE := siteICE.ice("two-ended", probe.ICEDetails{State: "connected", SelectedVia: "host",
 		LocalCandidates: []probe.ICECandidate{hostA}, RemoteCandidates: []probe.ICECandidate{hostB},

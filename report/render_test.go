@@ -21,7 +21,7 @@ func sampleReport(t *testing.T) *Report {
 	}
 	checks := []probe.Result{
 		func() probe.Result {
-			r := tcp("signalling", "127.0.0.1", "", 2230, probe.StatusFail, probe.ClassRefused)
+			r := check("signalling", probe.KindTCP).at("127.0.0.1", "").port(2230).failed(probe.ClassRefused).r()
 			r.Target, r.Error, r.DurationMS = "127.0.0.1:2230", "dial tcp 127.0.0.1:2230: connect: connection refused", 0.21
 			r.Details.TCP = &probe.TCPDetails{ConnectMS: 0.2}
 			return r

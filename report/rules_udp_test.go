@@ -256,7 +256,7 @@ func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
 // UDP blocked, TURN over TCP failed its own relay proof, but ICE connected
 // through a relay over TCP: the headline must still say media runs over TCP.
 func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
-	ice := iceCheck("ice", "turn.example", probe.StatusPass, "tcp")
+	ice := check("ice", probe.KindICE).at("turn.example", "").connectedVia("tcp").r()
 	ice.Address = "198.51.100.7"
 	sig := check("sig", probe.KindTCP).tcp().atPBX().r()
 	media := check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()
