@@ -94,14 +94,17 @@ func (e evidence) nat(m probe.NATBehavior) evidence {
 
 // turn changes a copy of the TURN details (new ones if there are none).
 func (e evidence) turn(f func(*probe.TURNDetails)) evidence {
-	return e.with(func(r *probe.Result) {
-		var d probe.TURNDetails
-		if r.Details.TURN != nil {
-			d = *r.Details.TURN
-		}
-		f(&d)
-		r.Details.TURN = &d
-	})
+	return e.with(func(r *probe.Result) { r.Details.TURN = copyEdit(r.Details.TURN, f) })
+}
+
+// copyEdit is f applied to a copy of *p (to a zero T if p is nil).
+func copyEdit[T any](p *T, f func(*T)) *T {
+	var d T
+	if p != nil {
+		d = *p
+	}
+	f(&d)
+	return &d
 }
 
 // creds: TURN as user alice with these credentials; code is the STUN error
@@ -128,14 +131,7 @@ func (e evidence) relayNAT(m probe.NATBehavior, why string) evidence {
 
 // sweep changes a copy of the UDP range details (new ones if there are none).
 func (e evidence) sweep(f func(*probe.UDPRangeDetails)) evidence {
-	return e.with(func(r *probe.Result) {
-		var d probe.UDPRangeDetails
-		if r.Details.UDPRange != nil {
-			d = *r.Details.UDPRange
-		}
-		f(&d)
-		r.Details.UDPRange = &d
-	})
+	return e.with(func(r *probe.Result) { r.Details.UDPRange = copyEdit(r.Details.UDPRange, f) })
 }
 
 // swept: a UDP range sweep's counts; the ports neither open nor closed are filtered.

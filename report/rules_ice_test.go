@@ -211,7 +211,7 @@ func TestICEText(t *testing.T) {
 func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
 	ice := siteICE.ice("two-ended", probe.ICEDetails{State: "connected", SelectedVia: "relay/udp", Pairs: []probe.ICEPair{
 		pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false), pair(relayA, hostB, "succeeded", true)}}).r()
-	stun := check("stun", probe.KindSTUN).udp().atTURN().nat(probe.NATAddressAndPortDependent).r()
+	stun := stunBase.nat(probe.NATAddressAndPortDependent).r()
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stun, turnUDPOK, ice}, Limits: limits}, nil)
 	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) {
 		t.Fatalf("causes %v, want [relay-only]", got)
@@ -222,7 +222,7 @@ func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
 		t.Errorf("explains %v evidence %v facts %v detail %q", f.Explains, f.Evidence, f.Facts, f.Detail)
 	}
 	// Without a symmetric NAT relay-only stands alone and says nothing of NAT.
-	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, check("stun", probe.KindSTUN).udp().atTURN().nat(probe.NATEndpointIndependent).r(), turnUDPOK, ice}, Limits: limits}, nil)
+	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunBase.nat(probe.NATEndpointIndependent).r(), turnUDPOK, ice}, Limits: limits}, nil)
 	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) || strings.Contains(fs[0].Detail, "symmetric") {
 		t.Errorf("causes %v detail %q", got, fs[0].Detail)
 	}

@@ -11,17 +11,14 @@ import (
 // STUN silent while TURN over UDP on the same host and port answered: the
 // path carries UDP there, the silence is loss. Both silent: not this rule.
 func TestLossOnService(t *testing.T) {
-	stun := check("stun", probe.KindSTUN).udp().atTURN().failed(probe.ClassTimeout).r()
-	turnOK := check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0).r()
-	turnSilent := check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
 	tests := []struct {
 		name   string
 		checks []probe.Result
 		want   []Cause
 		not    []Cause
 	}{
-		{"stun lost, turn answered", []probe.Result{stun, turnOK}, []Cause{cause.PacketLoss}, []Cause{cause.CheckFailed, cause.UDPBlocked, cause.UDPServiceBlocked}},
-		{"both silent", []probe.Result{stun, turnSilent}, nil, []Cause{cause.PacketLoss}},
+		{"stun lost, turn answered", []probe.Result{stunSilent, turnUDPOK}, []Cause{cause.PacketLoss}, []Cause{cause.CheckFailed, cause.UDPBlocked, cause.UDPServiceBlocked}},
+		{"both silent", []probe.Result{stunSilent, turnUDPSil}, nil, []Cause{cause.PacketLoss}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

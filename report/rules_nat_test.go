@@ -19,10 +19,10 @@ func TestSymmetricNATFromTURNRelay(t *testing.T) {
 		checks []probe.Result
 		want   []Cause
 	}{
-		{"relay saw another port", []probe.Result{tlsOK, stunOK, check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0).relayNAT(probe.NATAddressAndPortDependent, "").r()}, []Cause{cause.SymmetricNAT}},
-		{"another address only", []probe.Result{tlsOK, stunOK, check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0).relayNAT(probe.NATDestinationDependent, "port not tested").r()}, []Cause{cause.SymmetricNAT}},
-		{"relay saw the same mapping", []probe.Result{tlsOK, stunOK, check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0).relayNAT(probe.NATPortIndependent, "address not tested").r()}, nil},
-		{"not determined", []probe.Result{tlsOK, stunOK, check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0).relayNAT(probe.NATUnknown, "the TURN server refused a permission").r()}, nil},
+		{"relay saw another port", []probe.Result{tlsOK, stunOK, turnUDPBase.relayNAT(probe.NATAddressAndPortDependent, "").r()}, []Cause{cause.SymmetricNAT}},
+		{"another address only", []probe.Result{tlsOK, stunOK, turnUDPBase.relayNAT(probe.NATDestinationDependent, "port not tested").r()}, []Cause{cause.SymmetricNAT}},
+		{"relay saw the same mapping", []probe.Result{tlsOK, stunOK, turnUDPBase.relayNAT(probe.NATPortIndependent, "address not tested").r()}, nil},
+		{"not determined", []probe.Result{tlsOK, stunOK, turnUDPBase.relayNAT(probe.NATUnknown, "the TURN server refused a permission").r()}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks}, nil)

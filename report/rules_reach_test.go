@@ -203,9 +203,7 @@ func causes(fs []Finding) []Cause {
 // TURN server's, and the service keeps its own port-closed finding.
 func TestPortClosedSplitsTURNFromServices(t *testing.T) {
 	sig := check("signalling", probe.KindTCP).at("turn.example", "198.51.100.7").port(2230).failed(probe.ClassRefused).r()
-	tu := check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassRefused).creds(probe.CredLongTerm, 0).r()
-	tt := check("turn-tcp", probe.KindTURN).tcp().atTURN().failed(probe.ClassRefused).creds(probe.CredLongTerm, 0).r()
-	fs := Diagnose(Input{Checks: []probe.Result{sig, tu, tt}}, nil)
+	fs := Diagnose(Input{Checks: []probe.Result{sig, turnUDPRef, turnTCPRef}}, nil)
 	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.PortClosed, cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want port-closed and turn-unreachable", got)
 	}

@@ -10,27 +10,31 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
+// The UDP rules' checks, all against turn.example:3478 (atTURN): bases to
+// refine, and the outcomes the tests share.
 var (
+	stunBase    = check("stun", probe.KindSTUN).udp().atTURN()
+	turnUDPBase = check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0)
+	turnTCPBase = check("turn-tcp", probe.KindTURN).tcp().atTURN().creds(probe.CredLongTerm, 0)
+
 	tlsOK           = check("tls", probe.KindTLS).atTURN().r()
 	tlsDown         = check("tls", probe.KindTLS).atTURN().failed(probe.ClassTimeout).r()
-	stunSilent      = check("stun", probe.KindSTUN).udp().atTURN().failed(probe.ClassTimeout).r()
-	stunOK          = check("stun", probe.KindSTUN).udp().atTURN().r()
-	stunRefused     = check("stun", probe.KindSTUN).udp().atTURN().failed(probe.ClassRefused).r()
-	turnUDPSil      = check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
-	turnUDPRef      = check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassRefused).creds(probe.CredLongTerm, 0).r()
-	turnTCPOK       = check("turn-tcp", probe.KindTURN).tcp().atTURN().creds(probe.CredLongTerm, 0).r()
-	turnTCPSil      = check("turn-tcp", probe.KindTURN).tcp().atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
-	turnTCPRef      = check("turn-tcp", probe.KindTURN).tcp().atTURN().failed(probe.ClassRefused).creds(probe.CredLongTerm, 0).r()
-	turnUDPOK       = check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0).r()
-	turnUDP401      = check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassAuth).creds(probe.CredLongTerm, 401).r()
-	turnREST441     = check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassAuth).creds(probe.CredREST, 441).r()
-	turnNoCreds     = check("turn-udp", probe.KindTURN).udp().atTURN().warned(probe.ClassAuth).creds(probe.CredNone, 401).r()
-	turnRelaySilent = func() probe.Result {
-		c := check("turn-udp", probe.KindTURN).udp().atTURN().failed(probe.ClassProtocol).creds(probe.CredLongTerm, 0).r()
-		c.Details.TURN.RelayedAddr, c.Details.TURN.RelaySent = "198.51.100.7:50000", 5
-		return c
-	}()
-	sipSilent = check("sip", probe.KindSIP).udp().atTURN().failed(probe.ClassTimeout).r()
+	stunSilent      = stunBase.failed(probe.ClassTimeout).r()
+	stunOK          = stunBase.r()
+	stunRefused     = stunBase.failed(probe.ClassRefused).r()
+	turnUDPSil      = turnUDPBase.failed(probe.ClassTimeout).r()
+	turnUDPRef      = turnUDPBase.failed(probe.ClassRefused).r()
+	turnTCPOK       = turnTCPBase.r()
+	turnTCPSil      = turnTCPBase.failed(probe.ClassTimeout).r()
+	turnTCPRef      = turnTCPBase.failed(probe.ClassRefused).r()
+	turnUDPOK       = turnUDPBase.r()
+	turnUDP401      = turnUDPBase.failed(probe.ClassAuth).creds(probe.CredLongTerm, 401).r()
+	turnREST441     = turnUDPBase.failed(probe.ClassAuth).creds(probe.CredREST, 441).r()
+	turnNoCreds     = turnUDPBase.warned(probe.ClassAuth).creds(probe.CredNone, 401).r()
+	turnRelaySilent = turnUDPBase.failed(probe.ClassProtocol).relay("198.51.100.7:50000", 5).r()
+	pbxSigOK        = check("sig", probe.KindTCP).tcp().atPBX().r()
+	pbxRangeSilent  = check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()
+	sipSilent       = check("sip", probe.KindSIP).udp().atTURN().failed(probe.ClassTimeout).r()
 )
 
 func causesOf(fs []Finding) []Cause {
@@ -53,10 +57,10 @@ func TestRulesUDP(t *testing.T) {
 		// udp-blocked needs two independent UDP services failing on hosts
 		// TCP reaches; STUN and TURN on one host:port are one service.
 		{"one service: STUN and TURN UDP silent on one port, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{cause.UDPServiceBlocked}, SeverityCritical},
-		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r(), check("sig", probe.KindTCP).tcp().atPBX().r()}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
-		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()}, probe.Environment{}, []Cause{cause.UDPServiceBlocked, cause.UDPPortRangeBlocked}, SeverityCritical},
-		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, check("range", probe.KindUDPRange).atPBX().warned("").ranges("30000-30099").swept(64, 0, 0).sweep(func(d *probe.UDPRangeDetails) { d.Live = &probe.UDPLiveDetails{} }).r(), check("sig", probe.KindTCP).tcp().atPBX().r()}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
-		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, check("sig", probe.KindTCP).tcp().atPBX().r()}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
+		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, pbxRangeSilent, pbxSigOK}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, pbxRangeSilent}, probe.Environment{}, []Cause{cause.UDPServiceBlocked, cause.UDPPortRangeBlocked}, SeverityCritical},
+		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, check("range", probe.KindUDPRange).atPBX().warned("").ranges("30000-30099").swept(64, 0, 0).sweep(func(d *probe.UDPRangeDetails) { d.Live = &probe.UDPLiveDetails{} }).r(), pbxSigOK}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, pbxSigOK}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
 		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, check("range", probe.KindUDPRange).atTURN().failed("").ranges("30000-30099").swept(100, 0, 0).r(), sipSilent}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
 		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, check("range", probe.KindUDPRange).atTURN().failed("").ranges("30000-30099").swept(100, 3, 0).r()}, probe.Environment{}, []Cause{cause.UDPPortRangeBlocked, cause.CheckFailed}, SeverityCritical},
 		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{cause.CheckFailed}, SeverityCritical},
@@ -69,9 +73,9 @@ func TestRulesUDP(t *testing.T) {
 		{"turn-unreachable: refused on every transport", []probe.Result{turnUDPRef, turnTCPRef}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
 		{"not turn-unreachable: TCP works", []probe.Result{tlsOK, stunRefused, turnUDPRef, turnTCPOK}, probe.Environment{}, []Cause{cause.CheckFailed, cause.CheckFailed}, SeverityCritical},
 		{"turn-relay-failed: allocation works, relay silent", []probe.Result{tlsOK, stunOK, turnRelaySilent}, probe.Environment{}, []Cause{cause.TURNRelayFailed}, SeverityCritical},
-		{"symmetric NAT, no TURN", []probe.Result{check("stun", probe.KindSTUN).udp().atTURN().nat(probe.NATAddressAndPortDependent).r()}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
-		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{check("stun", probe.KindSTUN).udp().atTURN().nat(probe.NATAddressDependent).r(), turnUDPOK}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
-		{"endpoint-independent NAT is fine", []probe.Result{check("stun", probe.KindSTUN).udp().atTURN().nat(probe.NATEndpointIndependent).r()}, probe.Environment{}, nil, ""},
+		{"symmetric NAT, no TURN", []probe.Result{stunBase.nat(probe.NATAddressAndPortDependent).r()}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
+		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{stunBase.nat(probe.NATAddressDependent).r(), turnUDPOK}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
+		{"endpoint-independent NAT is fine", []probe.Result{stunBase.nat(probe.NATEndpointIndependent).r()}, probe.Environment{}, nil, ""},
 		{"symmetric NAT from the environment", []probe.Result{stunOK}, probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATAddressAndPortDependent, Checks: []string{"stun"}}}, []Cause{cause.SymmetricNAT}, SeverityWarning},
 	}
 	for _, tc := range cases {
@@ -90,11 +94,10 @@ func TestRulesUDP(t *testing.T) {
 // A TURN that fails on UDP but works on TCP is udp-blocked, and the finding
 // tells the user media will relay over TCP.
 func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
-	ice := check("ice", probe.KindICE).atTURN().r()
-	ice.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "tcp"}}}
-	iceUDP := ice
-	iceUDP.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}
-	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, ice}}, nil)
+	ice := check("ice", probe.KindICE).atTURN()
+	iceTCP := ice.details(probe.Details{ICE: &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "tcp"}}}}).r()
+	iceUDP := ice.details(probe.Details{ICE: &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}}).r()
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, iceTCP}}, nil)
 	if len(fs) != 1 || fs[0].Cause != cause.UDPServiceBlocked || !slices.Contains(fs[0].Evidence, "ice") {
 		t.Fatalf("relay over TCP: %+v", fs)
 	}
@@ -105,9 +108,7 @@ func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
 }
 
 func TestUDPBlockedSaysTCPRelay(t *testing.T) {
-	sig := check("sig", probe.KindTCP).tcp().atPBX().r()
-	media := check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()
-	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, sig, media}}, nil)
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, pbxSigOK, pbxRangeSilent}}, nil)
 	if len(fs) != 1 || fs[0].Cause != cause.UDPBlocked || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp", "range"}) {
 		t.Fatalf("%+v", fs)
 	}
@@ -126,12 +127,10 @@ func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
 }
 
 func TestSIPRewrite(t *testing.T) {
-	nat := check("sip", probe.KindSIP).udp().atTURN().r()
-	nat.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", Received: "203.0.113.5", RPort: 40000, Rewritten: true}
-	alg := check("sip", probe.KindSIP).udp().atTURN().r()
-	alg.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", ViaSent: "10.0.0.5:5060", ViaEchoed: "203.0.113.5:5060", ALG: true, Rewritten: true}
-	plain := check("sip", probe.KindSIP).udp().atTURN().r()
-	plain.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060"}
+	sip := check("sip", probe.KindSIP).udp().atTURN()
+	nat := sip.details(probe.Details{SIP: &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", Received: "203.0.113.5", RPort: 40000, Rewritten: true}}).r()
+	alg := sip.details(probe.Details{SIP: &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", ViaSent: "10.0.0.5:5060", ViaEchoed: "203.0.113.5:5060", ALG: true, Rewritten: true}}).r()
+	plain := sip.details(probe.Details{SIP: &probe.SIPDetails{LocalAddr: "10.0.0.5:5060"}}).r()
 	for _, tc := range []struct {
 		c    probe.Result
 		n    int
@@ -147,25 +146,22 @@ func TestSIPRewrite(t *testing.T) {
 // A TURN cause explains the ICE check that relied on that server: the
 // ice-failed finding folds under it instead of standing beside it.
 func TestTURNCausesFoldICEFailed(t *testing.T) {
-	iceVia := func(servers ...string) probe.Result {
-		c := probe.Result{ID: "ice", Kind: probe.KindICE, Host: "xphone.example", Status: probe.StatusFail, Class: probe.ClassTimeout}
-		c.Details.ICE = &probe.ICEDetails{Mode: "two-ended", State: "failed", Servers: servers}
-		return c
-	}
+	failedICE := check("ice", probe.KindICE).with(func(r *probe.Result) { r.Host = "xphone.example" }).failed(probe.ClassTimeout)
 	cases := []struct {
-		name string
-		ice  probe.Result
-		turn probe.Result
-		want []Cause
+		name   string
+		server string // the one the ICE check used
+		turn   probe.Result
+		want   []Cause
 	}{
-		{"auth failure explains ICE through that server", iceVia("turn:turn.example:3478?transport=udp"), turnUDP401, []Cause{cause.TURNAuthFailed}},
-		{"dead server explains ICE through it", iceVia("turn:turn.example:3478?transport=udp"), turnUDPRef, []Cause{cause.TURNUnreachable}},
-		{"dead relay explains ICE through it", iceVia("turn:turn.example:3478?transport=tcp"), turnRelaySilent, []Cause{cause.TURNRelayFailed}},
-		{"ICE through another server is not explained", iceVia("turn:other.example:3478?transport=udp"), turnUDP401, []Cause{cause.TURNAuthFailed, cause.ICEFailed}},
+		{"auth failure explains ICE through that server", "turn:turn.example:3478?transport=udp", turnUDP401, []Cause{cause.TURNAuthFailed}},
+		{"dead server explains ICE through it", "turn:turn.example:3478?transport=udp", turnUDPRef, []Cause{cause.TURNUnreachable}},
+		{"dead relay explains ICE through it", "turn:turn.example:3478?transport=tcp", turnRelaySilent, []Cause{cause.TURNRelayFailed}},
+		{"ICE through another server is not explained", "turn:other.example:3478?transport=udp", turnUDP401, []Cause{cause.TURNAuthFailed, cause.ICEFailed}},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := Diagnose(Input{Checks: []probe.Result{tlsOK, tt.turn, tt.ice}}, nil)
+			ice := failedICE.ice("two-ended", probe.ICEDetails{State: "failed", Servers: []string{tt.server}}).r()
+			fs := Diagnose(Input{Checks: []probe.Result{tlsOK, tt.turn, ice}}, nil)
 			if got := causesOf(fs); !slices.Equal(got, tt.want) {
 				t.Fatalf("causes %v, want %v", got, tt.want)
 			}
@@ -239,9 +235,8 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 // A sweep whose responder refused the token got silence that proves
 // nothing: it must not become a UDP block.
 func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
-	c := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, "")).r()
-	c.Class = probe.ClassAuth
-	c.Details.UDPRange.TokenRefused = true
+	c := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, "")).failed(probe.ClassAuth).
+		sweep(func(d *probe.UDPRangeDetails) { d.TokenRefused = true }).r()
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, c}}, nil)
 	for _, f := range fs {
 		if f.Cause == cause.UDPBlocked || f.Cause == cause.UDPPortRangeBlocked || f.Cause == cause.VPNNoUDP {
@@ -256,11 +251,8 @@ func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
 // UDP blocked, TURN over TCP failed its own relay proof, but ICE connected
 // through a relay over TCP: the headline must still say media runs over TCP.
 func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
-	ice := check("ice", probe.KindICE).at("turn.example", "").connectedVia("tcp").r()
-	ice.Address = "198.51.100.7"
-	sig := check("sig", probe.KindTCP).tcp().atPBX().r()
-	media := check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()
-	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice, sig, media}}, nil)
+	ice := check("ice", probe.KindICE).at("turn.example", "198.51.100.7").connectedVia("tcp").r()
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice, pbxSigOK, pbxRangeSilent}}, nil)
 	if len(fs) == 0 || fs[0].Cause != cause.UDPBlocked {
 		t.Fatalf("causes %v, want udp-blocked first", causesOf(fs))
 	}
