@@ -21,8 +21,7 @@ func htmlSamples(t testing.TB) map[string]*Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := check("signalling", probe.KindTCP).at("pbx.example", "192.0.2.10").port(2230).r()
-	sig.Target = "pbx.example:2230"
+	sig := check("signalling", probe.KindTCP).at("pbx.example", "192.0.2.10").port(2230).target("pbx.example:2230").r()
 	healthyICE := siteICE.ice("two-ended", probe.ICEDetails{State: "connected", SelectedVia: "host",
 		LocalCandidates: []probe.ICECandidate{hostA}, RemoteCandidates: []probe.ICECandidate{hostB},
 		Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true), pair(srflxA, hostB, "in-progress", false)}, Media: goodMedia()}).r()
@@ -80,7 +79,7 @@ func TestHTMLReport(t *testing.T) {
 		t.Run(tt.sample, func(t *testing.T) {
 			r := samples[tt.sample]
 			if r.Verdict != tt.verdict {
-				t.Fatalf("verdict %s, want %s (findings %v)", r.Verdict, tt.verdict, causesOf(r.Findings))
+				t.Fatalf("verdict %s, want %s (findings %v)", r.Verdict, tt.verdict, causes(r.Findings))
 			}
 			page := renderHTML(t, r)
 			text := visibleText(t, page)

@@ -77,7 +77,7 @@ func TestICERules(t *testing.T) {
 					Servers:         []string{"stun:203.0.113.10:3478", "turn:203.0.113.10:3478?transport=udp"},
 					LocalCandidates: []probe.ICECandidate{hostA}, RemoteCandidates: []probe.ICECandidate{hostB},
 					Pairs: []probe.ICEPair{pair(hostA, hostB, "failed", false)}}).r(),
-				{ID: "turn-udp", Kind: probe.KindTURN, Status: probe.StatusFail, Class: probe.ClassTimeout},
+				check("turn-udp", probe.KindTURN).failed(probe.ClassTimeout).r(),
 			},
 			// The TURN check names no server the ICE check used, so its
 			// cause cannot explain the ICE failure: both stand.
@@ -213,7 +213,7 @@ func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
 		pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false), pair(relayA, hostB, "succeeded", true)}}).r()
 	stun := stunBase.nat(probe.NATAddressAndPortDependent).r()
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stun, turnUDPOK, ice}, Limits: limits}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) {
 		t.Fatalf("causes %v, want [relay-only]", got)
 	}
 	f := fs[0]
@@ -223,7 +223,7 @@ func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
 	}
 	// Without a symmetric NAT relay-only stands alone and says nothing of NAT.
 	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunBase.nat(probe.NATEndpointIndependent).r(), turnUDPOK, ice}, Limits: limits}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) || strings.Contains(fs[0].Detail, "symmetric") {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) || strings.Contains(fs[0].Detail, "symmetric") {
 		t.Errorf("causes %v detail %q", got, fs[0].Detail)
 	}
 }

@@ -23,7 +23,7 @@ func TestLossOnService(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tt.checks}, nil)
-			got := causesOf(fs)
+			got := causes(fs)
 			for _, w := range tt.want {
 				if !slices.Contains(got, w) {
 					t.Errorf("causes %v lack %s", got, w)

@@ -30,7 +30,7 @@ func TestRelayLoopbackMedia(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks, Limits: limits}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v", got, tc.want)
 			}
 			if len(fs) == 0 {

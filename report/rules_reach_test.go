@@ -204,7 +204,7 @@ func causes(fs []Finding) []Cause {
 func TestPortClosedSplitsTURNFromServices(t *testing.T) {
 	sig := check("signalling", probe.KindTCP).at("turn.example", "198.51.100.7").port(2230).failed(probe.ClassRefused).r()
 	fs := Diagnose(Input{Checks: []probe.Result{sig, turnUDPRef, turnTCPRef}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.PortClosed, cause.TURNUnreachable}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.PortClosed, cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want port-closed and turn-unreachable", got)
 	}
 	if pc := fs[0]; !slices.Equal(pc.Evidence, []string{"signalling"}) {

@@ -32,7 +32,7 @@ func TestPathQuality(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks, Limits: limits, Run: probe.RunInfo{Path: tc.path}}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v", got, tc.want)
 			}
 			for _, f := range fs {
@@ -64,7 +64,7 @@ func TestRelayEchoContradictedByICE(t *testing.T) {
 		{"media looped through this server's relay came back", []probe.Result{tlsOK, stunOK, turnRelaySilent, loop}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := slices.Contains(causesOf(Diagnose(Input{Checks: tc.checks}, nil)), cause.TURNRelayFailed)
+			got := slices.Contains(causes(Diagnose(Input{Checks: tc.checks}, nil)), cause.TURNRelayFailed)
 			if got != tc.want {
 				t.Errorf("turn-relay-failed %v, want %v", got, tc.want)
 			}

@@ -28,7 +28,7 @@ func TestLiveRangeJudgement(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: []probe.Result{tlsOK, tc.c}}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v: %+v", got, tc.want, fs)
 			}
 			if len(fs) > 0 && (!strings.Contains(fs[0].Detail+fs[0].Title, tc.text) || strings.Contains(fs[0].Title, "30150")) {

@@ -37,14 +37,6 @@ var (
 	sipSilent       = check("sip", probe.KindSIP).udp().atTURN().failed(probe.ClassTimeout).r()
 )
 
-func causesOf(fs []Finding) []Cause {
-	var out []Cause
-	for _, f := range fs {
-		out = append(out, f.Cause)
-	}
-	return out
-}
-
 func TestRulesUDP(t *testing.T) {
 	vpnRoute := probe.Environment{Routes: []probe.Route{{Destination: "198.51.100.7", Interface: "tun0", ViaVPN: true}}}
 	cases := []struct {
@@ -81,7 +73,7 @@ func TestRulesUDP(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks, Env: tc.env}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v; findings %+v", got, tc.want, fs)
 			}
 			if len(fs) > 0 && fs[0].Severity != tc.sev {
@@ -118,7 +110,7 @@ func TestUDPBlockedSaysTCPRelay(t *testing.T) {
 // service is the cause, and turn-unreachable a symptom folded under it.
 func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.UDPServiceBlocked}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.UDPServiceBlocked}) {
 		t.Fatalf("causes %v: %+v", got, fs)
 	}
 	if !slices.Equal(fs[0].Explains, []Cause{cause.TURNUnreachable}) || fs[0].Facts["media_over"] != "" {
@@ -162,7 +154,7 @@ func TestTURNCausesFoldICEFailed(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ice := failedICE.ice("two-ended", probe.ICEDetails{State: "failed", Servers: []string{tt.server}}).r()
 			fs := Diagnose(Input{Checks: []probe.Result{tlsOK, tt.turn, ice}}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tt.want) {
+			if got := causes(fs); !slices.Equal(got, tt.want) {
 				t.Fatalf("causes %v, want %v", got, tt.want)
 			}
 		})
@@ -194,21 +186,17 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityWarning, "31000-33000", "inbound", ""},
 		{"nothing UDP passes: udp-blocked heads and folds the range", []probe.Result{tlsOK, stunSilent, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPBlocked}, SeverityCritical, "", "", ""},
-		{"closed ports without receipts are reached, not blocked", []probe.Result{tlsOK, func() probe.Result {
-			c := check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortClosed, "")).r()
-			c.Status, c.Class = probe.StatusPass, ""
-			return c
-		}()}, nil, "", "", "", ""},
-		{"inconclusive sweep is no finding", []probe.Result{tlsOK, func() probe.Result {
-			c := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, "")).r()
-			c.Status, c.Class, c.Details.UDPRange.Inconclusive, c.Details.UDPRange.Responder = probe.StatusWarn, "", true, "none"
-			return c
-		}()}, nil, "", "", "", ""},
+		{"closed ports without receipts are reached, not blocked", []probe.Result{tlsOK,
+			check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortClosed, "")).status(probe.StatusPass, "").r()},
+			nil, "", "", "", ""},
+		{"inconclusive sweep is no finding", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, "")).warned("").
+			sweep(func(d *probe.UDPRangeDetails) { d.Inconclusive, d.Responder = true, "none" }).r()},
+			nil, "", "", "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v; findings %+v", got, tc.want, fs)
 			}
 			if len(fs) == 0 {
@@ -244,7 +232,7 @@ func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
 		}
 	}
 	if len(fs) != 1 || fs[0].Cause != cause.CheckFailed {
-		t.Errorf("findings %v, want the safety net check-failed naming the check", causesOf(fs))
+		t.Errorf("findings %v, want the safety net check-failed naming the check", causes(fs))
 	}
 }
 
@@ -254,13 +242,13 @@ func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
 	ice := check("ice", probe.KindICE).at("turn.example", "198.51.100.7").connectedVia("tcp").r()
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice, pbxSigOK, pbxRangeSilent}}, nil)
 	if len(fs) == 0 || fs[0].Cause != cause.UDPBlocked {
-		t.Fatalf("causes %v, want udp-blocked first", causesOf(fs))
+		t.Fatalf("causes %v, want udp-blocked first", causes(fs))
 	}
 	if fs[0].Facts["media_over"] != "tcp-relay" || fs[0].Facts["ice_path"] != "ice" || !strings.Contains(fs[0].Detail, "media relays over TCP") {
 		t.Errorf("facts %v detail %q", fs[0].Facts, fs[0].Detail)
 	}
-	if slices.Contains(causesOf(fs), cause.RelayOnly) {
-		t.Errorf("relay-only not folded: %v", causesOf(fs))
+	if slices.Contains(causes(fs), cause.RelayOnly) {
+		t.Errorf("relay-only not folded: %v", causes(fs))
 	}
 }
 
@@ -274,7 +262,7 @@ func TestTURNOnlyHostUnreachable(t *testing.T) {
 	sig.Address, sig.Host = "203.0.113.10", "pbx.example"
 	turnTLS := check("turn-tls", probe.KindTURN).over(probe.TransportTLS).atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
 	fs := Diagnose(Input{Checks: []probe.Result{sig, media, stunSilent, turnUDPSil, turnTCPSil, turnTLS}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.TURNUnreachable}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want [turn-unreachable]; findings %+v", got, fs)
 	}
 	if !slices.Contains(fs[0].Explains, cause.HostUnreachable) || len(fs[0].Evidence) != 4 {
@@ -283,7 +271,7 @@ func TestTURNOnlyHostUnreachable(t *testing.T) {
 	// The same silence on a host that also serves TLS: the host is down,
 	// not just its TURN server.
 	fs = Diagnose(Input{Checks: []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.HostUnreachable, cause.TURNUnreachable}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.HostUnreachable, cause.TURNUnreachable}) {
 		t.Errorf("causes %v", got)
 	}
 }
