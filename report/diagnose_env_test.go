@@ -34,59 +34,57 @@ func TestDiagnoseConfusables(t *testing.T) {
 		{"UDP fails everywhere, no VPN: a firewall, not the tunnel", vpnNoUDPChecks(), env(lan, viaLAN("172.16.5.9")),
 			cause.UDPBlocked, []Cause{cause.VPNNoUDP, cause.VPNRequired, cause.MultiHomedServer}},
 		{"UDP fails to one of two server addresses", []probe.Result{
-			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
-			pass("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8"),
-			sweep("media-range@198.51.100.7", "pbx.example", "198.51.100.7", 64, 0, 64),
-			sweep("media-range@198.51.100.8", "pbx.example", "198.51.100.8", 0, 0, 64),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").r(),
+			check("signalling@198.51.100.8", probe.KindTCP).tcp().at("pbx.example", "198.51.100.8").r(),
+			check("media-range@198.51.100.7", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.7").swept(64, 64, 0).responder("ucprobe").r(),
+			check("media-range@198.51.100.8", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).swept(64, 0, 0).responder("ucprobe").r(),
 		}, env(lan, viaLAN("198.51.100.7"), viaLAN("198.51.100.8")),
 			cause.MultiHomedServer, []Cause{cause.UDPPortRangeBlocked, cause.UDPBlocked, cause.VPNNoUDP, cause.CheckFailed}},
 		{"part of the range blocked to the only address", []probe.Result{
-			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
-			sweep("media-range", "pbx.example", "198.51.100.7", 40, 0, 64),
+			check("signalling", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").r(),
+			check("media-range", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).swept(64, 40, 0).responder("ucprobe").r(),
 		}, env(lan, viaLAN("198.51.100.7")),
 			cause.UDPPortRangeBlocked, []Cause{cause.MultiHomedServer, cause.VPNNoUDP, cause.UDPBlocked}},
 		{"private server, no VPN, no route", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").failed(probe.ClassUnreachable).r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassUnreachable).r(),
 		}, env(lan, noRoute("172.16.5.9")),
 			cause.VPNRequired, []Cause{cause.NoRoute, cause.HostUnreachable, cause.TCPBlocked, cause.CheckFailed}},
 		{"VPN down: the responder's ICE signalling to the same host times out too", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
-			func() probe.Result {
-				c := fail("ice", probe.KindICE, "", "pbx.corp", "172.16.5.9", probe.ClassTimeout) // the runner gives a one-address name's address
-				c.Details.ICE = &probe.ICEDetails{Mode: "two-ended", Signalling: &probe.ICESignalling{URL: "http://pbx.corp:8480/v1/ice", Stage: "offer"}}
-				return c
-			}(),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").failed(probe.ClassUnreachable).r(),
+			// The runner gives a one-address name's address.
+			check("ice", probe.KindICE).at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).
+				ice("two-ended", probe.ICEDetails{Signalling: &probe.ICESignalling{URL: "http://pbx.corp:8480/v1/ice", Stage: "offer"}}).r(),
 		}, env(lan, noRoute("172.16.5.9")),
 			cause.VPNRequired, []Cause{cause.ICESignalling, cause.NoRoute, cause.CheckFailed}},
 		{"private server, no VPN, silence via the default gateway", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "10.20.0.5").failed(probe.ClassTimeout).r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.corp", "10.20.0.5").failed(probe.ClassTimeout).r(),
 		}, env(lan, viaLAN("10.20.0.5")),
 			cause.VPNRequired, []Cause{cause.HostUnreachable, cause.TCPBlocked, cause.UDPBlocked, cause.CheckFailed}},
 		{"public server, no route: not a VPN matter", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassUnreachable),
+			check("signalling", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassUnreachable).r(),
 		}, env(lan, noRoute("198.51.100.7")),
 			cause.NoRoute, []Cause{cause.VPNRequired}},
 		{"public server silent on everything", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
 		}, env(lan, viaLAN("198.51.100.7")),
 			cause.HostUnreachable, []Cause{cause.VPNRequired, cause.TCPBlocked}},
 		{"one TCP port filtered, another works", []probe.Result{
-			pass("web", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
+			check("web", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").r(),
+			check("signalling", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
 		}, env(lan, viaLAN("198.51.100.7")),
 			cause.TCPBlocked, []Cause{cause.VPNRequired, cause.HostUnreachable, cause.PortClosed}},
 		{"reset on a private address: the host is there, not a VPN matter", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassRefused),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "10.20.0.5").failed(probe.ClassRefused).r(),
 		}, env(lan, viaLAN("10.20.0.5")),
 			cause.PortClosed, []Cause{cause.VPNRequired, cause.TCPBlocked}},
 		{"the tunnel drops UDP to one of two addresses", []probe.Result{
-			pass("signalling@172.16.5.9", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
-			fail("stun@172.16.5.9", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
-			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.corp", "198.51.100.7"),
-			pass("stun@198.51.100.7", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "198.51.100.7"),
+			check("signalling@172.16.5.9", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").r(),
+			check("stun@172.16.5.9", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.corp", "198.51.100.7").r(),
+			check("stun@198.51.100.7", probe.KindSTUN).udp().at("pbx.corp", "198.51.100.7").r(),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaLAN("198.51.100.7")),
 			cause.VPNNoUDP, []Cause{cause.MultiHomedServer, cause.UDPBlocked}},
 	}

@@ -34,17 +34,17 @@ func (s diffSite) report(t testing.TB) *Report {
 	if s.sig == probe.StatusFail {
 		class = probe.ClassTimeout
 	}
-	sig := tcp("signalling", "pbx.example", "192.0.2.10", 2230, s.sig, class)
+	sig := check("signalling", probe.KindTCP).at("pbx.example", "192.0.2.10").port(2230).status(s.sig, class).r()
 	media := goodMedia()
 	media.RTTMeanMS = s.rtt
-	ice := iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{State: "connected", SelectedVia: "host",
-		Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)}, Media: media})
+	ice := siteICE.ice("two-ended", probe.ICEDetails{State: "connected", SelectedVia: "host",
+		Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)}, Media: media}).r()
 	env := probe.Environment{Routes: []probe.Route{s.route}, Names: []probe.NameInfo{{Name: "pbx.example"}},
 		NAT: &probe.NATInfo{Mapping: s.mapping}}
 	for _, a := range s.addrs {
 		env.Names[0].Addrs = append(env.Names[0].Addrs, probe.AddrInfo{Addr: a, Scope: probe.ScopePublic})
 	}
-	sweep := sweepRuns("media-range", false, true, s.ranges...)
+	sweep := check("media-range", probe.KindUDPRange).udp().atTURN().runs(s.ranges...).receipts().r()
 	sweep.Address = "192.0.2.10"
 	return Build(p, map[string]string{"server": "pbx.example"}, "test",
 		time.Date(2026, 5, s.day, 10, 0, 0, 0, time.UTC), time.Second, []probe.Result{sig, sweep, ice}, env, probe.RunInfo{})

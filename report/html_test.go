@@ -21,11 +21,10 @@ func htmlSamples(t testing.TB) map[string]*Report {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := tcp("signalling", "pbx.example", "192.0.2.10", 2230, probe.StatusPass, "")
-	sig.Target = "pbx.example:2230"
-	healthyICE := iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{State: "connected", SelectedVia: "host",
+	sig := check("signalling", probe.KindTCP).at("pbx.example", "192.0.2.10").port(2230).target("pbx.example:2230").r()
+	healthyICE := siteICE.ice("two-ended", probe.ICEDetails{State: "connected", SelectedVia: "host",
 		LocalCandidates: []probe.ICECandidate{hostA}, RemoteCandidates: []probe.ICECandidate{hostB},
-		Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true), pair(srflxA, hostB, "in-progress", false)}, Media: goodMedia()})
+		Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true), pair(srflxA, hostB, "in-progress", false)}, Media: goodMedia()}).r()
 	media := healthyICE.Details.ICE.Media
 	for i := range 25 {
 		iv := probe.MediaInterval{StartS: float64(i) * 0.2, Sent: 10, Received: 10, RTTMeanMS: 20 + float64(i%5), JitterMS: 2}
@@ -34,9 +33,9 @@ func htmlSamples(t testing.TB) map[string]*Report {
 		}
 		media.Series = append(media.Series, iv)
 	}
-	failedICE := iceResult("two-ended", probe.StatusFail, probe.ClassTimeout, probe.ICEDetails{State: "failed",
+	failedICE := siteICE.failed(probe.ClassTimeout).ice("two-ended", probe.ICEDetails{State: "failed",
 		LocalCandidates: []probe.ICECandidate{hostA, srflxA}, RemoteCandidates: []probe.ICECandidate{hostB},
-		Pairs: []probe.ICEPair{pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false)}})
+		Pairs: []probe.ICEPair{pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false)}}).r()
 	failedICE.Error = "no candidate pair succeeded"
 	open := run(30000, 33000, probe.PortOpen, "")
 	env := probe.Environment{Interfaces: []probe.Interface{{Name: "eth0", Kind: probe.IfEthernet, Addrs: []string{"192.168.0.2/24"}, MTU: 1500, Up: true, Running: true}}}
@@ -46,10 +45,9 @@ func htmlSamples(t testing.TB) map[string]*Report {
 		return r
 	}
 	return map[string]*Report{
-		"healthy": build(sig, sweepRuns("media-range", false, true, open), healthyICE),
-		"blocked-range": build(sig, sweepRuns("media-range", false, true, run(30000, 30999, probe.PortOpen, ""),
-			run(31000, 33000, probe.PortFiltered, probe.DirInbound)), healthyICE),
-		"ice-failed": build(sig, failedICE),
+		"healthy":       build(sig, check("media-range", probe.KindUDPRange).udp().atTURN().runs(open).receipts().r(), healthyICE),
+		"blocked-range": build(sig, check("media-range", probe.KindUDPRange).udp().atTURN().runs(run(30000, 30999, probe.PortOpen, ""), run(31000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r(), healthyICE),
+		"ice-failed":    build(sig, failedICE),
 	}
 }
 
@@ -81,7 +79,7 @@ func TestHTMLReport(t *testing.T) {
 		t.Run(tt.sample, func(t *testing.T) {
 			r := samples[tt.sample]
 			if r.Verdict != tt.verdict {
-				t.Fatalf("verdict %s, want %s (findings %v)", r.Verdict, tt.verdict, causesOf(r.Findings))
+				t.Fatalf("verdict %s, want %s (findings %v)", r.Verdict, tt.verdict, causes(r.Findings))
 			}
 			page := renderHTML(t, r)
 			text := visibleText(t, page)

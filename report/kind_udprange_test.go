@@ -8,7 +8,7 @@ import (
 )
 
 func TestUDPRangeText(t *testing.T) {
-	c := sweepRuns("media", false, true, run(30000, 30999, probe.PortOpen, ""), run(31000, 33000, probe.PortFiltered, probe.DirInbound))
+	c := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 30999, probe.PortOpen, ""), run(31000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()
 	d := c.Details.UDPRange
 	d.Sent, d.Rounds, d.RTTMedian, d.NotServed = 7003, 3, 0.4, 0
 	got := udpRangeSummary(c)
@@ -30,7 +30,7 @@ func TestUDPRangeText(t *testing.T) {
 // A failed sweep shows its sub-range map too (failures get the detail
 // lines instead of the summary).
 func TestUDPRangeTextOnFailure(t *testing.T) {
-	c := sweepRuns("media", false, true, run(30000, 30999, probe.PortOpen, ""), run(31000, 33000, probe.PortFiltered, probe.DirInbound))
+	c := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 30999, probe.PortOpen, ""), run(31000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()
 	c.Details.UDPRange.LocalAddr, c.Details.UDPRange.RatePPS = "0.0.0.0:50000", 25000
 	got := detailLines(c)
 	if len(got) != 3 || got[1] != "30000-30999 open, 31000-33000 filtered (inbound)" || got[2] != "from 0.0.0.0:50000, paced at 25000 packets/s" {

@@ -22,7 +22,7 @@ func TestCheckFailedRemedy(t *testing.T) {
 		{"", "--debug"},
 	}
 	for _, tt := range tests {
-		c := probe.Result{ID: "sip-5060", Kind: probe.KindSIP, Target: "pbx.example:5060", Status: probe.StatusFail, Class: tt.class}
+		c := check("sip-5060", probe.KindSIP).target("pbx.example:5060").failed(tt.class).r()
 		fs := unexplained([]probe.Result{c}, nil)
 		if len(fs) != 1 || fs[0].Cause != cause.CheckFailed {
 			t.Fatalf("%s: findings %v", tt.class, fs)

@@ -20,14 +20,11 @@ func sampleReport(t *testing.T) *Report {
 		t.Fatal(err)
 	}
 	checks := []probe.Result{
-		func() probe.Result {
-			r := tcp("signalling", "127.0.0.1", "", 2230, probe.StatusFail, probe.ClassRefused)
-			r.Target, r.Error, r.DurationMS = "127.0.0.1:2230", "dial tcp 127.0.0.1:2230: connect: connection refused", 0.21
-			r.Details.TCP = &probe.TCPDetails{ConnectMS: 0.2}
-			return r
-		}(),
-		{ID: "media-range", Kind: probe.KindUDPRange, Target: "127.0.0.1:30000-33000", Status: probe.StatusSkip,
-			Error: "needs a ucprobe responder", Details: probe.Details{Skipped: "needs a ucprobe responder", SkipReason: probe.SkipNoResponder}},
+		check("signalling", probe.KindTCP).at("127.0.0.1", "").port(2230).target("127.0.0.1:2230").failed(probe.ClassRefused).
+			err("dial tcp 127.0.0.1:2230: connect: connection refused").details(probe.Details{TCP: &probe.TCPDetails{ConnectMS: 0.2}}).
+			with(func(r *probe.Result) { r.DurationMS = 0.21 }).r(),
+		check("media-range", probe.KindUDPRange).target("127.0.0.1:30000-33000").skipped("").err("needs a ucprobe responder").
+			details(probe.Details{Skipped: "needs a ucprobe responder", SkipReason: probe.SkipNoResponder}).r(),
 	}
 	env := probe.Environment{Interfaces: []probe.Interface{{Name: "lo", Kind: probe.IfLoopback, Addrs: []string{"127.0.0.1/8"}, MTU: 65536, Up: true}}}
 	started := time.Date(2026, 11, 23, 1, 2, 3, 0, time.UTC)

@@ -10,47 +10,8 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
-// Synthetic evidence builders: a check is (id, kind, transport, host,
-// address, status, class); the environment is built from interfaces and
-// routes the way GatherEnvironment reports them.
-
-func chk(id string, kind probe.Kind, tr probe.Transport, host, addr string, st probe.Status, cl probe.ErrorClass) probe.Result {
-	return probe.Result{ID: id, Kind: kind, Transport: tr, Host: host, Address: addr, Target: host, Status: st, Class: cl}
-}
-
-func pass(id string, kind probe.Kind, tr probe.Transport, host, addr string) probe.Result {
-	return chk(id, kind, tr, host, addr, probe.StatusPass, "")
-}
-
-func fail(id string, kind probe.Kind, tr probe.Transport, host, addr string, cl probe.ErrorClass) probe.Result {
-	return chk(id, kind, tr, host, addr, probe.StatusFail, cl)
-}
-
-func sweep(id, host, addr string, open, closed, ports int) probe.Result {
-	r := chk(id, probe.KindUDPRange, probe.TransportUDP, host, addr, probe.StatusPass, "")
-	if open < ports {
-		r.Status, r.Class = probe.StatusFail, probe.ClassTimeout
-	}
-	r.Details.UDPRange = &probe.UDPRangeDetails{Ports: ports, Open: open, Closed: closed, Filtered: ports - open - closed, Responder: "ucprobe"}
-	return r
-}
-
-func iceCheck(id, host string, st probe.Status, relayProto string) probe.Result {
-	r := chk(id, probe.KindICE, "", host, "", st, "")
-	d := &probe.ICEDetails{Mode: "two-ended", State: "failed"}
-	if st == probe.StatusFail {
-		r.Class = probe.ClassTimeout
-	} else {
-		d.State = "connected"
-		local := probe.ICECandidate{Type: "host", Protocol: "udp"}
-		if relayProto != "" {
-			local = probe.ICECandidate{Type: "relay", Protocol: "udp", RelayProtocol: relayProto}
-		}
-		d.Selected = &probe.ICEPair{Local: local, Selected: true}
-	}
-	r.Details.ICE = d
-	return r
-}
+// The environment of synthetic evidence, built from interfaces and routes
+// the way GatherEnvironment reports them (checks: evidence_builders_test.go).
 
 var (
 	ifLAN   = probe.Interface{Name: "eth0", Kind: probe.IfEthernet, Up: true, Running: true, MTU: 1500, Addrs: []string{"192.168.1.20/24"}}
@@ -85,12 +46,12 @@ func env(ifs []probe.Interface, routes ...probe.Route) probe.Environment {
 // works, STUN/TURN-UDP/media range get nothing back.
 func vpnNoUDPChecks() []probe.Result {
 	return []probe.Result{
-		pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
-		fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
-		fail("turn-udp", probe.KindTURN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
-		pass("turn-tcp", probe.KindTURN, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
-		sweep("media-range", "pbx.corp", "172.16.5.9", 0, 0, 64),
-		iceCheck("ice", "pbx.corp", probe.StatusPass, "tcp"),
+		check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").r(),
+		check("stun", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
+		check("turn-udp", probe.KindTURN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
+		check("turn-tcp", probe.KindTURN).tcp().at("pbx.corp", "172.16.5.9").r(),
+		check("media-range", probe.KindUDPRange).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).swept(64, 0, 0).responder("ucprobe").r(),
+		check("ice", probe.KindICE).at("pbx.corp", "").connectedVia("tcp").r(),
 	}
 }
 
@@ -108,22 +69,22 @@ func TestRuleVPNNoUDP(t *testing.T) {
 		{"same evidence, route not via a VPN (plain udp-blocked)", vpnNoUDPChecks(), env([]probe.Interface{ifLAN}, viaLAN("172.16.5.9")), 0, nil},
 		{"no route known: no claim", vpnNoUDPChecks(), env([]probe.Interface{ifLAN, ifVPN}), 0, nil},
 		{"udp through the tunnel works for one check (a range problem, not the tunnel)", append(vpnNoUDPChecks(),
-			pass("stun-2", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9")), env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9")), 0, nil},
+			check("stun-2", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").r()), env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9")), 0, nil},
 		{"port unreachable proves UDP arrives", []probe.Result{
-			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassRefused),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassRefused).r(),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9")), 0, nil},
 		{"tcp through the tunnel fails too (not a UDP-only tunnel)", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9")), 0, nil},
 		{"only UDP went through the tunnel: named, TCP untested", []probe.Result{
-			pass("web", probe.KindTCP, probe.TransportTCP, "www.example", "198.51.100.80"),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+			check("web", probe.KindTCP).tcp().at("www.example", "198.51.100.80").r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaLAN("198.51.100.80")), 1, []string{"stun"}},
 		{"tcp to another address through the same tunnel counts", []probe.Result{
-			pass("ldap", probe.KindTCP, probe.TransportTCP, "dc.corp", "172.16.5.2"),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+			check("ldap", probe.KindTCP).tcp().at("dc.corp", "172.16.5.2").r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaVPN("172.16.5.2")), 1, []string{"stun", "ldap"}},
 	}
 	for _, c := range cases {
@@ -153,11 +114,6 @@ func TestRuleVPNNoUDP(t *testing.T) {
 // dies in the same tunnel. That is the tunnel, not the TURN host's
 // firewall: turn-relay-failed folds into vpn-no-udp.
 func TestRuleVPNNoUDPFoldsRelayEchoOverTCP(t *testing.T) {
-	relayFail := func(id string, tr probe.Transport) probe.Result {
-		r := fail(id, probe.KindTURN, tr, "turn.corp", "172.16.5.30", probe.ClassProtocol)
-		r.Details.TURN = &probe.TURNDetails{RelayedAddr: "172.16.5.30:49200", RelaySent: 5}
-		return r
-	}
 	cases := []struct {
 		name     string
 		checks   []probe.Result
@@ -166,16 +122,16 @@ func TestRuleVPNNoUDPFoldsRelayEchoOverTCP(t *testing.T) {
 		want     []Cause
 	}{
 		{"relay echo over TCP dies in the tunnel", []probe.Result{
-			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "turn.corp", "172.16.5.30", probe.ClassTimeout),
-			fail("turn-udp", probe.KindTURN, probe.TransportUDP, "turn.corp", "172.16.5.30", probe.ClassTimeout),
-			relayFail("turn-tcp", probe.TransportTCP),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").r(),
+			check("stun", probe.KindSTUN).udp().at("turn.corp", "172.16.5.30").failed(probe.ClassTimeout).r(),
+			check("turn-udp", probe.KindTURN).udp().at("turn.corp", "172.16.5.30").failed(probe.ClassTimeout).r(),
+			check("turn-tcp", probe.KindTURN).tcp().at("turn.corp", "172.16.5.30").failed(probe.ClassProtocol).relay("172.16.5.30:49200", 5).r(),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaVPN("172.16.5.30")),
 			cause.VPNNoUDP, []Cause{cause.VPNNoUDP}},
 		{"no tunnel: the relay failure stands on its own", []probe.Result{
-			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
-			pass("stun", probe.KindSTUN, probe.TransportUDP, "turn.corp", "172.16.5.30"),
-			relayFail("turn-udp", probe.TransportUDP),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").r(),
+			check("stun", probe.KindSTUN).udp().at("turn.corp", "172.16.5.30").r(),
+			check("turn-udp", probe.KindTURN).udp().at("turn.corp", "172.16.5.30").failed(probe.ClassProtocol).relay("172.16.5.30:49200", 5).r(),
 		}, env([]probe.Interface{ifLAN}, viaLAN("172.16.5.9"), viaLAN("172.16.5.30")),
 			cause.TURNRelayFailed, []Cause{cause.TURNRelayFailed}},
 	}
@@ -203,40 +159,40 @@ func TestRuleVPNRequired(t *testing.T) {
 		sev    Severity
 	}{
 		{"private address, no route, no VPN", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassUnreachable),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").failed(probe.ClassUnreachable).r(),
 		}, env(lanOnly, noRoute("172.16.5.9")), 1, SeverityCritical},
 		{"private address via the default gateway times out, no VPN", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "10.20.0.5").failed(probe.ClassTimeout).r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.corp", "10.20.0.5").failed(probe.ClassTimeout).r(),
 		}, env(lanOnly, viaLAN("10.20.0.5")), 1, SeverityCritical},
 		{"CGNAT address (e.g. a Tailscale/Zscaler range)", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "100.100.1.1", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "100.100.1.1").failed(probe.ClassTimeout).r(),
 		}, env(lanOnly, viaLAN("100.100.1.1")), 1, SeverityCritical},
 		{"the tunnel exists but its client is not running", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
 		}, env([]probe.Interface{ifLAN, ifVPNDn}, viaVPN("172.16.5.9")), 1, SeverityCritical},
 		{"public address routed into a dead tunnel", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "192.0.2.10", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.example", "192.0.2.10").failed(probe.ClassTimeout).r(),
 		}, env([]probe.Interface{ifLAN, ifVPNDn}, viaVPN("192.0.2.10")), 1, SeverityCritical},
 		{"VPN is up: not vpn-required", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
 		}, env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9")), 0, ""},
 		{"public address: not vpn-required", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
 		}, env(lanOnly, viaLAN("198.51.100.7")), 0, ""},
 		{"server on this client's own LAN is down: not vpn-required", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.lan", "192.168.1.50", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.lan", "192.168.1.50").failed(probe.ClassTimeout).r(),
 		}, env(lanOnly, probe.Route{Destination: "192.168.1.50", Interface: "eth0", How: "udp-connect"}), 0, ""},
 		{"private address answers with a reset: reachable, not vpn-required", []probe.Result{
-			fail("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassRefused),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "10.20.0.5").failed(probe.ClassRefused).r(),
 		}, env(lanOnly, viaLAN("10.20.0.5")), 0, ""},
 		{"mixed name, public address works: the multi-homed rule's case", []probe.Result{
-			fail("signalling@10.20.0.5", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
-			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.corp", "198.51.100.7"),
+			check("signalling@10.20.0.5", probe.KindTCP).tcp().at("pbx.corp", "10.20.0.5").failed(probe.ClassTimeout).r(),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.corp", "198.51.100.7").r(),
 		}, env(lanOnly, viaLAN("10.20.0.5"), viaLAN("198.51.100.7")), 0, ""},
 		{"mixed name, nothing answers: cannot determine, a warning", []probe.Result{
-			fail("signalling@10.20.0.5", probe.KindTCP, probe.TransportTCP, "pbx.corp", "10.20.0.5", probe.ClassTimeout),
-			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.corp", "198.51.100.7", probe.ClassTimeout),
+			check("signalling@10.20.0.5", probe.KindTCP).tcp().at("pbx.corp", "10.20.0.5").failed(probe.ClassTimeout).r(),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.corp", "198.51.100.7").failed(probe.ClassTimeout).r(),
 		}, env(lanOnly, viaLAN("10.20.0.5"), viaLAN("198.51.100.7")), 1, SeverityWarning},
 	}
 	for _, c := range cases {
@@ -263,53 +219,53 @@ func TestRuleMultiHomed(t *testing.T) {
 		unreachable string
 	}{
 		{"UDP fails to one of two addresses, TCP works to both", []probe.Result{
-			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
-			pass("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8"),
-			sweep("media-range@198.51.100.7", "pbx.example", "198.51.100.7", 64, 0, 64),
-			sweep("media-range@198.51.100.8", "pbx.example", "198.51.100.8", 0, 0, 64),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").r(),
+			check("signalling@198.51.100.8", probe.KindTCP).tcp().at("pbx.example", "198.51.100.8").r(),
+			check("media-range@198.51.100.7", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.7").swept(64, 64, 0).responder("ucprobe").r(),
+			check("media-range@198.51.100.8", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).swept(64, 0, 0).responder("ucprobe").r(),
 		}, 1, "198.51.100.8"},
 		{"one address answers nothing at all", []probe.Result{
-			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
-			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").r(),
+			check("signalling@198.51.100.8", probe.KindTCP).tcp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).r(),
 		}, 1, "198.51.100.8"},
 		{"part of the range blocked on both addresses: a range problem, not multi-homing", []probe.Result{
-			sweep("media-range@198.51.100.7", "pbx.example", "198.51.100.7", 32, 0, 64),
-			sweep("media-range@198.51.100.8", "pbx.example", "198.51.100.8", 32, 0, 64),
+			check("media-range@198.51.100.7", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).swept(64, 32, 0).responder("ucprobe").r(),
+			check("media-range@198.51.100.8", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).swept(64, 32, 0).responder("ucprobe").r(),
 		}, 0, ""},
 		{"both addresses fail alike", []probe.Result{
-			fail("stun@198.51.100.7", probe.KindSTUN, probe.TransportUDP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
-			fail("stun@198.51.100.8", probe.KindSTUN, probe.TransportUDP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
+			check("stun@198.51.100.7", probe.KindSTUN).udp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
+			check("stun@198.51.100.8", probe.KindSTUN).udp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).r(),
 		}, 0, ""},
 		{"one address, different checks differ: not multi-homed", []probe.Result{
-			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").r(),
+			check("stun", probe.KindSTUN).udp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
 		}, 0, ""},
 		// Per address, over all evidence: the signalling port's state does
 		// not decide; anything that answered makes an address alive.
 		{"signalling filtered on both; the first answers the sweep, the second nothing", []probe.Result{
-			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
-			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
-			sweep("media-range@198.51.100.7", "pbx.example", "198.51.100.7", 60, 0, 64),
-			sweep("media-range@198.51.100.8", "pbx.example", "198.51.100.8", 0, 0, 64),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
+			check("signalling@198.51.100.8", probe.KindTCP).tcp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).r(),
+			check("media-range@198.51.100.7", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).swept(64, 60, 0).responder("ucprobe").r(),
+			check("media-range@198.51.100.8", probe.KindUDPRange).udp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).swept(64, 0, 0).responder("ucprobe").r(),
 		}, 1, "198.51.100.8"},
 		{"signalling filtered on both; the first is alive through another name's check (ICMP port unreachable)", []probe.Result{
-			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
-			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
-			fail("stun", probe.KindSTUN, probe.TransportUDP, "stun.pbx.example", "198.51.100.7", probe.ClassRefused),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
+			check("signalling@198.51.100.8", probe.KindTCP).tcp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).r(),
+			check("stun", probe.KindSTUN).udp().at("stun.pbx.example", "198.51.100.7").failed(probe.ClassRefused).r(),
 		}, 1, "198.51.100.8"},
 		{"signalling filtered on both, both alive by other answers: no multi-homing", []probe.Result{
-			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
-			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
-			fail("web@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassRefused),
-			pass("stun", probe.KindSTUN, probe.TransportUDP, "stun.pbx.example", "198.51.100.8"),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
+			check("signalling@198.51.100.8", probe.KindTCP).tcp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).r(),
+			check("web@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassRefused).r(),
+			check("stun", probe.KindSTUN).udp().at("stun.pbx.example", "198.51.100.8").r(),
 		}, 0, ""},
 		{"both silent everywhere: nothing alive to compare with", []probe.Result{
-			fail("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7", probe.ClassTimeout),
-			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassTimeout),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").failed(probe.ClassTimeout).r(),
+			check("signalling@198.51.100.8", probe.KindTCP).tcp().at("pbx.example", "198.51.100.8").failed(probe.ClassTimeout).r(),
 		}, 0, ""},
 		{"a closed port on one address is an answer, not unreachability", []probe.Result{
-			pass("signalling@198.51.100.7", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.7"),
-			fail("signalling@198.51.100.8", probe.KindTCP, probe.TransportTCP, "pbx.example", "198.51.100.8", probe.ClassRefused),
+			check("signalling@198.51.100.7", probe.KindTCP).tcp().at("pbx.example", "198.51.100.7").r(),
+			check("signalling@198.51.100.8", probe.KindTCP).tcp().at("pbx.example", "198.51.100.8").failed(probe.ClassRefused).r(),
 		}, 0, ""},
 	}
 	for _, c := range cases {
@@ -344,10 +300,10 @@ func TestRuleSmallMTU(t *testing.T) {
 		want   int
 		sev    Severity
 	}{
-		{"a fact only", []probe.Result{pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9")}, small, 1, SeverityInfo},
+		{"a fact only", []probe.Result{check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").r()}, small, 1, SeverityInfo},
 		{"TLS stalls where TCP connects", []probe.Result{
-			pass("signalling", probe.KindTCP, probe.TransportTCP, "pbx.corp", "172.16.5.9"),
-			fail("web", probe.KindTLS, probe.TransportTLS, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+			check("signalling", probe.KindTCP).tcp().at("pbx.corp", "172.16.5.9").r(),
+			check("web", probe.KindTLS).over(probe.TransportTLS).at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
 		}, small, 1, SeverityWarning},
 		{"1280 is fine", nil, probe.Route{Destination: "172.16.5.9", Interface: "tun0", MTU: 1280}, 0, ""},
 	}
@@ -366,8 +322,8 @@ func TestRuleSmallMTU(t *testing.T) {
 
 func TestRuleVPNNoUDPSaysWhatIsUntested(t *testing.T) {
 	fs := ruleVPNNoUDP(&Input{Checks: []probe.Result{
-		pass("web", probe.KindTCP, probe.TransportTCP, "www.example", "198.51.100.80"),
-		fail("stun", probe.KindSTUN, probe.TransportUDP, "pbx.corp", "172.16.5.9", probe.ClassTimeout),
+		check("web", probe.KindTCP).tcp().at("www.example", "198.51.100.80").r(),
+		check("stun", probe.KindSTUN).udp().at("pbx.corp", "172.16.5.9").failed(probe.ClassTimeout).r(),
 	}, Env: env([]probe.Interface{ifLAN, ifVPN}, viaVPN("172.16.5.9"), viaLAN("198.51.100.80"))})
 	if len(fs) != 1 || fs[0].Facts["tcp_through_tunnel"] != "untested" || slices.Contains(fs[0].Evidence, "web") ||
 		!strings.Contains(fs[0].Detail, "could not be determined") || strings.Contains(fs[0].Title, "carries TCP") {
@@ -376,8 +332,7 @@ func TestRuleVPNNoUDPSaysWhatIsUntested(t *testing.T) {
 }
 
 func TestICESignallingFailureIsNotUDPEvidence(t *testing.T) {
-	c := probe.Result{ID: "ice", Kind: probe.KindICE, Status: probe.StatusFail, Class: probe.ClassAuth}
-	c.Details.ICE = &probe.ICEDetails{Mode: "two-ended", Signalling: &probe.ICESignalling{Stage: "offer", StatusCode: 401}}
+	c := check("ice", probe.KindICE).failed(probe.ClassAuth).ice("two-ended", probe.ICEDetails{Signalling: &probe.ICESignalling{Stage: "offer", StatusCode: 401}}).r()
 	if iceUDPFailure(c) {
 		t.Error("a refused signalling request (HTTP over TCP) counted as a UDP failure")
 	}

@@ -14,43 +14,6 @@ import (
 	"github.com/ucprobe/ucprobe/profiles"
 )
 
-func cand(typ probe.CandidateType, addr string, port int, relayProto string) probe.ICECandidate {
-	return probe.ICECandidate{ID: string(typ) + addr, Type: typ, Protocol: "udp", Address: addr, Port: port, RelayProtocol: relayProto}
-}
-
-var (
-	hostA  = cand("host", "192.168.0.2", 50000, "")
-	srflxA = cand("srflx", "198.51.100.1", 40000, "")
-	relayA = cand("relay", "203.0.113.10", 49152, "udp")
-	relayT = cand("relay", "203.0.113.10", 49200, "tcp")
-	hostB  = cand("host", "10.2.0.2", 30000, "")
-	srflxB = cand("srflx", "198.51.100.2", 30010, "")
-	relayB = cand("relay", "203.0.113.10", 49160, "")
-)
-
-func pair(l, r probe.ICECandidate, state probe.PairState, sel bool) probe.ICEPair {
-	p := probe.ICEPair{Local: l, Remote: r, State: state, RequestsSent: 20, Selected: sel, Nominated: sel}
-	if state == "succeeded" {
-		p.ResponsesReceived, p.RTTMS = 3, 21.5
-	}
-	return p
-}
-
-func iceResult(mode probe.ICEMode, status probe.Status, class probe.ErrorClass, d probe.ICEDetails) probe.Result {
-	d.Mode = mode
-	for i := range d.Pairs {
-		if d.Pairs[i].Selected {
-			p := d.Pairs[i]
-			d.Selected = &p
-		}
-	}
-	return probe.Result{ID: "ice", Kind: probe.KindICE, Status: status, Class: class, Target: "site", Details: probe.Details{ICE: &d}}
-}
-
-func goodMedia() *probe.MediaStats {
-	return &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 5, Sent: 250, Received: 250, RTTMeanMS: 20, RTTP95MS: 25, JitterMS: 2, MOS: 4.38, Grade: "excellent", Transport: "udp"}
-}
-
 var limits = profiles.Limits{RTTMS: 100, JitterMS: 30, LossPct: 1, MOSMin: 3.1}
 
 func TestICERules(t *testing.T) {
@@ -66,55 +29,55 @@ func TestICERules(t *testing.T) {
 	}{
 		{
 			name: "direct pair, good media: nothing to say",
-			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
-				LocalCandidates: []probe.ICECandidate{hostA}, Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)}, Media: goodMedia()})},
+			checks: []probe.Result{siteICE.ice("two-ended", probe.ICEDetails{SelectedVia: "host",
+				LocalCandidates: []probe.ICECandidate{hostA}, Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)}, Media: goodMedia()}).r()},
 			want: nil,
 		},
 		{
 			name: "symmetric NAT: relay only, says which direct pairs failed",
-			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/udp",
+			checks: []probe.Result{siteICE.ice("two-ended", probe.ICEDetails{SelectedVia: "relay/udp",
 				LocalCandidates: []probe.ICECandidate{hostA, srflxA, relayA},
 				Pairs:           []probe.ICEPair{pair(relayA, relayB, "succeeded", true), pair(hostA, hostB, "failed", false), pair(srflxA, srflxB, "failed", false)},
-				Media:           goodMedia()})},
+				Media:           goodMedia()}).r()},
 			want:  []Cause{cause.RelayOnly},
 			words: []string{"relay/udp", "2 direct pairs", "srflx 198.51.100.1:40000 -> srflx 198.51.100.2:30010 (failed, 20 sent, 0 answered)"},
 			sev:   SeverityWarning,
 		},
 		{
 			name: "UDP blocked, TURN over TCP: says media runs over TCP",
-			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/tcp",
+			checks: []probe.Result{siteICE.ice("two-ended", probe.ICEDetails{SelectedVia: "relay/tcp",
 				LocalCandidates: []probe.ICECandidate{hostA, relayT},
-				Pairs:           []probe.ICEPair{pair(relayT, hostB, "succeeded", true), pair(hostA, hostB, "failed", false)}})},
+				Pairs:           []probe.ICEPair{pair(relayT, hostB, "succeeded", true), pair(hostA, hostB, "failed", false)}}).r()},
 			want:  []Cause{cause.RelayOnly},
 			words: []string{"relay/tcp", "Media runs over TCP", "1 direct pair "},
 		},
 		{
 			name: "relay-relay is relayed by design: no relay-only",
-			checks: []probe.Result{iceResult("relay-relay", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/udp",
-				LocalCandidates: []probe.ICECandidate{relayA}, Pairs: []probe.ICEPair{pair(relayA, relayB, "succeeded", true)}})},
+			checks: []probe.Result{siteICE.ice("relay-relay", probe.ICEDetails{SelectedVia: "relay/udp",
+				LocalCandidates: []probe.ICECandidate{relayA}, Pairs: []probe.ICEPair{pair(relayA, relayB, "succeeded", true)}}).r()},
 			want: nil,
 		},
 		{
 			name: "one-ended, host to peer relay works: no relay-only",
-			checks: []probe.Result{iceResult("one-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/udp",
-				LocalCandidates: []probe.ICECandidate{hostA, relayA}, Pairs: []probe.ICEPair{pair(hostA, relayB, "succeeded", true)}})},
+			checks: []probe.Result{siteICE.ice("one-ended", probe.ICEDetails{SelectedVia: "relay/udp",
+				LocalCandidates: []probe.ICECandidate{hostA, relayA}, Pairs: []probe.ICEPair{pair(hostA, relayB, "succeeded", true)}}).r()},
 			want: nil,
 		},
 		{
 			name: "one-ended, only the local relay reaches the peer: relay-only",
-			checks: []probe.Result{iceResult("one-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/tcp",
-				LocalCandidates: []probe.ICECandidate{hostA, relayT}, Pairs: []probe.ICEPair{pair(relayT, relayB, "succeeded", true), pair(hostA, relayB, "failed", false)}})},
+			checks: []probe.Result{siteICE.ice("one-ended", probe.ICEDetails{SelectedVia: "relay/tcp",
+				LocalCandidates: []probe.ICECandidate{hostA, relayT}, Pairs: []probe.ICEPair{pair(relayT, relayB, "succeeded", true), pair(hostA, relayB, "failed", false)}}).r()},
 			want:  []Cause{cause.RelayOnly},
 			words: []string{"host 192.168.0.2:50000 -> relay 203.0.113.10:49160"},
 		},
 		{
 			name: "TURN unreachable and symmetric NAT: ice-failed, all checks timed out, no relay",
 			checks: []probe.Result{
-				iceResult("two-ended", probe.StatusFail, probe.ClassTimeout, probe.ICEDetails{RelayExpected: true,
+				siteICE.failed(probe.ClassTimeout).ice("two-ended", probe.ICEDetails{RelayExpected: true,
 					Servers:         []string{"stun:203.0.113.10:3478", "turn:203.0.113.10:3478?transport=udp"},
 					LocalCandidates: []probe.ICECandidate{hostA}, RemoteCandidates: []probe.ICECandidate{hostB},
-					Pairs: []probe.ICEPair{pair(hostA, hostB, "failed", false)}}),
-				{ID: "turn-udp", Kind: probe.KindTURN, Status: probe.StatusFail, Class: probe.ClassTimeout},
+					Pairs: []probe.ICEPair{pair(hostA, hostB, "failed", false)}}).r(),
+				check("turn-udp", probe.KindTURN).failed(probe.ClassTimeout).r(),
 			},
 			// The TURN check names no server the ICE check used, so its
 			// cause cannot explain the ICE failure: both stand.
@@ -124,48 +87,48 @@ func TestICERules(t *testing.T) {
 		},
 		{
 			name: "relay checks answered but failed",
-			checks: []probe.Result{iceResult("one-ended", probe.StatusFail, probe.ClassProtocol, probe.ICEDetails{RelayExpected: true,
+			checks: []probe.Result{siteICE.failed(probe.ClassProtocol).ice("one-ended", probe.ICEDetails{RelayExpected: true,
 				LocalCandidates: []probe.ICECandidate{hostA, srflxA, relayA}, RemoteCandidates: []probe.ICECandidate{relayB},
-				Pairs: append(slices.Clone(allFailed[:2]), probe.ICEPair{Local: relayA, Remote: relayB, State: "failed", RequestsSent: 20, ResponsesReceived: 1})})},
+				Pairs: append(slices.Clone(allFailed[:2]), probe.ICEPair{Local: relayA, Remote: relayB, State: "failed", RequestsSent: 20, ResponsesReceived: 1})}).r()},
 			want:  []Cause{cause.ICEFailed},
 			words: []string{"1 of 3 pairs were answered"},
 		},
 		{
 			name:   "no TURN credentials for relay-relay",
-			checks: []probe.Result{iceResult("relay-relay", probe.StatusFail, probe.ClassAuth, probe.ICEDetails{TURNCredentials: "none"})},
+			checks: []probe.Result{siteICE.failed(probe.ClassAuth).ice("relay-relay", probe.ICEDetails{TURNCredentials: "none"}).r()},
 			want:   []Cause{cause.ICEFailed},
 			words:  []string{"needs TURN credentials", "--turn-user"},
 		},
 		{
 			name: "wrong token at the responder",
-			checks: []probe.Result{iceResult("two-ended", probe.StatusFail, probe.ClassAuth, probe.ICEDetails{
-				Signalling: &probe.ICESignalling{URL: "http://192.0.2.7:8480/v1/ice/", Stage: "offer", StatusCode: 401}})},
+			checks: []probe.Result{siteICE.failed(probe.ClassAuth).ice("two-ended", probe.ICEDetails{
+				Signalling: &probe.ICESignalling{URL: "http://192.0.2.7:8480/v1/ice/", Stage: "offer", StatusCode: 401}}).r()},
 			want:  []Cause{cause.ICESignalling},
 			words: []string{"refused the token", "not tested"},
 		},
 		{
 			name: "media beyond the limits: loss, latency, jitter with numbers",
-			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
+			checks: []probe.Result{siteICE.ice("two-ended", probe.ICEDetails{SelectedVia: "host",
 				LocalCandidates: []probe.ICECandidate{hostA}, Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
-				Media: &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 5, Sent: 250, Received: 235, LossPct: 6, RTTMeanMS: 140, RTTP95MS: 180, JitterMS: 35, MOS: 3.2, Grade: "fair"}})},
+				Media: &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 5, Sent: 250, Received: 235, LossPct: 6, RTTMeanMS: 140, RTTP95MS: 180, JitterMS: 35, MOS: 3.2, Grade: "fair"}}).r()},
 			want:  []Cause{cause.PacketLoss, cause.HighLatency, cause.HighJitter},
 			words: []string{"6.0 %", "1.0 %", "MOS 3.20 (fair)"},
 			sev:   SeverityWarning,
 		},
 		{
 			name: "Imagicle's 80 ms limit",
-			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
+			checks: []probe.Result{siteICE.ice("two-ended", probe.ICEDetails{SelectedVia: "host",
 				Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
-				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 250, RTTMeanMS: 90, JitterMS: 3, MOS: 4.3}})},
+				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 250, RTTMeanMS: 90, JitterMS: 3, MOS: 4.3}}).r()},
 			limits: profiles.Limits{RTTMS: 80, JitterMS: 30, LossPct: 1, Source: `Imagicle, "Network protocols and ports in use" (UCX Suite documentation), section "Traffic requirements"`},
 			want:   []Cause{cause.HighLatency},
 			words:  []string{"90 ms", "80 ms", "Traffic requirements"},
 		},
 		{
 			name: "connected, but no echo came back: 100 % loss",
-			checks: []probe.Result{iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "host",
+			checks: []probe.Result{siteICE.ice("two-ended", probe.ICEDetails{SelectedVia: "host",
 				Pairs: []probe.ICEPair{pair(hostA, hostB, "succeeded", true)},
-				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 0, LossPct: 100, MOS: 1, Grade: "degraded"}})},
+				Media: &probe.MediaStats{Codec: "G.711", Sent: 250, Received: 0, LossPct: 100, MOS: 1, Grade: "degraded"}}).r()},
 			want:  []Cause{cause.PacketLoss},
 			words: []string{"100.0 %"},
 		},
@@ -206,9 +169,9 @@ func TestICERules(t *testing.T) {
 func TestICEText(t *testing.T) {
 	m := goodMedia()
 	m.Transport = "tcp"
-	res := iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{SelectedVia: "relay/tcp", ConnectedMS: 312, GatheringMS: 40,
+	res := siteICE.ice("two-ended", probe.ICEDetails{SelectedVia: "relay/tcp", ConnectedMS: 312, GatheringMS: 40,
 		LocalCandidates: []probe.ICECandidate{hostA, relayT}, RemoteCandidates: []probe.ICECandidate{hostB},
-		Pairs: []probe.ICEPair{pair(relayT, hostB, "succeeded", true), pair(hostA, hostB, "failed", false)}, Media: m})
+		Pairs: []probe.ICEPair{pair(relayT, hostB, "succeeded", true), pair(hostA, hostB, "failed", false)}, Media: m}).r()
 	rep := &Report{Profile: "xphone", Started: time.Unix(0, 0), Checks: []probe.Result{res}}
 	var buf bytes.Buffer
 	if err := WriteText(&buf, rep, TextOptions{Verbose: true}); err != nil {
@@ -246,11 +209,11 @@ func TestICEText(t *testing.T) {
 // symmetric-nat-site-fw): one warning, relay-only, that names the NAT and
 // folds the symmetric-nat finding.
 func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
-	ice := iceResult("two-ended", probe.StatusPass, "", probe.ICEDetails{State: "connected", SelectedVia: "relay/udp", Pairs: []probe.ICEPair{
-		pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false), pair(relayA, hostB, "succeeded", true)}})
-	stun := stunNAT("stun", probe.NATAddressAndPortDependent)
+	ice := siteICE.ice("two-ended", probe.ICEDetails{State: "connected", SelectedVia: "relay/udp", Pairs: []probe.ICEPair{
+		pair(hostA, hostB, "failed", false), pair(srflxA, hostB, "failed", false), pair(relayA, hostB, "succeeded", true)}}).r()
+	stun := stunBase.nat(probe.NATAddressAndPortDependent).r()
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stun, turnUDPOK, ice}, Limits: limits}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) {
 		t.Fatalf("causes %v, want [relay-only]", got)
 	}
 	f := fs[0]
@@ -259,8 +222,8 @@ func TestRelayOnlyExplainsSymmetricNAT(t *testing.T) {
 		t.Errorf("explains %v evidence %v facts %v detail %q", f.Explains, f.Evidence, f.Facts, f.Detail)
 	}
 	// Without a symmetric NAT relay-only stands alone and says nothing of NAT.
-	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunNAT("stun", probe.NATEndpointIndependent), turnUDPOK, ice}, Limits: limits}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) || strings.Contains(fs[0].Detail, "symmetric") {
+	fs = Diagnose(Input{Checks: []probe.Result{tlsOK, stunBase.nat(probe.NATEndpointIndependent).r(), turnUDPOK, ice}, Limits: limits}, nil)
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.RelayOnly}) || strings.Contains(fs[0].Detail, "symmetric") {
 		t.Errorf("causes %v detail %q", got, fs[0].Detail)
 	}
 }

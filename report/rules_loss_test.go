@@ -11,22 +11,19 @@ import (
 // STUN silent while TURN over UDP on the same host and port answered: the
 // path carries UDP there, the silence is loss. Both silent: not this rule.
 func TestLossOnService(t *testing.T) {
-	stun := udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
-	turnOK := turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", probe.CredLongTerm, 0)
-	turnSilent := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassTimeout, probe.CredLongTerm, 0)
 	tests := []struct {
 		name   string
 		checks []probe.Result
 		want   []Cause
 		not    []Cause
 	}{
-		{"stun lost, turn answered", []probe.Result{stun, turnOK}, []Cause{cause.PacketLoss}, []Cause{cause.CheckFailed, cause.UDPBlocked, cause.UDPServiceBlocked}},
-		{"both silent", []probe.Result{stun, turnSilent}, nil, []Cause{cause.PacketLoss}},
+		{"stun lost, turn answered", []probe.Result{stunSilent, turnUDPOK}, []Cause{cause.PacketLoss}, []Cause{cause.CheckFailed, cause.UDPBlocked, cause.UDPServiceBlocked}},
+		{"both silent", []probe.Result{stunSilent, turnUDPSil}, nil, []Cause{cause.PacketLoss}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tt.checks}, nil)
-			got := causesOf(fs)
+			got := causes(fs)
 			for _, w := range tt.want {
 				if !slices.Contains(got, w) {
 					t.Errorf("causes %v lack %s", got, w)

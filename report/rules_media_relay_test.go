@@ -12,19 +12,11 @@ import (
 	"github.com/ucprobe/ucprobe/profiles"
 )
 
-func mediaChk(id string, mode probe.ICEMode, path string, loss float64) probe.Result {
-	c := udpChk(id, probe.KindICE, probe.TransportUDP, probe.StatusPass, "")
-	c.Details.ICE = &probe.ICEDetails{Mode: mode, State: "connected", Servers: []string{"turn:198.51.100.7:3478?transport=udp"},
-		Media: &probe.MediaStats{Codec: "G.711", PacketMS: 20, DurationS: 3, Sent: 150, Received: 150 - int(loss*1.5), LossPct: loss,
-			RTTMeanMS: 20, JitterMS: 2, MOS: 3.9, Grade: "fair", Path: path}}
-	return c
-}
-
 // Helpdesk mode finds loss through the relay loopback alone and says
 // which path it measured; with a two-ended measurement, that one speaks.
 func TestRelayLoopbackMedia(t *testing.T) {
 	limits := profiles.Limits{LossPct: 1, RTTMS: 100, JitterMS: 30}
-	loop := mediaChk("media-relay", "relay-loopback", "relay-loopback", 10)
+	loop := check("media-relay", probe.KindICE).udp().atTURN().measured("relay-loopback", "relay-loopback", 10).r()
 	for _, tc := range []struct {
 		name     string
 		checks   []probe.Result
@@ -32,13 +24,13 @@ func TestRelayLoopbackMedia(t *testing.T) {
 		evidence string
 	}{
 		{"loopback alone", []probe.Result{tlsOK, loop}, []Cause{cause.PacketLoss}, "media-relay"},
-		{"two-ended is preferred", []probe.Result{tlsOK, loop, mediaChk("ice", "two-ended", "", 0)}, nil, ""},
-		{"two-ended loss names the two-ended check", []probe.Result{tlsOK, loop, mediaChk("ice", "two-ended", "", 5)}, []Cause{cause.PacketLoss}, "ice"},
-		{"clean loopback", []probe.Result{tlsOK, mediaChk("media-relay", "relay-loopback", "relay-loopback", 0)}, nil, ""},
+		{"two-ended is preferred", []probe.Result{tlsOK, loop, check("ice", probe.KindICE).udp().atTURN().measured("two-ended", "", 0).r()}, nil, ""},
+		{"two-ended loss names the two-ended check", []probe.Result{tlsOK, loop, check("ice", probe.KindICE).udp().atTURN().measured("two-ended", "", 5).r()}, []Cause{cause.PacketLoss}, "ice"},
+		{"clean loopback", []probe.Result{tlsOK, check("media-relay", probe.KindICE).udp().atTURN().measured("relay-loopback", "relay-loopback", 0).r()}, nil, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks, Limits: limits}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v", got, tc.want)
 			}
 			if len(fs) == 0 {
@@ -61,7 +53,7 @@ func TestHTMLRelayLoopback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	loop := mediaChk("media-relay", "relay-loopback", "relay-loopback", 10)
+	loop := check("media-relay", probe.KindICE).udp().atTURN().measured("relay-loopback", "relay-loopback", 10).r()
 	r := Build(p, map[string]string{"server": "pbx.example", "turn": "turn.example"}, "test", time.Date(2026, 12, 4, 10, 0, 0, 0, time.UTC), time.Second,
 		[]probe.Result{loop}, probe.Environment{}, probe.RunInfo{})
 	text := visibleText(t, renderHTML(t, r))

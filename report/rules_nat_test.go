@@ -10,19 +10,6 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
-// turnNAT is a passing TURN check over UDP whose relay saw the mapping.
-func turnNAT(mapping probe.NATBehavior, why string) probe.Result {
-	c := turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", "long-term", 0)
-	d := *c.Details.TURN
-	d.NAT = &probe.NATInfo{Mapping: mapping, Method: probe.NATMethodTURNRelay, PublicAddr: "203.0.113.1:7089", Undetermined: why,
-		Observations: []probe.NATObservation{
-			{Destination: "198.51.100.7:3478", Mapped: "203.0.113.1:7089", Via: probe.NATViaSTUN},
-			{Destination: "198.51.100.7:52001", Mapped: "203.0.113.1:5041", Via: probe.NATViaRelay},
-		}}
-	c.Details.TURN = &d
-	return c
-}
-
 // The relay's view of the NAT alone names symmetric-nat, as a warning
 // with the observations and the remedy that TURN is required; what the
 // relay could not determine names nothing.
@@ -32,14 +19,14 @@ func TestSymmetricNATFromTURNRelay(t *testing.T) {
 		checks []probe.Result
 		want   []Cause
 	}{
-		{"relay saw another port", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATAddressAndPortDependent, "")}, []Cause{cause.SymmetricNAT}},
-		{"another address only", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATDestinationDependent, "port not tested")}, []Cause{cause.SymmetricNAT}},
-		{"relay saw the same mapping", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATPortIndependent, "address not tested")}, nil},
-		{"not determined", []probe.Result{tlsOK, stunOK, turnNAT(probe.NATUnknown, "the TURN server refused a permission")}, nil},
+		{"relay saw another port", []probe.Result{tlsOK, stunOK, turnUDPBase.relayNAT(probe.NATAddressAndPortDependent, "").r()}, []Cause{cause.SymmetricNAT}},
+		{"another address only", []probe.Result{tlsOK, stunOK, turnUDPBase.relayNAT(probe.NATDestinationDependent, "port not tested").r()}, []Cause{cause.SymmetricNAT}},
+		{"relay saw the same mapping", []probe.Result{tlsOK, stunOK, turnUDPBase.relayNAT(probe.NATPortIndependent, "address not tested").r()}, nil},
+		{"not determined", []probe.Result{tlsOK, stunOK, turnUDPBase.relayNAT(probe.NATUnknown, "the TURN server refused a permission").r()}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v", got, tc.want)
 			}
 			if len(fs) == 0 {

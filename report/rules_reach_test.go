@@ -4,50 +4,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/ucprobe/ucprobe/cause"
 
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/profiles"
 )
-
-// ev builds synthetic evidence.
-func ev(id string, kind probe.Kind, host, addr string, port int, status probe.Status, class probe.ErrorClass) probe.Result {
-	return probe.Result{ID: id, Kind: kind, Host: host, Address: addr, Port: port, Target: host, Status: status, Class: class}
-}
-
-func tcp(id, host, addr string, port int, status probe.Status, class probe.ErrorClass) probe.Result {
-	return ev(id, probe.KindTCP, host, addr, port, status, class)
-}
-
-func dnsFail(host string, notFound bool) probe.Result {
-	r := ev("dns:"+host, probe.KindDNS, host, "", 0, probe.StatusFail, probe.ClassDNS)
-	r.Details.DNS = &probe.DNSDetails{Name: host, NotFound: notFound}
-	r.Error = "lookup " + host + ": no such host"
-	return r
-}
-
-func skippedDNS(id, host string) probe.Result {
-	r := ev(id, probe.KindTCP, host, "", 443, probe.StatusSkip, probe.ClassDNS)
-	return r
-}
-
-func tlsResult(id, host string, verified bool, reason string, status probe.Status) probe.Result {
-	r := ev(id, probe.KindTLS, host, "192.0.2.5", 443, status, "")
-	if status == probe.StatusFail {
-		r.Class = probe.ClassTLS
-	}
-	r.Details.TLS = &probe.TLSDetails{Version: "TLS 1.3", Verified: verified, VerifyReason: reason, Issuer: "CN=Corp Inspect CA", DaysLeft: 60, NotAfter: time.Now().Add(60 * 24 * time.Hour)}
-	return r
-}
-
-func wsResult(id, host, stage string, code int) probe.Result {
-	r := ev(id, probe.KindWebSocket, host, "192.0.2.5", 443, probe.StatusFail, probe.ClassProtocol)
-	r.Details.WebSocket = &probe.WebSocketDetails{URL: "wss://" + host + "/", Stage: stage, StatusCode: code, Status: "403 Forbidden",
-		Headers: map[string]string{"Via": "1.1 proxy"}, TLS: &probe.TLSDetails{Version: "TLS 1.3", Verified: true}}
-	return r
-}
 
 type want struct {
 	cause    Cause
@@ -56,8 +18,9 @@ type want struct {
 }
 
 func TestDiagnoseReachability(t *testing.T) {
-	ok := probe.StatusPass
-	fail := probe.StatusFail
+	sig := check("sig", probe.KindTCP).at("x.example", "192.0.2.1").port(2230)
+	tls := check("tls", probe.KindTLS).at("uc.example", "192.0.2.5").port(443)
+	ws := check("ws", probe.KindWebSocket).at("uc.example", "192.0.2.5").port(443)
 	tests := []struct {
 		name   string
 		checks []probe.Result
@@ -65,72 +28,68 @@ func TestDiagnoseReachability(t *testing.T) {
 	}{
 		{
 			name:   "all pass",
-			checks: []probe.Result{tcp("sig", "x.example", "192.0.2.1", 2230, ok, "")},
+			checks: []probe.Result{sig.r()},
 		},
 		{
 			name: "no responder: the media range is named as untested (info), verdict unchanged",
 			checks: []probe.Result{
-				tcp("sig", "x.example", "192.0.2.1", 2230, ok, ""),
-				{ID: "media", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}},
-				{ID: "opt", Kind: probe.KindUDPRange, Status: probe.StatusSkip, Optional: true, Error: "needs a ucprobe responder at the far end", Details: probe.Details{SkipReason: probe.SkipNoResponder}},
+				sig.r(),
+				check("media", probe.KindUDPRange).noResponder().r(),
+				check("opt", probe.KindUDPRange).noResponder().optional().r(),
 			},
 			want: []want{{cause.Untested, SeverityInfo, []string{"media"}}},
 		},
 		{
 			name:   "closed port is port-closed, not tcp-blocked",
-			checks: []probe.Result{tcp("sig", "127.0.0.1", "", 2230, fail, probe.ClassRefused)},
+			checks: []probe.Result{check("sig", probe.KindTCP).at("127.0.0.1", "").port(2230).failed(probe.ClassRefused).r()},
 			want:   []want{{cause.PortClosed, SeverityCritical, []string{"sig"}}},
 		},
 		{
 			name: "filtered port while the host answers elsewhere is tcp-blocked",
 			checks: []probe.Result{
-				tcp("sig", "x.example", "192.0.2.1", 2230, fail, probe.ClassTimeout),
-				tcp("web", "x.example", "192.0.2.1", 443, ok, ""),
+				sig.failed(probe.ClassTimeout).r(),
+				check("web", probe.KindTCP).at("x.example", "192.0.2.1").port(443).r(),
 			},
 			want: []want{{cause.TCPBlocked, SeverityCritical, []string{"sig"}}},
 		},
 		{
 			name: "admin-prohibited TCP is tcp-blocked",
 			checks: []probe.Result{
-				tcp("sig", "x.example", "192.0.2.1", 2230, fail, probe.ClassProhibited),
+				sig.failed(probe.ClassProhibited).r(),
 			},
 			want: []want{{cause.TCPBlocked, SeverityCritical, []string{"sig"}}},
 		},
 		{
 			name: "everything silent is host-unreachable, tcp-blocked folded",
 			checks: []probe.Result{
-				tcp("a", "x.example", "192.0.2.1", 2230, fail, probe.ClassTimeout),
-				tcp("b", "x.example", "192.0.2.1", 443, fail, probe.ClassTimeout),
+				check("a", probe.KindTCP).at("x.example", "192.0.2.1").port(2230).failed(probe.ClassTimeout).r(),
+				check("b", probe.KindTCP).at("x.example", "192.0.2.1").port(443).failed(probe.ClassTimeout).r(),
 			},
 			want: []want{{cause.HostUnreachable, SeverityCritical, []string{"a", "b"}}},
 		},
 		{
 			name:   "ICMP unreachable is no-route",
-			checks: []probe.Result{tcp("sig", "x.example", "192.0.2.1", 2230, fail, probe.ClassUnreachable)},
+			checks: []probe.Result{sig.failed(probe.ClassUnreachable).r()},
 			want:   []want{{cause.NoRoute, SeverityCritical, []string{"sig"}}},
 		},
 		{
-			name: "optional check failing is a warning",
-			checks: []probe.Result{func() probe.Result {
-				r := tcp("opt", "x.example", "", 80, fail, probe.ClassRefused)
-				r.Optional = true
-				return r
-			}()},
-			want: []want{{cause.PortClosed, SeverityWarning, []string{"opt"}}},
+			name:   "optional check failing is a warning",
+			checks: []probe.Result{check("opt", probe.KindTCP).at("x.example", "").port(80).failed(probe.ClassRefused).optional().r()},
+			want:   []want{{cause.PortClosed, SeverityWarning, []string{"opt"}}},
 		},
 		{
 			name: "one of two addresses unreachable is multi-homed-server, not tcp-blocked",
 			checks: []probe.Result{
-				tcp("sig@192.0.2.1", "x.example", "192.0.2.1", 2230, ok, ""),
-				tcp("sig@198.51.100.1", "x.example", "198.51.100.1", 2230, fail, probe.ClassTimeout),
+				check("sig@192.0.2.1", probe.KindTCP).at("x.example", "192.0.2.1").port(2230).r(),
+				check("sig@198.51.100.1", probe.KindTCP).at("x.example", "198.51.100.1").port(2230).failed(probe.ClassTimeout).r(),
 			},
 			want: []want{{cause.MultiHomedServer, SeverityCritical, []string{"sig@198.51.100.1"}}},
 		},
 		{
 			name: "both addresses failing is not multi-homed",
 			checks: []probe.Result{
-				tcp("sig@192.0.2.1", "x.example", "192.0.2.1", 2230, fail, probe.ClassRefused),
-				tcp("sig@198.51.100.1", "x.example", "198.51.100.1", 2230, fail, probe.ClassRefused),
+				check("sig@192.0.2.1", probe.KindTCP).at("x.example", "192.0.2.1").port(2230).failed(probe.ClassRefused).r(),
+				check("sig@198.51.100.1", probe.KindTCP).at("x.example", "198.51.100.1").port(2230).failed(probe.ClassRefused).r(),
 			},
 			want: []want{
 				{cause.PortClosed, SeverityCritical, []string{"sig@192.0.2.1"}},
@@ -138,49 +97,43 @@ func TestDiagnoseReachability(t *testing.T) {
 			},
 		},
 		{
-			name:   "NXDOMAIN is dns-failure with the skipped checks as evidence",
-			checks: []probe.Result{dnsFail("x.example", true), skippedDNS("sig", "x.example")},
-			want:   []want{{cause.DNSFailure, SeverityCritical, []string{"dns:x.example", "sig"}}},
+			name: "NXDOMAIN is dns-failure with the skipped checks as evidence",
+			checks: []probe.Result{
+				check("dns:x.example", probe.KindDNS).at("x.example", "").failed(probe.ClassDNS).err("lookup x.example: no such host").
+					details(probe.Details{DNS: &probe.DNSDetails{Name: "x.example", NotFound: true}}).r(),
+				check("sig", probe.KindTCP).at("x.example", "").port(443).skipped(probe.ClassDNS).r(),
+			},
+			want: []want{{cause.DNSFailure, SeverityCritical, []string{"dns:x.example", "sig"}}},
 		},
 		{
 			name:   "untrusted certificate",
-			checks: []probe.Result{tlsResult("tls", "uc.example", false, probe.VerifyUnknownAuthority, fail)},
+			checks: []probe.Result{tls.failed(probe.ClassTLS).cert(false, probe.VerifyUnknownAuthority).r()},
 			want:   []want{{cause.TLSUntrusted, SeverityCritical, []string{"tls"}}},
 		},
 		{
-			name: "expiring certificate is a warning",
-			checks: []probe.Result{func() probe.Result {
-				r := tlsResult("tls", "uc.example", true, "", probe.StatusWarn)
-				r.Details.TLS.DaysLeft = 5
-				return r
-			}()},
-			want: []want{{cause.TLSExpiring, SeverityWarning, []string{"tls"}}},
+			name:   "expiring certificate is a warning",
+			checks: []probe.Result{tls.warned("").cert(true, "").with(func(r *probe.Result) { r.Details.TLS.DaysLeft = 5 }).r()},
+			want:   []want{{cause.TLSExpiring, SeverityWarning, []string{"tls"}}},
 		},
 		{
 			name: "upgrade refused after good TLS is websocket-blocked",
 			checks: []probe.Result{
-				tlsResult("tls", "uc.example", true, "", ok),
-				wsResult("ws", "uc.example", probe.WSStageUpgrade, 403),
+				tls.cert(true, "").r(),
+				ws.failed(probe.ClassProtocol).upgrade(probe.WSStageUpgrade, 403).r(),
 			},
 			want: []want{{cause.WebSocketBlocked, SeverityCritical, []string{"ws"}}},
 		},
 		{
 			name: "websocket failing at TLS is the TLS cause, not websocket-blocked",
-			checks: []probe.Result{func() probe.Result {
-				r := wsResult("ws", "uc.example", probe.WSStageTLS, 0)
-				r.Class = probe.ClassTLS
+			checks: []probe.Result{ws.failed(probe.ClassTLS).upgrade(probe.WSStageTLS, 0).with(func(r *probe.Result) {
 				r.Details.WebSocket.TLS = &probe.TLSDetails{Version: "TLS 1.3", Verified: false, VerifyReason: probe.VerifyUnknownAuthority}
-				return r
-			}()},
+			}).r()},
 			want: []want{{cause.TLSUntrusted, SeverityCritical, []string{"ws"}}},
 		},
 		{
-			name: "a failure no rule names still fails the run",
-			checks: []probe.Result{func() probe.Result {
-				r := ev("odd", probe.KindTCP, "x.example", "", 1, fail, probe.ClassProtocol)
-				return r
-			}()},
-			want: []want{{cause.CheckFailed, SeverityCritical, []string{"odd"}}},
+			name:   "a failure no rule names still fails the run",
+			checks: []probe.Result{check("odd", probe.KindTCP).at("x.example", "").port(1).failed(probe.ClassProtocol).r()},
+			want:   []want{{cause.CheckFailed, SeverityCritical, []string{"odd"}}},
 		},
 	}
 	p, err := profiles.Load("xphone")
@@ -209,7 +162,7 @@ func TestDiagnoseReachability(t *testing.T) {
 // Findings carry the profile's remedy and cite its seed.
 func TestRemedyQuotesSeed(t *testing.T) {
 	p, _ := profiles.Load("xphone")
-	got := Diagnose(Input{Checks: []probe.Result{tcp("signalling", "x", "", 2230, probe.StatusFail, probe.ClassTimeout), tcp("w", "x", "", 1, probe.StatusPass, "")}}, p)
+	got := Diagnose(Input{Checks: []probe.Result{check("signalling", probe.KindTCP).at("x", "").port(2230).failed(probe.ClassTimeout).r(), check("w", probe.KindTCP).at("x", "").port(1).r()}}, p)
 	if len(got) != 1 || got[0].Cause != cause.TCPBlocked {
 		t.Fatalf("findings %v", causes(got))
 	}
@@ -249,11 +202,9 @@ func causes(fs []Finding) []Cause {
 // services: the TURN one folds under turn-unreachable, whose remedy is the
 // TURN server's, and the service keeps its own port-closed finding.
 func TestPortClosedSplitsTURNFromServices(t *testing.T) {
-	sig := tcp("signalling", "turn.example", "198.51.100.7", 2230, probe.StatusFail, probe.ClassRefused)
-	tu := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	tt := turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	fs := Diagnose(Input{Checks: []probe.Result{sig, tu, tt}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.PortClosed, cause.TURNUnreachable}) {
+	sig := check("signalling", probe.KindTCP).at("turn.example", "198.51.100.7").port(2230).failed(probe.ClassRefused).r()
+	fs := Diagnose(Input{Checks: []probe.Result{sig, turnUDPRef, turnTCPRef}}, nil)
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.PortClosed, cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want port-closed and turn-unreachable", got)
 	}
 	if pc := fs[0]; !slices.Equal(pc.Evidence, []string{"signalling"}) {

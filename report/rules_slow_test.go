@@ -16,7 +16,7 @@ import (
 func TestPathQuality(t *testing.T) {
 	limits := profiles.Limits{RTTMS: 100, JitterMS: 30, LossPct: 1}
 	slow := probe.PathRTT{Samples: 7, RTTMS: 350, JitterMS: 120}
-	withMedia := iceCheck("ice", "pbx.example", probe.StatusPass, "")
+	withMedia := check("ice", probe.KindICE).at("pbx.example", "").connectedVia("").r()
 	withMedia.Details.ICE.Media = &probe.MediaStats{Sent: 100, Received: 100, RTTMeanMS: 20, JitterMS: 2}
 	for _, tc := range []struct {
 		name   string
@@ -32,7 +32,7 @@ func TestPathQuality(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks, Limits: limits, Run: probe.RunInfo{Path: tc.path}}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v", got, tc.want)
 			}
 			for _, f := range fs {
@@ -47,10 +47,10 @@ func TestPathQuality(t *testing.T) {
 // When ICE connected through the TURN server's relay, an empty relay echo
 // of our own is the weaker evidence: no turn-relay-failed.
 func TestRelayEchoContradictedByICE(t *testing.T) {
-	viaRelay := iceCheck("ice", "pbx.example", probe.StatusPass, "udp")
+	viaRelay := check("ice", probe.KindICE).at("pbx.example", "").connectedVia("udp").r()
 	viaRelay.Details.ICE.Selected.Local.Address = "198.51.100.7"
-	direct := iceCheck("ice", "pbx.example", probe.StatusPass, "")
-	loop := iceCheck("media-relay", "turn.example", probe.StatusPass, "")
+	direct := check("ice", probe.KindICE).at("pbx.example", "").connectedVia("").r()
+	loop := check("media-relay", probe.KindICE).at("turn.example", "").connectedVia("").r()
 	loop.Details.ICE.Mode = "relay-loopback"
 	loop.Details.ICE.Media = &probe.MediaStats{Sent: 100, Received: 97}
 	for _, tc := range []struct {
@@ -64,7 +64,7 @@ func TestRelayEchoContradictedByICE(t *testing.T) {
 		{"media looped through this server's relay came back", []probe.Result{tlsOK, stunOK, turnRelaySilent, loop}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got := slices.Contains(causesOf(Diagnose(Input{Checks: tc.checks}, nil)), cause.TURNRelayFailed)
+			got := slices.Contains(causes(Diagnose(Input{Checks: tc.checks}, nil)), cause.TURNRelayFailed)
 			if got != tc.want {
 				t.Errorf("turn-relay-failed %v, want %v", got, tc.want)
 			}

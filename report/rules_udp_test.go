@@ -10,74 +10,32 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 )
 
-// Synthetic evidence builders.
-func udpChk(id string, kind probe.Kind, tr probe.Transport, st probe.Status, class probe.ErrorClass) probe.Result {
-	return probe.Result{ID: id, Kind: kind, Transport: tr, Status: st, Class: class, Host: "turn.example", Address: "198.51.100.7", Target: "turn.example:3478", Port: 3478}
-}
-
-func turnChk(id string, tr probe.Transport, st probe.Status, class probe.ErrorClass, creds probe.CredentialKind, code int) probe.Result {
-	c := udpChk(id, probe.KindTURN, tr, st, class)
-	c.Details.TURN = &probe.TURNDetails{Credentials: creds, ErrorCode: code, Username: "alice"}
-	return c
-}
-
-func rangeChk(id string, st probe.Status, ports, open, closed int) probe.Result {
-	c := udpChk(id, probe.KindUDPRange, "", st, "")
-	c.Details.UDPRange = &probe.UDPRangeDetails{Ranges: "30000-30099", Ports: ports, Open: open, Closed: closed, Filtered: ports - open - closed}
-	return c
-}
-
-func stunNAT(id string, mapping probe.NATBehavior) probe.Result {
-	c := udpChk(id, probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
-	c.Details.STUN = &probe.STUNDetails{NAT: &probe.NATInfo{Mapping: mapping, Mapped: map[string]string{"a:3478": "203.0.113.5:1000", "b:3478": "203.0.113.5:1001"}}}
-	return c
-}
-
+// The UDP rules' checks, all against turn.example:3478 (atTURN): bases to
+// refine, and the outcomes the tests share.
 var (
-	tlsOK           = udpChk("tls", probe.KindTLS, "", probe.StatusPass, "")
-	tlsDown         = udpChk("tls", probe.KindTLS, "", probe.StatusFail, probe.ClassTimeout)
-	stunSilent      = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
-	stunOK          = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusPass, "")
-	stunRefused     = udpChk("stun", probe.KindSTUN, probe.TransportUDP, probe.StatusFail, probe.ClassRefused)
-	turnUDPSil      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
-	turnUDPRef      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	turnTCPOK       = turnChk("turn-tcp", probe.TransportTCP, probe.StatusPass, "", "long-term", 0)
-	turnTCPSil      = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
-	turnTCPRef      = turnChk("turn-tcp", probe.TransportTCP, probe.StatusFail, probe.ClassRefused, "long-term", 0)
-	turnUDPOK       = turnChk("turn-udp", probe.TransportUDP, probe.StatusPass, "", "long-term", 0)
-	turnUDP401      = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "long-term", 401)
-	turnREST441     = turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassAuth, "rest", 441)
-	turnNoCreds     = turnChk("turn-udp", probe.TransportUDP, probe.StatusWarn, probe.ClassAuth, "none", 401)
-	turnRelaySilent = func() probe.Result {
-		c := turnChk("turn-udp", probe.TransportUDP, probe.StatusFail, probe.ClassProtocol, "long-term", 0)
-		c.Details.TURN.RelayedAddr, c.Details.TURN.RelaySent = "198.51.100.7:50000", 5
-		return c
-	}()
-	sipSilent = udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusFail, probe.ClassTimeout)
+	stunBase    = check("stun", probe.KindSTUN).udp().atTURN()
+	turnUDPBase = check("turn-udp", probe.KindTURN).udp().atTURN().creds(probe.CredLongTerm, 0)
+	turnTCPBase = check("turn-tcp", probe.KindTURN).tcp().atTURN().creds(probe.CredLongTerm, 0)
+
+	tlsOK           = check("tls", probe.KindTLS).atTURN().r()
+	tlsDown         = check("tls", probe.KindTLS).atTURN().failed(probe.ClassTimeout).r()
+	stunSilent      = stunBase.failed(probe.ClassTimeout).r()
+	stunOK          = stunBase.r()
+	stunRefused     = stunBase.failed(probe.ClassRefused).r()
+	turnUDPSil      = turnUDPBase.failed(probe.ClassTimeout).r()
+	turnUDPRef      = turnUDPBase.failed(probe.ClassRefused).r()
+	turnTCPOK       = turnTCPBase.r()
+	turnTCPSil      = turnTCPBase.failed(probe.ClassTimeout).r()
+	turnTCPRef      = turnTCPBase.failed(probe.ClassRefused).r()
+	turnUDPOK       = turnUDPBase.r()
+	turnUDP401      = turnUDPBase.failed(probe.ClassAuth).creds(probe.CredLongTerm, 401).r()
+	turnREST441     = turnUDPBase.failed(probe.ClassAuth).creds(probe.CredREST, 441).r()
+	turnNoCreds     = turnUDPBase.warned(probe.ClassAuth).creds(probe.CredNone, 401).r()
+	turnRelaySilent = turnUDPBase.failed(probe.ClassProtocol).relay("198.51.100.7:50000", 5).r()
+	pbxSigOK        = check("sig", probe.KindTCP).tcp().atPBX().r()
+	pbxRangeSilent  = check("range", probe.KindUDPRange).atPBX().failed("").ranges("30000-30099").swept(100, 0, 0).r()
+	sipSilent       = check("sip", probe.KindSIP).udp().atTURN().failed(probe.ClassTimeout).r()
 )
-
-// liveSilent is a range sampled without a responder where no port answered
-// (inconclusive on its own: a warning).
-func liveSilent() probe.Result {
-	c := rangeChk("range", probe.StatusWarn, 64, 0, 0)
-	c.Details.UDPRange.Live = &probe.UDPLiveDetails{}
-	return c
-}
-
-// otherHost moves a synthetic check to a second host (the server, not the
-// TURN server).
-func otherHost(c probe.Result) probe.Result {
-	c.Host, c.Address, c.Target = "pbx.example", "198.51.100.20", "pbx.example:30000-30099"
-	return c
-}
-
-func causesOf(fs []Finding) []Cause {
-	var out []Cause
-	for _, f := range fs {
-		out = append(out, f.Cause)
-	}
-	return out
-}
 
 func TestRulesUDP(t *testing.T) {
 	vpnRoute := probe.Environment{Routes: []probe.Route{{Destination: "198.51.100.7", Interface: "tun0", ViaVPN: true}}}
@@ -91,12 +49,12 @@ func TestRulesUDP(t *testing.T) {
 		// udp-blocked needs two independent UDP services failing on hosts
 		// TCP reaches; STUN and TURN on one host:port are one service.
 		{"one service: STUN and TURN UDP silent on one port, TURN TCP works", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, probe.Environment{}, []Cause{cause.UDPServiceBlocked}, SeverityCritical},
-		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0)), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
-		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))}, probe.Environment{}, []Cause{cause.UDPServiceBlocked, cause.UDPPortRangeBlocked}, SeverityCritical},
-		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, otherHost(liveSilent()), otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
-		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
-		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, rangeChk("range", probe.StatusFail, 100, 0, 0), sipSilent}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
-		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, rangeChk("range", probe.StatusFail, 100, 3, 0)}, probe.Environment{}, []Cause{cause.UDPPortRangeBlocked, cause.CheckFailed}, SeverityCritical},
+		{"udp blocked: STUN/TURN and the media range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, pbxRangeSilent, pbxSigOK}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"not udp-blocked: the second silent service's host gets no TCP either", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, pbxRangeSilent}, probe.Environment{}, []Cause{cause.UDPServiceBlocked, cause.UDPPortRangeBlocked}, SeverityCritical},
+		{"udp blocked: STUN/TURN silent and a live sample of the server's range silent, TCP works to both hosts", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, check("range", probe.KindUDPRange).atPBX().warned("").ranges("30000-30099").swept(64, 0, 0).sweep(func(d *probe.UDPRangeDetails) { d.Live = &probe.UDPLiveDetails{} }).r(), pbxSigOK}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"one service whose TCP fails too is that service: turn-unreachable", []probe.Result{stunSilent, turnUDPSil, turnTCPSil, pbxSigOK}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
+		{"udp blocked: silent range and SIP, TLS works", []probe.Result{tlsOK, check("range", probe.KindUDPRange).atTURN().failed("").ranges("30000-30099").swept(100, 0, 0).r(), sipSilent}, probe.Environment{}, []Cause{cause.UDPBlocked}, SeverityCritical},
+		{"not udp-blocked: a range port answered", []probe.Result{tlsOK, stunSilent, check("range", probe.KindUDPRange).atTURN().failed("").ranges("30000-30099").swept(100, 3, 0).r()}, probe.Environment{}, []Cause{cause.UDPPortRangeBlocked, cause.CheckFailed}, SeverityCritical},
 		{"not udp-blocked: STUN refused proves UDP reaches the host", []probe.Result{tlsOK, stunRefused}, probe.Environment{}, []Cause{cause.CheckFailed}, SeverityCritical},
 		{"not udp-blocked: TCP does not work either", []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}, probe.Environment{}, []Cause{cause.HostUnreachable, cause.TURNUnreachable}, SeverityCritical},
 		{"not udp-blocked: every failing UDP path is a VPN tunnel", []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK}, vpnRoute, []Cause{cause.VPNNoUDP}, SeverityCritical},
@@ -107,15 +65,15 @@ func TestRulesUDP(t *testing.T) {
 		{"turn-unreachable: refused on every transport", []probe.Result{turnUDPRef, turnTCPRef}, probe.Environment{}, []Cause{cause.TURNUnreachable}, SeverityCritical},
 		{"not turn-unreachable: TCP works", []probe.Result{tlsOK, stunRefused, turnUDPRef, turnTCPOK}, probe.Environment{}, []Cause{cause.CheckFailed, cause.CheckFailed}, SeverityCritical},
 		{"turn-relay-failed: allocation works, relay silent", []probe.Result{tlsOK, stunOK, turnRelaySilent}, probe.Environment{}, []Cause{cause.TURNRelayFailed}, SeverityCritical},
-		{"symmetric NAT, no TURN", []probe.Result{stunNAT("stun", probe.NATAddressAndPortDependent)}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
-		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{stunNAT("stun", probe.NATAddressDependent), turnUDPOK}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
-		{"endpoint-independent NAT is fine", []probe.Result{stunNAT("stun", probe.NATEndpointIndependent)}, probe.Environment{}, nil, ""},
+		{"symmetric NAT, no TURN", []probe.Result{stunBase.nat(probe.NATAddressAndPortDependent).r()}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
+		{"symmetric NAT with a working TURN is still a warning (TURN is required)", []probe.Result{stunBase.nat(probe.NATAddressDependent).r(), turnUDPOK}, probe.Environment{}, []Cause{cause.SymmetricNAT}, SeverityWarning},
+		{"endpoint-independent NAT is fine", []probe.Result{stunBase.nat(probe.NATEndpointIndependent).r()}, probe.Environment{}, nil, ""},
 		{"symmetric NAT from the environment", []probe.Result{stunOK}, probe.Environment{NAT: &probe.NATInfo{Mapping: probe.NATAddressAndPortDependent, Checks: []string{"stun"}}}, []Cause{cause.SymmetricNAT}, SeverityWarning},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks, Env: tc.env}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v; findings %+v", got, tc.want, fs)
 			}
 			if len(fs) > 0 && fs[0].Severity != tc.sev {
@@ -128,11 +86,10 @@ func TestRulesUDP(t *testing.T) {
 // A TURN that fails on UDP but works on TCP is udp-blocked, and the finding
 // tells the user media will relay over TCP.
 func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
-	ice := udpChk("ice", probe.KindICE, "", probe.StatusPass, "")
-	ice.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "tcp"}}}
-	iceUDP := ice
-	iceUDP.Details.ICE = &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}
-	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, ice}}, nil)
+	ice := check("ice", probe.KindICE).atTURN()
+	iceTCP := ice.details(probe.Details{ICE: &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "tcp"}}}}).r()
+	iceUDP := ice.details(probe.Details{ICE: &probe.ICEDetails{State: "connected", Selected: &probe.ICEPair{Local: probe.ICECandidate{Type: "relay", RelayProtocol: "udp"}}}}).r()
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, iceTCP}}, nil)
 	if len(fs) != 1 || fs[0].Cause != cause.UDPServiceBlocked || !slices.Contains(fs[0].Evidence, "ice") {
 		t.Fatalf("relay over TCP: %+v", fs)
 	}
@@ -143,9 +100,7 @@ func TestUDPBlockedTakesRelayOverTCPICE(t *testing.T) {
 }
 
 func TestUDPBlockedSaysTCPRelay(t *testing.T) {
-	sig := otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))
-	media := otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))
-	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, sig, media}}, nil)
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, turnTCPOK, pbxSigOK, pbxRangeSilent}}, nil)
 	if len(fs) != 1 || fs[0].Cause != cause.UDPBlocked || fs[0].Facts["media_over"] != "tcp-relay" || !slices.Equal(fs[0].Evidence, []string{"stun", "turn-udp", "range"}) {
 		t.Fatalf("%+v", fs)
 	}
@@ -155,7 +110,7 @@ func TestUDPBlockedSaysTCPRelay(t *testing.T) {
 // service is the cause, and turn-unreachable a symptom folded under it.
 func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.UDPServiceBlocked}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.UDPServiceBlocked}) {
 		t.Fatalf("causes %v: %+v", got, fs)
 	}
 	if !slices.Equal(fs[0].Explains, []Cause{cause.TURNUnreachable}) || fs[0].Facts["media_over"] != "" {
@@ -164,12 +119,10 @@ func TestUDPBlockedFoldsTURNUnreachable(t *testing.T) {
 }
 
 func TestSIPRewrite(t *testing.T) {
-	nat := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
-	nat.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", Received: "203.0.113.5", RPort: 40000, Rewritten: true}
-	alg := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
-	alg.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", ViaSent: "10.0.0.5:5060", ViaEchoed: "203.0.113.5:5060", ALG: true, Rewritten: true}
-	plain := udpChk("sip", probe.KindSIP, probe.TransportUDP, probe.StatusPass, "")
-	plain.Details.SIP = &probe.SIPDetails{LocalAddr: "10.0.0.5:5060"}
+	sip := check("sip", probe.KindSIP).udp().atTURN()
+	nat := sip.details(probe.Details{SIP: &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", Received: "203.0.113.5", RPort: 40000, Rewritten: true}}).r()
+	alg := sip.details(probe.Details{SIP: &probe.SIPDetails{LocalAddr: "10.0.0.5:5060", ViaSent: "10.0.0.5:5060", ViaEchoed: "203.0.113.5:5060", ALG: true, Rewritten: true}}).r()
+	plain := sip.details(probe.Details{SIP: &probe.SIPDetails{LocalAddr: "10.0.0.5:5060"}}).r()
 	for _, tc := range []struct {
 		c    probe.Result
 		n    int
@@ -185,60 +138,27 @@ func TestSIPRewrite(t *testing.T) {
 // A TURN cause explains the ICE check that relied on that server: the
 // ice-failed finding folds under it instead of standing beside it.
 func TestTURNCausesFoldICEFailed(t *testing.T) {
-	iceVia := func(servers ...string) probe.Result {
-		c := probe.Result{ID: "ice", Kind: probe.KindICE, Host: "xphone.example", Status: probe.StatusFail, Class: probe.ClassTimeout}
-		c.Details.ICE = &probe.ICEDetails{Mode: "two-ended", State: "failed", Servers: servers}
-		return c
-	}
+	failedICE := check("ice", probe.KindICE).with(func(r *probe.Result) { r.Host = "xphone.example" }).failed(probe.ClassTimeout)
 	cases := []struct {
-		name string
-		ice  probe.Result
-		turn probe.Result
-		want []Cause
+		name   string
+		server string // the one the ICE check used
+		turn   probe.Result
+		want   []Cause
 	}{
-		{"auth failure explains ICE through that server", iceVia("turn:turn.example:3478?transport=udp"), turnUDP401, []Cause{cause.TURNAuthFailed}},
-		{"dead server explains ICE through it", iceVia("turn:turn.example:3478?transport=udp"), turnUDPRef, []Cause{cause.TURNUnreachable}},
-		{"dead relay explains ICE through it", iceVia("turn:turn.example:3478?transport=tcp"), turnRelaySilent, []Cause{cause.TURNRelayFailed}},
-		{"ICE through another server is not explained", iceVia("turn:other.example:3478?transport=udp"), turnUDP401, []Cause{cause.TURNAuthFailed, cause.ICEFailed}},
+		{"auth failure explains ICE through that server", "turn:turn.example:3478?transport=udp", turnUDP401, []Cause{cause.TURNAuthFailed}},
+		{"dead server explains ICE through it", "turn:turn.example:3478?transport=udp", turnUDPRef, []Cause{cause.TURNUnreachable}},
+		{"dead relay explains ICE through it", "turn:turn.example:3478?transport=tcp", turnRelaySilent, []Cause{cause.TURNRelayFailed}},
+		{"ICE through another server is not explained", "turn:other.example:3478?transport=udp", turnUDP401, []Cause{cause.TURNAuthFailed, cause.ICEFailed}},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			fs := Diagnose(Input{Checks: []probe.Result{tlsOK, tt.turn, tt.ice}}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tt.want) {
+			ice := failedICE.ice("two-ended", probe.ICEDetails{State: "failed", Servers: []string{tt.server}}).r()
+			fs := Diagnose(Input{Checks: []probe.Result{tlsOK, tt.turn, ice}}, nil)
+			if got := causes(fs); !slices.Equal(got, tt.want) {
 				t.Fatalf("causes %v, want %v", got, tt.want)
 			}
 		})
 	}
-}
-
-// sweepRuns is a sweep of 30000-33000 made of runs (first, last, state,
-// direction) as the probe reports them.
-func sweepRuns(id string, optional, receipts bool, runs ...probe.UDPSubRange) probe.Result {
-	c := udpChk(id, probe.KindUDPRange, probe.TransportUDP, probe.StatusPass, "")
-	c.Optional = optional
-	d := &probe.UDPRangeDetails{Ranges: "30000-33000", Receipts: receipts, Responder: "ucprobe", SubRanges: runs}
-	for _, r := range runs {
-		d.Ports += r.Ports
-		switch r.State {
-		case probe.PortOpen:
-			d.Open += r.Ports
-		case probe.PortFiltered:
-			d.Filtered += r.Ports
-		case probe.PortProhibited:
-			d.Prohibited += r.Ports
-		case probe.PortClosed:
-			d.Closed += r.Ports
-		}
-	}
-	if d.Open < d.Ports {
-		c.Status, c.Class = probe.StatusFail, probe.ClassTimeout
-	}
-	c.Details.UDPRange = d
-	return c
-}
-
-func run(first, last uint16, state, dir string) probe.UDPSubRange {
-	return probe.UDPSubRange{Range: probe.PortRange{First: first, Last: last}, State: state, Direction: dir, Ports: int(last-first) + 1}
 }
 
 func TestRuleUDPPortRangeBlocked(t *testing.T) {
@@ -252,35 +172,31 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 		direction string
 		detail    string
 	}{
-		{"upper part dropped on the way in", []probe.Result{tlsOK, sweepRuns("media", false, true, open, run(31000, 33000, probe.PortFiltered, probe.DirInbound))},
+		{"upper part dropped on the way in", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "inbound", "never arrived"},
-		{"answers lost on the way back", []probe.Result{tlsOK, sweepRuns("media", false, true, open, run(31000, 33000, probe.PortFiltered, probe.DirReturn))},
+		{"answers lost on the way back", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortFiltered, probe.DirReturn)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "return", "answers were lost"},
-		{"two holes, both directions", []probe.Result{tlsOK, sweepRuns("media", false, true, run(30000, 30099, probe.PortFiltered, probe.DirInbound), run(30100, 32999, probe.PortOpen, ""), run(33000, 33000, probe.PortFiltered, probe.DirReturn))},
+		{"two holes, both directions", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 30099, probe.PortFiltered, probe.DirInbound), run(30100, 32999, probe.PortOpen, ""), run(33000, 33000, probe.PortFiltered, probe.DirReturn)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "30000-30099,33000", "inbound,return", "Some never arrived"},
-		{"a firewall rejects part of the range", []probe.Result{tlsOK, sweepRuns("media", false, false, open, run(31000, 33000, probe.PortProhibited, ""))},
+		{"a firewall rejects part of the range", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortProhibited, "")).r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "31000-33000", "", "direction is unknown"},
-		{"whole range blocked while STUN passes", []probe.Result{tlsOK, stunOK, sweepRuns("media", false, true, run(30000, 33000, probe.PortFiltered, probe.DirInbound))},
+		{"whole range blocked while STUN passes", []probe.Result{tlsOK, stunOK, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityCritical, "30000-33000", "inbound", "the whole range"},
-		{"optional range: a warning", []probe.Result{tlsOK, sweepRuns("media", true, true, open, run(31000, 33000, probe.PortFiltered, probe.DirInbound))},
+		{"optional range: a warning", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().optional().runs(open, run(31000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPPortRangeBlocked}, SeverityWarning, "31000-33000", "inbound", ""},
-		{"nothing UDP passes: udp-blocked heads and folds the range", []probe.Result{tlsOK, stunSilent, sweepRuns("media", false, true, run(30000, 33000, probe.PortFiltered, probe.DirInbound))},
+		{"nothing UDP passes: udp-blocked heads and folds the range", []probe.Result{tlsOK, stunSilent, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, probe.DirInbound)).receipts().r()},
 			[]Cause{cause.UDPBlocked}, SeverityCritical, "", "", ""},
-		{"closed ports without receipts are reached, not blocked", []probe.Result{tlsOK, func() probe.Result {
-			c := sweepRuns("media", false, false, open, run(31000, 33000, probe.PortClosed, ""))
-			c.Status, c.Class = probe.StatusPass, ""
-			return c
-		}()}, nil, "", "", "", ""},
-		{"inconclusive sweep is no finding", []probe.Result{tlsOK, func() probe.Result {
-			c := sweepRuns("media", false, false, run(30000, 33000, probe.PortFiltered, ""))
-			c.Status, c.Class, c.Details.UDPRange.Inconclusive, c.Details.UDPRange.Responder = probe.StatusWarn, "", true, "none"
-			return c
-		}()}, nil, "", "", "", ""},
+		{"closed ports without receipts are reached, not blocked", []probe.Result{tlsOK,
+			check("media", probe.KindUDPRange).udp().atTURN().runs(open, run(31000, 33000, probe.PortClosed, "")).status(probe.StatusPass, "").r()},
+			nil, "", "", "", ""},
+		{"inconclusive sweep is no finding", []probe.Result{tlsOK, check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, "")).warned("").
+			sweep(func(d *probe.UDPRangeDetails) { d.Inconclusive, d.Responder = true, "none" }).r()},
+			nil, "", "", "", ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			fs := Diagnose(Input{Checks: tc.checks}, nil)
-			if got := causesOf(fs); !slices.Equal(got, tc.want) {
+			if got := causes(fs); !slices.Equal(got, tc.want) {
 				t.Fatalf("causes %v, want %v; findings %+v", got, tc.want, fs)
 			}
 			if len(fs) == 0 {
@@ -307,9 +223,8 @@ func TestRuleUDPPortRangeBlocked(t *testing.T) {
 // A sweep whose responder refused the token got silence that proves
 // nothing: it must not become a UDP block.
 func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
-	c := sweepRuns("media", false, false, run(30000, 33000, probe.PortFiltered, ""))
-	c.Class = probe.ClassAuth
-	c.Details.UDPRange.TokenRefused = true
+	c := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortFiltered, "")).failed(probe.ClassAuth).
+		sweep(func(d *probe.UDPRangeDetails) { d.TokenRefused = true }).r()
 	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, c}}, nil)
 	for _, f := range fs {
 		if f.Cause == cause.UDPBlocked || f.Cause == cause.UDPPortRangeBlocked || f.Cause == cause.VPNNoUDP {
@@ -317,26 +232,23 @@ func TestSweepTokenRefusedIsNoBlock(t *testing.T) {
 		}
 	}
 	if len(fs) != 1 || fs[0].Cause != cause.CheckFailed {
-		t.Errorf("findings %v, want the safety net check-failed naming the check", causesOf(fs))
+		t.Errorf("findings %v, want the safety net check-failed naming the check", causes(fs))
 	}
 }
 
 // UDP blocked, TURN over TCP failed its own relay proof, but ICE connected
 // through a relay over TCP: the headline must still say media runs over TCP.
 func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
-	ice := iceCheck("ice", "turn.example", probe.StatusPass, "tcp")
-	ice.Address = "198.51.100.7"
-	sig := otherHost(udpChk("sig", probe.KindTCP, probe.TransportTCP, probe.StatusPass, ""))
-	media := otherHost(rangeChk("range", probe.StatusFail, 100, 0, 0))
-	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice, sig, media}}, nil)
+	ice := check("ice", probe.KindICE).at("turn.example", "198.51.100.7").connectedVia("tcp").r()
+	fs := Diagnose(Input{Checks: []probe.Result{tlsOK, stunSilent, turnUDPSil, ice, pbxSigOK, pbxRangeSilent}}, nil)
 	if len(fs) == 0 || fs[0].Cause != cause.UDPBlocked {
-		t.Fatalf("causes %v, want udp-blocked first", causesOf(fs))
+		t.Fatalf("causes %v, want udp-blocked first", causes(fs))
 	}
 	if fs[0].Facts["media_over"] != "tcp-relay" || fs[0].Facts["ice_path"] != "ice" || !strings.Contains(fs[0].Detail, "media relays over TCP") {
 		t.Errorf("facts %v detail %q", fs[0].Facts, fs[0].Detail)
 	}
-	if slices.Contains(causesOf(fs), cause.RelayOnly) {
-		t.Errorf("relay-only not folded: %v", causesOf(fs))
+	if slices.Contains(causes(fs), cause.RelayOnly) {
+		t.Errorf("relay-only not folded: %v", causes(fs))
 	}
 }
 
@@ -344,13 +256,13 @@ func TestUDPBlockedICEOverTCPRelay(t *testing.T) {
 // one finding, turn-unreachable, with host-unreachable and tcp-blocked of
 // that address folded in.
 func TestTURNOnlyHostUnreachable(t *testing.T) {
-	media := sweepRuns("media", false, true, run(30000, 33000, probe.PortOpen, ""))
+	media := check("media", probe.KindUDPRange).udp().atTURN().runs(run(30000, 33000, probe.PortOpen, "")).receipts().r()
 	media.Address, media.Host = "203.0.113.10", "pbx.example"
-	sig := udpChk("signalling", probe.KindTCP, probe.TransportTCP, probe.StatusPass, "")
+	sig := check("signalling", probe.KindTCP).tcp().atTURN().r()
 	sig.Address, sig.Host = "203.0.113.10", "pbx.example"
-	turnTLS := turnChk("turn-tls", probe.TransportTLS, probe.StatusFail, probe.ClassTimeout, "long-term", 0)
+	turnTLS := check("turn-tls", probe.KindTURN).over(probe.TransportTLS).atTURN().failed(probe.ClassTimeout).creds(probe.CredLongTerm, 0).r()
 	fs := Diagnose(Input{Checks: []probe.Result{sig, media, stunSilent, turnUDPSil, turnTCPSil, turnTLS}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.TURNUnreachable}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.TURNUnreachable}) {
 		t.Fatalf("causes %v, want [turn-unreachable]; findings %+v", got, fs)
 	}
 	if !slices.Contains(fs[0].Explains, cause.HostUnreachable) || len(fs[0].Evidence) != 4 {
@@ -359,7 +271,7 @@ func TestTURNOnlyHostUnreachable(t *testing.T) {
 	// The same silence on a host that also serves TLS: the host is down,
 	// not just its TURN server.
 	fs = Diagnose(Input{Checks: []probe.Result{tlsDown, stunSilent, turnUDPSil, turnTCPSil}}, nil)
-	if got := causesOf(fs); !slices.Equal(got, []Cause{cause.HostUnreachable, cause.TURNUnreachable}) {
+	if got := causes(fs); !slices.Equal(got, []Cause{cause.HostUnreachable, cause.TURNUnreachable}) {
 		t.Errorf("causes %v", got)
 	}
 }
