@@ -70,7 +70,7 @@ func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRela
 		return nil, ErrNoCredential
 	}
 	user, pass := auth.Username, auth.Password.Reveal()
-	server, err := resolveUDP(ctx, spec)
+	server, err := resolveUDP(ctx, cfg, spec)
 	if err != nil {
 		return nil, err
 	}
