@@ -15,7 +15,6 @@ import (
 	"github.com/pion/logging"
 	"github.com/pion/stun/v4"
 	"github.com/pion/transport/v5"
-	"github.com/pion/turn/v5"
 
 	"github.com/ucprobe/ucprobe/probe"
 )
@@ -86,17 +85,14 @@ type server struct {
 // display is the URL without credentials.
 func (s server) display() string { return s.uri.String() }
 
-// credentials resolves the run's TURN credentials: long-term, or TURN REST
-// (username "<expiry>:ucprobe", password base64(HMAC-SHA1(secret, username))).
-func credentials(c probe.TURNCredentials) (user, pass string, kind probe.CredentialKind, err error) {
-	switch {
-	case c.SharedSecret != "":
-		user, pass, err = turn.GenerateLongTermTURNRESTCredentials(c.SharedSecret.Reveal(), "ucprobe", time.Hour)
-		return user, pass, probe.CredREST, err
-	case c.Username != "" && c.Password != "":
-		return c.Username, c.Password.Reveal(), probe.CredLongTerm, nil
+// whyNone adds to a refusal for want of TURN credentials why the run's
+// resolved to none when that is known (probe.ErrTURNNoPassword: a user
+// name without its password), so the refusal names what to fix.
+func whyNone(err, why error) error {
+	if why == nil {
+		return err
 	}
-	return "", "", probe.CredNone, nil
+	return fmt.Errorf("%w (%w)", err, why)
 }
 
 // serverURLs are the STUN and TURN URLs for host:port: STUN over UDP for

@@ -226,19 +226,17 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 // modes, with the credentials on them: the client agent's and the
 // relay-only peer's (TURN only).
 func localServers(host string, spec probe.Spec, cfg *probe.Config, det *probe.ICEDetails) (servers, peer []server, pass string, err error) {
-	user, pass, kind, err := credentials(cfg.TURN)
-	if err != nil {
-		return nil, nil, "", classed(probe.ClassAuth, fmt.Errorf("TURN REST credentials: %w", err))
-	}
-	det.TURNCredentials = kind
+	auth, credErr := probe.ResolveTURNCredentials(cfg.TURN, time.Now())
+	det.TURNCredentials = auth.Kind
+	user, pass := auth.Username, auth.Password.Reveal()
 	servers, err = serverURLs(host, spec.Port, spec.Transport, user, pass)
 	if err != nil {
 		return nil, nil, "", classed(probe.ClassProtocol, err)
 	}
 	det.Servers = displays(servers)
 	if user == "" {
-		return nil, nil, "", classed(probe.ClassAuth, fmt.Errorf("%w: the %s ICE check relays through the TURN server %s; give --turn-user and --turn-pass (or --turn-secret)",
-			ErrNoTURNCredentials, det.Mode, host))
+		return nil, nil, "", classed(probe.ClassAuth, whyNone(fmt.Errorf("%w: the %s ICE check relays through the TURN server %s; give --turn-user and --turn-pass (or --turn-secret)",
+			ErrNoTURNCredentials, det.Mode, host), credErr))
 	}
 	det.RelayExpected = true
 	for _, s := range servers {

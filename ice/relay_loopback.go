@@ -33,20 +33,19 @@ func (c *Checker) relayLoopback(ctx context.Context, spec probe.Spec, cfg *probe
 	if spec.Transport != "" && spec.Transport != probe.TransportUDP {
 		return classed(probe.ClassProtocol, fmt.Errorf("%w: relay-loopback runs over UDP, not %s", ErrBadMode, spec.Transport))
 	}
-	_, _, kind, err := credentials(cfg.TURN)
-	if err != nil {
-		return classed(probe.ClassAuth, fmt.Errorf("TURN REST credentials: %w", err))
-	}
-	det.TURNCredentials = kind
+	// The same resolver as probe.OpenSelfRelay's, so what is decided here
+	// is what authenticates there.
+	auth, credErr := probe.ResolveTURNCredentials(cfg.TURN, time.Now())
+	det.TURNCredentials = auth.Kind
 	port := spec.Port
 	if port == 0 {
 		port = 3478
 		spec.Port = port
 	}
 	det.Servers = []string{"turn:" + net.JoinHostPort(spec.DialHost(), strconv.Itoa(port)) + "?transport=udp"}
-	if kind == probe.CredNone {
-		return classed(probe.ClassAuth, fmt.Errorf("%w: the relay-loopback media check relays through the TURN server %s; give --turn-user and --turn-pass (or --turn-secret)",
-			ErrNoTURNCredentials, spec.DialHost()))
+	if auth.Kind == probe.CredNone {
+		return classed(probe.ClassAuth, whyNone(fmt.Errorf("%w: the relay-loopback media check relays through the TURN server %s; give --turn-user and --turn-pass (or --turn-secret)",
+			ErrNoTURNCredentials, spec.DialHost()), credErr))
 	}
 	det.RelayExpected = true
 	start := time.Now()

@@ -136,10 +136,11 @@ func NewResponderHandler(cfg ResponderConfig) (*Responder, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	r := &Responder{cfg: cfg, sessions: map[string]*session{}}
-	user, pass, _, err := credentials(probe.TURNCredentials{Username: cfg.TURNUser, Password: cfg.TURNPass, SharedSecret: cfg.TURNSecret})
-	if err != nil {
-		return nil, err
-	}
+	// Resolved once, at start (as before): TURN REST credentials expire
+	// probe.TURNRESTTTL later, so a responder serving longer needs them
+	// resolved per session.
+	auth, credErr := probe.ResolveTURNCredentials(probe.TURNCredentials{Username: cfg.TURNUser, Password: cfg.TURNPass, SharedSecret: cfg.TURNSecret}, time.Now())
+	user, pass := auth.Username, auth.Password.Reveal()
 	r.secrets = []string{pass}
 	for _, raw := range cfg.Servers {
 		u, err := stun.ParseURI(raw)
@@ -149,7 +150,7 @@ func NewResponderHandler(cfg ResponderConfig) (*Responder, error) {
 		offered := ICEServer{URLs: []string{u.String()}}
 		if u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS {
 			if user == "" {
-				return nil, fmt.Errorf("%w %q: a TURN server needs credentials (TURN user and password, or a REST secret)", ErrBadServer, raw)
+				return nil, whyNone(fmt.Errorf("%w %q: a TURN server needs credentials (TURN user and password, or a REST secret)", ErrBadServer, raw), credErr)
 			}
 			u.Username, u.Password = user, pass
 			if cfg.ShareTURNCredentials {

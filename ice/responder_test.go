@@ -295,4 +295,13 @@ func TestResponderBadConfig(t *testing.T) {
 			t.Errorf("%v: err %v, want ErrBadServer", servers, err)
 		}
 	}
+	// A TURN user without its password: refused at start, saying why.
+	_, err := NewResponderHandler(ResponderConfig{Servers: []string{"turn:127.0.0.2:3478"}, TURNUser: "alice"})
+	if !errors.Is(err, ErrBadServer) || !errors.Is(err, probe.ErrTURNNoPassword) {
+		t.Errorf("user without password: err %v, want ErrBadServer and probe.ErrTURNNoPassword", err)
+	}
+	// Without a TURN server the credentials are not needed: no error.
+	if _, err := NewResponderHandler(ResponderConfig{Servers: []string{"stun:127.0.0.2:3478"}, TURNUser: "alice"}); err != nil {
+		t.Errorf("STUN only, user without password: %v", err)
+	}
 }

@@ -314,7 +314,10 @@ func (s *signaller) endSession(ctx context.Context, session string) {
 // offeredServers turns the responder's ICE servers into agent URLs. TURN
 // credentials: the responder's when it shared them, else the run's own.
 func (c *Checker) offeredServers(list []ICEServer, cfg *probe.Config) ([]server, probe.CredentialKind, []string) {
-	user, pass, kind, _ := credentials(cfg.TURN)
+	// A user name without its password resolves to none: the TURN
+	// servers without shared credentials are left out, as with none.
+	auth, _ := probe.ResolveTURNCredentials(cfg.TURN, time.Now())
+	user, pass, kind := auth.Username, auth.Password.Reveal(), auth.Kind
 	secrets := []string{pass}
 	usedKind := probe.CredNone
 	var out []server

@@ -69,12 +69,8 @@ type resolved struct {
 }
 
 func lookup(ctx context.Context, cfg *Config, network, host string) resolved {
-	var r Resolver = net.DefaultResolver
-	if cfg != nil && cfg.Resolver != nil {
-		r = cfg.Resolver
-	}
 	start := time.Now()
-	ips, err := r.LookupNetIP(ctx, network, host)
+	ips, err := resolverOf(cfg).LookupNetIP(ctx, network, host)
 	out := resolved{took: time.Since(start), err: err, addrs: []string{}}
 	for _, ip := range ips {
 		out.addrs = append(out.addrs, ip.Unmap().String())

@@ -112,11 +112,7 @@ func resolveExtra(ctx context.Context, s string, cfg *Config) (netip.AddrPort, b
 	if a, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(a.Unmap(), uint16(p)), true
 	}
-	var r Resolver = net.DefaultResolver
-	if cfg.Resolver != nil {
-		r = cfg.Resolver
-	}
-	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	addrs, err := resolverOf(cfg).LookupNetIP(ctx, "ip", host)
 	if err != nil || len(addrs) == 0 {
 		return netip.AddrPort{}, false
 	}

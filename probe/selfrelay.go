@@ -62,14 +62,15 @@ const selfRelaySetup = 2 * time.Second
 
 // openSelfRelay sets up under setupCtx; the relay lives until ctx ends.
 func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRelay, error) {
-	user, pass, kind, err := turnUserPass(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if kind == CredNone {
+	auth, err := ResolveTURNCredentials(cfg.TURN, time.Now())
+	if auth.Kind == CredNone {
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrNoCredential, err)
+		}
 		return nil, ErrNoCredential
 	}
-	server, err := resolveUDP(ctx, spec)
+	user, pass := auth.Username, auth.Password.Reveal()
+	server, err := resolveUDP(ctx, cfg, spec)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ func SIP(ctx context.Context, spec Spec, cfg *Config) Result {
 	var err error
 	switch res.Transport {
 	case TransportUDP:
-		err = sipUDP(ctx, spec, clockOf(cfg), det)
+		err = sipUDP(ctx, spec, cfg, det)
 	case TransportTCP:
 		err = sipTCP(ctx, spec, cfg, det)
 	default:
@@ -94,8 +94,9 @@ func SIP(ctx context.Context, spec Spec, cfg *Config) Result {
 	return res
 }
 
-func sipUDP(ctx context.Context, spec Spec, clock *Clock, det *SIPDetails) error {
-	raddr, err := resolveUDP(ctx, spec)
+func sipUDP(ctx context.Context, spec Spec, cfg *Config, det *SIPDetails) error {
+	clock := clockOf(cfg)
+	raddr, err := resolveUDP(ctx, cfg, spec)
 	if err != nil {
 		return err
 	}

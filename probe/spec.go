@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -101,6 +102,16 @@ type Config struct {
 // Resolver is the part of *net.Resolver the probes use, so tests can fake DNS.
 type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+// resolverOf is the resolver every probe looks names up with: the
+// configured one, else the system's. One place, so no probe bypasses a
+// configured resolver (a test's fake DNS, or what the CLI wired).
+func resolverOf(cfg *Config) Resolver {
+	if cfg == nil || cfg.Resolver == nil {
+		return net.DefaultResolver
+	}
+	return cfg.Resolver
 }
 
 // TURNCredentials are long-term credentials or a TURN REST shared secret.

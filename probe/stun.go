@@ -71,7 +71,7 @@ func STUN(ctx context.Context, spec Spec, cfg *Config) Result {
 	var err error
 	switch res.Transport {
 	case TransportUDP:
-		err = stunUDP(ctx, spec, det, stunUDPOptions{clock: clockOf(cfg)})
+		err = stunUDP(ctx, spec, cfg, det, stunUDPOptions{clock: clockOf(cfg)})
 		if err == nil {
 			det.NAT = MeasureNAT(ctx, spec, cfg, det)
 		}
@@ -125,8 +125,8 @@ type stunUDPOptions struct {
 // errors on an unconnected socket (Linux IP_RECVERR), it uses one, so an
 // answer from another address is seen; elsewhere it connects the socket,
 // so "port unreachable" shows as ECONNREFUSED instead of silence.
-func stunUDP(ctx context.Context, spec Spec, det *STUNDetails, opt stunUDPOptions) error {
-	raddr, err := resolveUDP(ctx, spec)
+func stunUDP(ctx context.Context, spec Spec, cfg *Config, det *STUNDetails, opt stunUDPOptions) error {
+	raddr, err := resolveUDP(ctx, cfg, spec)
 	if err != nil {
 		return err
 	}

@@ -43,7 +43,7 @@ func TestSTUNAsymmetricReply(t *testing.T) {
 	det := &STUNDetails{Server: net.JoinHostPort("127.0.0.1", strconv.Itoa(port))}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	if err := stunUDP(ctx, spec, det, stunUDPOptions{unconnected: true}); err != nil {
+	if err := stunUDP(ctx, spec, nil, det, stunUDPOptions{unconnected: true}); err != nil {
 		t.Fatal(err)
 	}
 	<-done

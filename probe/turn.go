@@ -78,9 +78,6 @@ var TURNRTO = 100 * time.Millisecond
 // TURNRelayCount is how many datagrams are sent through the relay.
 const TURNRelayCount = 5
 
-// restTTL is the validity of TURN REST credentials we derive.
-const restTTL = 10 * time.Minute
-
 // ErrRelay is the class of data-path failures after a good allocation.
 var ErrRelay = errors.New("relay data path")
 
@@ -135,31 +132,12 @@ func turnClass(err error, det *TURNDetails) ErrorClass {
 	return stunClass(err)
 }
 
-// turnUserPass derives the user name and password to send, and what kind
-// of credentials they are.
-func turnUserPass(cfg *Config) (user, pass string, kind CredentialKind, err error) {
-	user, pass = cfg.TURN.Username, cfg.TURN.Password.Reveal()
-	switch {
-	case cfg.TURN.SharedSecret != "":
-		u := user
-		if u == "" {
-			u = "ucprobe"
-		}
-		user, pass, err = turn.GenerateLongTermTURNRESTCredentials(cfg.TURN.SharedSecret.Reveal(), u, restTTL)
-		return user, pass, CredREST, err
-	case user != "":
-		return user, pass, CredLongTerm, nil
-	}
-	return user, pass, CredNone, nil
-}
-
 func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *TURNDetails) error {
-	user, pass, kind, err := turnUserPass(cfg)
-	det.Credentials = kind
-	if err != nil {
-		return err
-	}
-	det.Username = user
+	// A user name without its password counts as none (the challenge
+	// still proves the server answers); the error says what was missing.
+	auth, credErr := ResolveTURNCredentials(cfg.TURN, time.Now())
+	det.Credentials, det.Username = auth.Kind, auth.Username
+	user, pass := auth.Username, auth.Password.Reveal()
 
 	start := time.Now()
 	sess, err := turnOpen(ctx, spec, cfg, tr, user, pass)
@@ -176,7 +154,11 @@ func turnCheck(ctx context.Context, spec Spec, cfg *Config, tr Transport, det *T
 
 	det.Stage = TURNStageAllocate
 	if det.Credentials == CredNone {
-		return turnUnauthenticated(ctx, client, raddr, det, rec)
+		err = turnUnauthenticated(ctx, client, raddr, det, rec)
+		if err != nil && credErr != nil {
+			err = fmt.Errorf("%w; %w", credErr, err)
+		}
+		return err
 	}
 	start = time.Now()
 	relay, err := client.AllocateWithContext(ctx)

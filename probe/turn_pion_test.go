@@ -112,6 +112,9 @@ func TestTURNPionServer(t *testing.T) {
 		{probe.TransportUDP, "bob", "nope-nope", probe.StatusFail, probe.ClassAuth},
 		{probe.TransportTCP, "bob", "nope-nope", probe.StatusFail, probe.ClassAuth},
 		{probe.TransportUDP, "mallory", "pion-pass-1", probe.StatusFail, probe.ClassAuth},
+		// A user name without its password is no credentials (only the
+		// challenge is tested), not a 401 to an empty password.
+		{probe.TransportUDP, "bob", "", probe.StatusWarn, probe.ClassAuth},
 	} {
 		port := map[probe.Transport]int{probe.TransportUDP: srv.UDPPort, probe.TransportTCP: srv.TCPPort, probe.TransportTLS: srv.TLSPort}[tc.tr]
 		cfg := &probe.Config{RootCAs: srv.CAPool, TURN: probe.TURNCredentials{Username: tc.user, Password: probe.Secret(tc.pass)}}
@@ -125,6 +128,9 @@ func TestTURNPionServer(t *testing.T) {
 				t.Errorf("%s: details %+v", tc.tr, d)
 			}
 			assertRelayPeer(t, tc.tr, d, "127.0.0.1")
+		}
+		if d := res.Details.TURN; tc.pass == "" && (d.Credentials != probe.CredNone || d.Realm != "pion.test" || !strings.Contains(res.Error, probe.ErrTURNNoPassword.Error())) {
+			t.Errorf("user without password: credentials %q realm %q: %s", d.Credentials, d.Realm, res.Error)
 		}
 		assertNoSecret(t, res, tc.pass)
 	}

@@ -16,7 +16,7 @@ import (
 // (so ICMP port unreachable is an error, not silence), or a TCP/TLS stream
 // framed by pion's STUNConn.
 func turnDial(ctx context.Context, spec Spec, cfg *Config, tr Transport) (net.PacketConn, netip.AddrPort, error) {
-	raddr, err := resolveUDP(ctx, spec)
+	raddr, err := resolveUDP(ctx, cfg, spec)
 	if err != nil {
 		return nil, raddr, err
 	}

@@ -163,12 +163,12 @@ func dialStream(ctx context.Context, spec Spec, cfg *Config, tr Transport) (net.
 
 // resolveUDP returns the address to probe (the runner resolved names
 // already; a name here is resolved by the configured resolver).
-func resolveUDP(ctx context.Context, spec Spec) (netip.AddrPort, error) {
+func resolveUDP(ctx context.Context, cfg *Config, spec Spec) (netip.AddrPort, error) {
 	host := spec.DialHost()
 	if a, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(a.Unmap(), uint16(spec.Port)), nil
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+	addrs, err := resolverOf(cfg).LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}

@@ -154,7 +154,7 @@ func UDPRange(ctx context.Context, spec Spec, cfg *Config) Result {
 		res.Fail(ClassProtocol, errors.New("no ports to sweep"))
 		return res
 	}
-	target, err := resolveUDP(ctx, spec)
+	target, err := resolveUDP(ctx, cfg, spec)
 	if err != nil {
 		res.Fail(Classify(err), err)
 		return res

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/netip"
 	"slices"
@@ -82,11 +81,7 @@ func sameHost(ctx context.Context, cfg *Config, host string, spec Spec, target n
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a.Unmap() == target
 	}
-	var r Resolver = net.DefaultResolver
-	if cfg.Resolver != nil {
-		r = cfg.Resolver
-	}
-	addrs, err := r.LookupNetIP(ctx, "ip", host)
+	addrs, err := resolverOf(cfg).LookupNetIP(ctx, "ip", host)
 	return err == nil && slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Unmap() == target })
 }
 
