@@ -134,6 +134,7 @@ func TestBadInput(t *testing.T) {
 		{"bad format", []string{"run", "--profile", "xphone", "--server", "h", "--format", "xml"}, `--format "xml"`},
 		{"unknown flag", []string{"run", "--profile", "xphone", "--sever", "h"}, "sever"},
 		{"unknown command", []string{"rnu"}, `unknown command "rnu"`},
+		{"turn user without password", []string{"run", "--profile", "xphone", "--server", "h", "--turn-user", "alice"}, `--turn-user "alice" without a password`},
 		{"validate bad file", []string{"profiles", "validate", badYAML}, "bad.yaml:10"},
 	}
 	for _, tt := range tests {

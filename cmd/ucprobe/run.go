@@ -196,6 +196,9 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 		Media:    time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
 		Resolver: resolver,
 	}
+	if t := cfg.TURN; t.Username != "" && t.Password == "" && t.SharedSecret == "" {
+		return nil, usagef("--turn-user %q without a password: give --turn-pass-file, --turn-pass or UCPROBE_TURN_PASS (or --turn-secret for TURN REST credentials)", t.Username)
+	}
 	if m := cmd.Duration("media"); m >= 0 {
 		cfg.Media = m
 	}
