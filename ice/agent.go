@@ -160,6 +160,9 @@ type agentSetup struct {
 	// ipFilter restricts host candidates (tests: 127.0.0.0/8 only).
 	ipFilter func(net.IP) bool
 	log      *gatherLog
+	// resolver looks up STUN/TURN server names (the run's, so tests'
+	// fake DNS holds here too); nil: the system's.
+	resolver probe.Resolver
 }
 
 // newAgent returns the agent and the function that closes it: it ends
@@ -199,7 +202,7 @@ func newAgent(s agentSetup) (*pice.Agent, func(), error) {
 	if s.net != nil {
 		opts = append(opts, pice.WithNet(s.net))
 	} else {
-		n, err := newBoundedNet(ctx, max(t.Gather, time.Second))
+		n, err := newBoundedNet(ctx, max(t.Gather, time.Second), s.resolver)
 		if err != nil {
 			cancel()
 			return nil, nil, err

@@ -173,7 +173,9 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 	// Every pair has a relay end here: waiting for a better pair gains nothing.
 	t.RelayWait = 0
 	glog := &gatherLog{secrets: []string{pass, cfg.TURN.Password.Reveal(), cfg.TURN.SharedSecret.Reveal()}}
-	a, b, closeAgents, err := c.agentPair(ctx, host, servers, peerServers, relayOnly, t, glog)
+	base := agentSetup{ctx: ctx, relayOnly: relayOnly, timing: t, net: c.Net, loopback: c.Loopback || isLoopbackHost(host),
+		ipFilter: c.IPFilter, log: glog, resolver: probe.ResolverOf(cfg)}
+	a, b, closeAgents, err := c.agentPair(base, servers, peerServers)
 	if err != nil {
 		return err
 	}
@@ -248,19 +250,21 @@ func localServers(host string, spec probe.Spec, cfg *probe.Config, det *probe.IC
 	return servers, peer, pass, nil
 }
 
-// agentPair makes the client's agent and the relay-only peer's; close
-// ends both.
-func (c *Checker) agentPair(ctx context.Context, host string, servers, peerServers []server, relayOnly bool, t Timing, glog *gatherLog) (a, b *pice.Agent, closeBoth func(), err error) {
-	loopback := c.Loopback || isLoopbackHost(host)
-	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, relayOnly: relayOnly, timing: t, net: c.Net, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+// agentPair makes the client's agent (base with servers) and the
+// relay-only peer's (with peerServers, on PeerNet when set); close ends both.
+func (c *Checker) agentPair(base agentSetup, servers, peerServers []server) (a, b *pice.Agent, closeBoth func(), err error) {
+	as := base
+	as.servers = servers
+	a, closeA, err := newAgent(as)
 	if err != nil {
 		return nil, nil, nil, classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
 	}
-	peerNet := c.PeerNet
-	if peerNet == nil {
-		peerNet = c.Net
+	bs := base
+	bs.servers, bs.relayOnly = peerServers, true
+	if c.PeerNet != nil {
+		bs.net = c.PeerNet
 	}
-	b, closeB, err := newAgent(agentSetup{ctx: ctx, servers: peerServers, relayOnly: true, timing: t, net: peerNet, loopback: loopback, ipFilter: c.IPFilter, log: glog})
+	b, closeB, err := newAgent(bs)
 	if err != nil {
 		closeA()
 		return nil, nil, nil, classed(probe.ClassProtocol, fmt.Errorf("ICE peer agent: %w", err))

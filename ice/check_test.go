@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"testing"
@@ -230,3 +231,41 @@ func TestDebugLogHasNoSecrets(t *testing.T) {
 type writerFunc func([]byte) (int, error)
 
 func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
+
+// fakeDNS answers one made-up name and counts its lookups; every other
+// name does not exist (no test reaches a real resolver).
+type fakeDNS struct {
+	mu     sync.Mutex
+	name   string
+	addr   netip.Addr
+	lookup int
+}
+
+func (f *fakeDNS) LookupNetIP(_ context.Context, _, host string) ([]netip.Addr, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if host != f.name {
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	f.lookup++
+	return []netip.Addr{f.addr}, nil
+}
+
+// TestICEUsesRunResolver: pion's lookups of the TURN server's name go
+// through the run's resolver (cfg.Resolver), as every probe's do.
+func TestICEUsesRunResolver(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	port := startTURN(t, "127.0.0.2")
+	dns := &fakeDNS{name: "turn.ucprobe.invalid", addr: netip.MustParseAddr("127.0.0.2")}
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: dns.name, Port: port, Mode: string(ModeRelayRelay), Transport: probe.TransportUDP}
+	cfg := &probe.Config{TURN: creds(), Media: 0, Resolver: dns}
+	res := runCheck(t, loopbackChecker(), spec, cfg, 10*time.Second)
+	if res.Status != probe.StatusPass {
+		t.Fatalf("status %s class %s: %s", res.Status, res.Class, res.Error)
+	}
+	dns.mu.Lock()
+	defer dns.mu.Unlock()
+	if dns.lookup == 0 {
+		t.Error("the run's resolver was never asked for the TURN server's name")
+	}
+}

@@ -10,6 +10,8 @@ import (
 
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
+
+	"github.com/ucprobe/ucprobe/probe"
 )
 
 // boundedNet is the OS network as pion sees it (stdnet) with dials and
@@ -21,18 +23,23 @@ import (
 // deadline came).
 type boundedNet struct {
 	*stdnet.Net
-	ctx     context.Context
-	timeout time.Duration
+	ctx      context.Context
+	timeout  time.Duration
+	resolver probe.Resolver
 }
 
 var _ transport.Net = (*boundedNet)(nil)
 
-func newBoundedNet(ctx context.Context, timeout time.Duration) (*boundedNet, error) {
+// newBoundedNet: r looks names up (nil: the system's resolver).
+func newBoundedNet(ctx context.Context, timeout time.Duration, r probe.Resolver) (*boundedNet, error) {
 	n, err := stdnet.NewNet()
 	if err != nil {
 		return nil, err
 	}
-	return &boundedNet{Net: n, ctx: ctx, timeout: timeout}, nil
+	if r == nil {
+		r = probe.ResolverOf(nil)
+	}
+	return &boundedNet{Net: n, ctx: ctx, timeout: timeout, resolver: r}, nil
 }
 
 func (n *boundedNet) dialer(laddr net.Addr) *net.Dialer {
@@ -115,7 +122,7 @@ func (n *boundedNet) resolve(network, address string) (netip.AddrPort, error) {
 	case '6':
 		ipnet = "ip6"
 	}
-	addrs, err := net.DefaultResolver.LookupNetIP(ctx, ipnet, host)
+	addrs, err := n.resolver.LookupNetIP(ctx, ipnet, host)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}

@@ -198,7 +198,8 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 
 	t := c.timing()
 	glog := &gatherLog{secrets: secrets}
-	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, relayOnly: c.relayOnly, timing: t, net: c.Net, loopback: c.Loopback || isLoopbackHost(rhost), ipFilter: c.IPFilter, log: glog})
+	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, relayOnly: c.relayOnly, timing: t, net: c.Net, loopback: c.Loopback || isLoopbackHost(rhost), ipFilter: c.IPFilter, log: glog,
+		resolver: probe.ResolverOf(cfg)})
 	if err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
 	}

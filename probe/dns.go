@@ -70,7 +70,7 @@ type resolved struct {
 
 func lookup(ctx context.Context, cfg *Config, network, host string) resolved {
 	start := time.Now()
-	ips, err := resolverOf(cfg).LookupNetIP(ctx, network, host)
+	ips, err := ResolverOf(cfg).LookupNetIP(ctx, network, host)
 	out := resolved{took: time.Since(start), err: err, addrs: []string{}}
 	for _, ip := range ips {
 		out.addrs = append(out.addrs, ip.Unmap().String())

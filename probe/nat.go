@@ -112,7 +112,7 @@ func resolveExtra(ctx context.Context, s string, cfg *Config) (netip.AddrPort, b
 	if a, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(a.Unmap(), uint16(p)), true
 	}
-	addrs, err := resolverOf(cfg).LookupNetIP(ctx, "ip", host)
+	addrs, err := ResolverOf(cfg).LookupNetIP(ctx, "ip", host)
 	if err != nil || len(addrs) == 0 {
 		return netip.AddrPort{}, false
 	}

@@ -104,10 +104,10 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// resolverOf is the resolver every probe looks names up with: the
+// ResolverOf is the resolver every probe looks names up with: the
 // configured one, else the system's. One place, so no probe bypasses a
 // configured resolver (a test's fake DNS, or what the CLI wired).
-func resolverOf(cfg *Config) Resolver {
+func ResolverOf(cfg *Config) Resolver {
 	if cfg == nil || cfg.Resolver == nil {
 		return net.DefaultResolver
 	}

@@ -168,7 +168,7 @@ func resolveUDP(ctx context.Context, cfg *Config, spec Spec) (netip.AddrPort, er
 	if a, err := netip.ParseAddr(host); err == nil {
 		return netip.AddrPortFrom(a.Unmap(), uint16(spec.Port)), nil
 	}
-	addrs, err := resolverOf(cfg).LookupNetIP(ctx, "ip", host)
+	addrs, err := ResolverOf(cfg).LookupNetIP(ctx, "ip", host)
 	if err != nil {
 		return netip.AddrPort{}, err
 	}

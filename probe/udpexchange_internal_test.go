@@ -81,7 +81,7 @@ func TestResolverOf(t *testing.T) {
 		{"none configured", &Config{}, net.DefaultResolver},
 		{"configured", &Config{Resolver: fake}, fake},
 	} {
-		if got := resolverOf(tc.cfg); got != tc.want {
+		if got := ResolverOf(tc.cfg); got != tc.want {
 			t.Errorf("%s: resolver %T %p, want %T %p", tc.name, got, got, tc.want, tc.want)
 		}
 	}

@@ -81,7 +81,7 @@ func sameHost(ctx context.Context, cfg *Config, host string, spec Spec, target n
 	if a, err := netip.ParseAddr(host); err == nil {
 		return a.Unmap() == target
 	}
-	addrs, err := resolverOf(cfg).LookupNetIP(ctx, "ip", host)
+	addrs, err := ResolverOf(cfg).LookupNetIP(ctx, "ip", host)
 	return err == nil && slices.ContainsFunc(addrs, func(a netip.Addr) bool { return a.Unmap() == target })
 }
 
