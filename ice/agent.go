@@ -199,14 +199,16 @@ func newAgent(s agentSetup) (*pice.Agent, func(), error) {
 		ctx = context.Background()
 	}
 	ctx, cancel := context.WithCancel(ctx)
+	var bn *boundedNet
 	if s.net != nil {
 		opts = append(opts, pice.WithNet(s.net))
 	} else {
-		n, err := newBoundedNet(ctx, max(t.Gather, time.Second), s.resolver)
+		n, err := newBoundedNet(ctx, max(t.Gather, time.Second), s.resolver, s.log.seal)
 		if err != nil {
 			cancel()
 			return nil, nil, err
 		}
+		bn = n
 		opts = append(opts, pice.WithNet(n))
 	}
 	if s.loopback {
@@ -225,6 +227,9 @@ func newAgent(s agentSetup) (*pice.Agent, func(), error) {
 	}
 	return a, func() {
 		cancel()
+		if bn != nil {
+			bn.endWatch()
+		}
 		_ = a.Close()
 	}, nil
 }
@@ -245,13 +250,29 @@ type gatherLog struct {
 	mu      sync.Mutex
 	lines   []string
 	secrets []string
+	sealed  bool
 }
 
 const maxGatherErrors = 8
 
+// seal ends the evidence: what the agent logs once the deadline cut it
+// (its TURN transports closed under it) is not about the path. Safe on a
+// nil log.
+func (g *gatherLog) seal() {
+	if g == nil {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.sealed = true
+}
+
 func (g *gatherLog) add(msg string) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
+	if g.sealed {
+		return
+	}
 	for _, s := range g.secrets {
 		if s != "" {
 			msg = strings.ReplaceAll(msg, s, "[redacted]")

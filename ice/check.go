@@ -96,7 +96,7 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 	outer := ctx
 	if dl, ok := ctx.Deadline(); ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(ctx, dl.Add(-teardown(cfg.Clock)))
+		ctx, cancel = context.WithDeadline(context.WithValue(ctx, checkEndKey{}, dl), dl.Add(-teardown(cfg.Clock)))
 		defer cancel()
 	}
 	var err error
@@ -179,7 +179,14 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 	if err != nil {
 		return err
 	}
-	defer closeAgents()
+	// The watchers' goroutines end after the agents closed (see finish).
+	var watchers []*watcher
+	defer func() {
+		closeAgents()
+		for _, w := range watchers {
+			w.wait()
+		}
+	}()
 
 	start := time.Now()
 	// Trickle: every candidate goes to the other agent as its text form,
@@ -195,12 +202,12 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 	if err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
-	defer wa.finish()
+	watchers = append(watchers, wa)
 	wb, err := watch(b, time.Second)
 	if err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
-	defer wb.finish()
+	watchers = append(watchers, wb)
 	if err := a.GatherCandidates(); err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("gathering: %w", err))
 	}
@@ -214,11 +221,13 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 	det.GatheringMS, det.PeerGatheringMS = ms(aTook), ms(bTook)
 	det.GatherTimedOut = !aOK || !bOK
 	if ctx.Err() != nil {
-		c.collect(det, wa.finish(), a, glog)
+		snap, _ := wa.finish(statsBy(ctx))
+		c.collect(det, snap, nil, glog)
 		return classed(probe.Classify(ctx.Err()), fmt.Errorf("gathering: %w", ctx.Err()))
 	}
 	if n := countCandidates(b); n == 0 {
-		c.collect(det, wa.finish(), a, glog)
+		snap, _ := wa.finish(statsBy(ctx))
+		c.collect(det, snap, nil, glog)
 		return classed(noRelayClass(det), fmt.Errorf("%w: the relay-only peer got no relay candidate from the TURN server %s (ICE does not say why: see the turn check)", ErrNoCandidates, host))
 	}
 	return c.connectLocal(ctx, cfg, det, a, b, wa, wb, start, glog)
@@ -291,15 +300,17 @@ func (c *Checker) connectLocal(ctx context.Context, cfg *probe.Config, det *prob
 	if err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
+	checking := time.Now()
 	connected := waitConnected(ctx, wa)
 	if connected {
 		det.ConnectedMS = ms(time.Since(start))
 		// The controlled peer selects on the nomination; give it a moment.
 		waitConnected(ctx, wb)
 	}
-	c.collect(det, wa.finish(), a, glog)
+	snap, fresh := wa.finish(statsBy(ctx))
+	c.collect(det, snap, connectedAgent(a, connected), glog)
 	if !connected {
-		return c.connectError(ctx, det)
+		return c.connectError(ctx, det, fresh, time.Since(checking), cfg.Clock)
 	}
 	c.media(ctx, cfg, det, connA, func(ectx context.Context) { echoBack(ectx, connB) })
 	det.State = wa.stateName()
@@ -350,6 +361,36 @@ func waitConnected(ctx context.Context, w *watcher) bool {
 	}
 }
 
+// closeReserve is what closing the agents and ending the session take
+// once the statistics are in (measured under a millisecond; the responder
+// is told within 20 ms).
+const closeReserve = 50 * time.Millisecond
+
+// checkEndKey carries the check's own deadline beside the earlier working
+// deadline Check gives its modes (the teardown reserve between them is
+// sized when the check starts; the clock learns meanwhile).
+type checkEndKey struct{}
+
+// statsBy is when the last statistics must be in: the check's own deadline
+// less what closing takes.
+func statsBy(ctx context.Context) time.Time {
+	if end, ok := ctx.Value(checkEndKey{}).(time.Time); ok {
+		return end.Add(-closeReserve)
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		return dl
+	}
+	return time.Now().Add(probe.NoDeadlineBound)
+}
+
+// connectedAgent is a when ICE connected, else nil (see collect).
+func connectedAgent(a *pice.Agent, connected bool) *pice.Agent {
+	if connected {
+		return a
+	}
+	return nil
+}
+
 func countCandidates(a *pice.Agent) int {
 	cs, err := a.GetLocalCandidates()
 	if err != nil {
@@ -369,11 +410,16 @@ func noRelayClass(det *probe.ICEDetails) probe.ErrorClass {
 }
 
 // collect fills the candidate lists and the pair table from a snapshot.
-func (c *Checker) collect(det *probe.ICEDetails, s snapshot, a *pice.Agent, glog *gatherLog) {
+// collect records the snapshot's candidates and pairs; connected is the
+// agent when ICE connected (nil otherwise: there is no selected pair to
+// ask for, and a busy agent must not hold the check past its deadline).
+func (c *Checker) collect(det *probe.ICEDetails, s snapshot, connected *pice.Agent, glog *gatherLog) {
 	var selLocal, selRemote string
 	// (GetSelectedCandidatePair returns copies with new ids.)
-	if p, ok := a.GetSelectedCandidatePairStats(); ok {
-		selLocal, selRemote = p.LocalCandidateID, p.RemoteCandidateID
+	if connected != nil {
+		if p, ok := connected.GetSelectedCandidatePairStats(); ok {
+			selLocal, selRemote = p.LocalCandidateID, p.RemoteCandidateID
+		}
 	}
 	det.LocalCandidates = candidates(s.local)
 	det.RemoteCandidates = candidates(s.remote)
@@ -383,17 +429,36 @@ func (c *Checker) collect(det *probe.ICEDetails, s snapshot, a *pice.Agent, glog
 }
 
 // connectError explains why no pair connected.
-func (c *Checker) connectError(ctx context.Context, det *probe.ICEDetails) error {
+// connectError says why ICE did not connect. It is called once the far end
+// answered (the responder took our answer; the TURN server gave the peer
+// its relay candidates). fresh is false when the pair statistics are the
+// last periodic snapshot, taken before the end (see watcher.finish);
+// checked is how long the connectivity checks ran.
+func (c *Checker) connectError(ctx context.Context, det *probe.ICEDetails, fresh bool, checked time.Duration, clock *probe.Clock) error {
 	det.State = "failed"
-	if ctx.Err() != nil && len(det.Pairs) == 0 {
-		det.State = "checking"
-		return classed(probe.Classify(ctx.Err()), fmt.Errorf("%w: the check's deadline ended ICE before it concluded", ErrICEFailed))
-	}
 	answered := 0
 	for _, p := range det.Pairs {
 		if p.ResponsesReceived > 0 {
 			answered++
 		}
+	}
+	switch {
+	case ctx.Err() != nil && answered == 0 && len(det.Pairs) > 0 && checked < clock.UDPSilence():
+		// The deadline left the checks less time than the path's silence
+		// bound: no answer yet is no failure.
+		det.State = "checking"
+		return classed(probe.ClassCanceled, fmt.Errorf("%w: the run's deadline ended ICE %s after its checks began, before its %d pairs could be answered "+
+			"(silence counts after %s on this path)", probe.ErrCutAfterAnswer, checked.Round(time.Millisecond), len(det.Pairs), clock.UDPSilence().Round(time.Millisecond)))
+	case ctx.Err() != nil && answered == 0 && !fresh:
+		// The agent was still busy at the end: what its checks got is
+		// unknown, which is no failure; the far end had answered.
+		det.State = "checking"
+		return classed(probe.ClassCanceled, fmt.Errorf("%w: the run's deadline ended ICE before a pair was selected; the agent was still busy "+
+			"(on a slow path its relay permissions take round trips), so its %d pairs' answers could not be read in time",
+			probe.ErrCutAfterAnswer, len(det.Pairs)))
+	case ctx.Err() != nil && len(det.Pairs) == 0:
+		det.State = "checking"
+		return classed(probe.Classify(ctx.Err()), fmt.Errorf("%w: the check's deadline ended ICE before it concluded", ErrICEFailed))
 	}
 	if len(det.Pairs) == 0 {
 		return classed(probe.ClassProtocol, fmt.Errorf("%w: no candidate pair to check (local %d, remote %d candidates)", ErrICEFailed, len(det.LocalCandidates), len(det.RemoteCandidates)))

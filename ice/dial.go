@@ -3,9 +3,11 @@ package ice
 import (
 	"context"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/pion/transport/v5"
@@ -21,25 +23,99 @@ import (
 // Agent.Close waits for gathering to end. Here every dial ends at
 // timeout, or at once when ctx ends (the agent is closing or the check's
 // deadline came).
+//
+// When ctx's deadline ends the agent, boundedNet also closes the agent's
+// TURN transports (cut). pion's TURN client creates a permission inside the
+// agent's task loop and waits for its round trip; Agent.Close waits for
+// that loop. Over a slow path that held the teardown past the run's
+// deadline. With its transport closed, the transaction fails at its next
+// retransmission and the loop is free. The TURN allocations are then
+// abandoned, not released: the server expires them after their lifetime.
 type boundedNet struct {
 	*stdnet.Net
 	ctx      context.Context
 	timeout  time.Duration
 	resolver probe.Resolver
+
+	mu      sync.Mutex
+	relays  []io.Closer // TURN transports, closed by cut
+	cutDone bool
+	// stopWatch stops the deadline watch; watchDone closes when the watch ran.
+	stopWatch func() bool
+	watchDone chan struct{}
 }
 
 var _ transport.Net = (*boundedNet)(nil)
 
-// newBoundedNet: r looks names up (nil: the system's resolver).
-func newBoundedNet(ctx context.Context, timeout time.Duration, r probe.Resolver) (*boundedNet, error) {
-	n, err := stdnet.NewNet()
+// newBoundedNet: r looks names up (nil: the system's resolver); onCut runs
+// when ctx's deadline cuts the agent, before its TURN transports close.
+func newBoundedNet(ctx context.Context, timeout time.Duration, r probe.Resolver, onCut func()) (*boundedNet, error) {
+	sn, err := stdnet.NewNet()
 	if err != nil {
 		return nil, err
 	}
 	if r == nil {
 		r = probe.ResolverOf(nil)
 	}
-	return &boundedNet{Net: n, ctx: ctx, timeout: timeout, resolver: r}, nil
+	n := &boundedNet{Net: sn, ctx: ctx, timeout: timeout, resolver: r, watchDone: make(chan struct{})}
+	n.stopWatch = context.AfterFunc(ctx, func() {
+		defer close(n.watchDone)
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			if onCut != nil {
+				onCut()
+			}
+			n.cut()
+		}
+	})
+	return n, nil
+}
+
+// endWatch ends the deadline watch: it either never runs or has run when
+// endWatch returns (call it after ctx ended, before closing the agent).
+func (n *boundedNet) endWatch() {
+	if !n.stopWatch() {
+		<-n.watchDone
+	}
+}
+
+// track keeps a TURN transport for cut; one opened after the cut closes
+// at once.
+func (n *boundedNet) track(c io.Closer) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.cutDone {
+		_ = c.Close()
+		return
+	}
+	n.relays = append(n.relays, c)
+}
+
+func (n *boundedNet) cut() {
+	n.mu.Lock()
+	cs := n.relays
+	n.relays, n.cutDone = nil, true
+	n.mu.Unlock()
+	for _, c := range cs {
+		_ = c.Close()
+	}
+}
+
+// ListenPacket opens the socket of a TURN client over UDP.
+func (n *boundedNet) ListenPacket(network, address string) (net.PacketConn, error) {
+	c, err := n.Net.ListenPacket(network, address)
+	if err == nil {
+		n.track(c)
+	}
+	return c, err
+}
+
+// DialUDP opens the socket of a TURN client over DTLS.
+func (n *boundedNet) DialUDP(network string, laddr, raddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := n.Net.DialUDP(network, laddr, raddr)
+	if err == nil {
+		n.track(c)
+	}
+	return c, err
 }
 
 func (n *boundedNet) dialer(laddr net.Addr) *net.Dialer {
@@ -52,7 +128,11 @@ func (n *boundedNet) dialer(laddr net.Addr) *net.Dialer {
 
 // Dial connects to address within the bound.
 func (n *boundedNet) Dial(network, address string) (net.Conn, error) {
-	return n.dialer(nil).DialContext(n.ctx, network, address)
+	c, err := n.dialer(nil).DialContext(n.ctx, network, address)
+	if err == nil {
+		n.track(c)
+	}
+	return c, err
 }
 
 // DialTCP connects to raddr within the bound.
@@ -73,6 +153,7 @@ func (n *boundedNet) DialTCP(network string, laddr, raddr *net.TCPAddr) (transpo
 		_ = c.Close()
 		return nil, &net.OpError{Op: "dial", Net: network, Err: errors.New("not a TCP connection")}
 	}
+	n.track(tc)
 	return tc, nil
 }
 

@@ -64,6 +64,11 @@ func watch(a *pice.Agent, every time.Duration) (*watcher, error) {
 		for {
 			select {
 			case <-w.stop:
+				select {
+				case <-w.failed:
+				default:
+					w.take() // the last one
+				}
 				return
 			case <-w.failed:
 				return
@@ -86,19 +91,32 @@ func (w *watcher) take() {
 	}
 }
 
-// finish stops the periodic snapshots, takes a last one unless failed,
-// and returns the best one.
-func (w *watcher) finish() snapshot {
+// finish stops the periodic snapshots and returns the best one, with a
+// last one taken unless ICE failed. It waits for that last one until
+// `until` at most: the agent's task loop can be held for round trips (a
+// relay candidate creating its permission over a slow path, inside the
+// loop), and the check's teardown must fit its deadline. Past it the last
+// periodic snapshot stands and fresh is false: its counters may lag.
+// wait, after the agent closed, collects the watcher's goroutine.
+func (w *watcher) finish(until time.Time) (s snapshot, fresh bool) {
 	w.once.Do(func() { close(w.stop) })
-	<-w.done
+	t := time.NewTimer(time.Until(until))
+	defer t.Stop()
 	select {
-	case <-w.failed:
-	default:
-		w.take()
+	case <-w.done:
+		fresh = true
+	case <-t.C:
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.last
+	return w.last, fresh
+}
+
+// wait returns once the watcher's goroutine has ended. Call it after the
+// agent closed: that ends a snapshot in flight.
+func (w *watcher) wait() {
+	w.once.Do(func() { close(w.stop) })
+	<-w.done
 }
 
 func (w *watcher) stateName() string {

@@ -203,7 +203,14 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	if err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
 	}
-	defer closeA()
+	// The watcher's goroutine ends after the agent closed (see finish).
+	var w *watcher
+	defer func() {
+		closeA()
+		if w != nil {
+			w.wait()
+		}
+	}()
 	start := time.Now()
 	done := make(chan struct{})
 	if err := a.OnCandidate(func(cand pice.Candidate) {
@@ -213,11 +220,10 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	}); err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
-	w, err := watch(a, 100*time.Millisecond)
+	w, err = watch(a, 100*time.Millisecond)
 	if err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
-	defer w.finish()
 	if err := a.GatherCandidates(); err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("gathering: %w", err))
 	}
@@ -229,13 +235,15 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	if err != nil {
 		return err
 	}
+	checking := time.Now()
 	connected := waitConnected(ctx, w)
 	if connected {
 		det.ConnectedMS = ms(time.Since(start))
 	}
-	c.collect(det, w.finish(), a, glog)
+	snap, fresh := w.finish(statsBy(ctx))
+	c.collect(det, snap, connectedAgent(a, connected), glog)
 	if !connected {
-		return c.connectError(ctx, det)
+		return c.connectError(ctx, det, fresh, time.Since(checking), cfg.Clock)
 	}
 	// The responder echoes on its side of the session.
 	c.media(ctx, cfg, det, conn, nil)

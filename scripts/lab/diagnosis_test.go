@@ -351,11 +351,15 @@ func diagCases() []labCase {
 			// latency and jitter.
 			name: "xphone", scenario: "slow-path", args: xphone(),
 			helpdesk: degraded("high-latency", "high-jitter"), field: degraded("high-latency", "high-jitter"),
-			// Known defect: on this ~480 ms round-trip path the two-ended
-			// ICE check, cut before a pair was selected, closes its agent
-			// 0.4-1.2 s past the run's deadline (the teardown reserve of 2
-			// SRTT does not cover it). Measured; on the roadmap.
-			fieldSlack: 1500 * time.Millisecond,
+			// Known residual: when the deadline cuts the two-ended ICE check
+			// on this ~480 ms path, its agent's task loop may be held by a
+			// TURN permission transaction (pion's TURN client creates
+			// permissions inside the loop, with no context). The check cuts
+			// its TURN transports at its working deadline, so the
+			// transaction fails at its next retransmission: measured up to
+			// 370 ms after the cut in 20 runs, which the teardown reserve
+			// (sized before anything was measured) may not cover.
+			fieldSlack: 300 * time.Millisecond,
 			check: func(t *testing.T, m mode, r *ucReport) {
 				for _, id := range []string{"signalling", "stun", "turn-udp"} {
 					wantStatus(t, r, id, "pass")
