@@ -100,7 +100,7 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	if err != nil {
 		return st, err
 	}
-	cfg := responder.Config{Listen: cmd.String("listen"), HTTP: cmd.String("http"), Token: token.Reveal(),
+	cfg := responder.Config{Listen: cmd.String("listen"), HTTP: cmd.String("http"), Token: token,
 		Software: "ucprobe " + version, MaxSessions: cmd.Int("max-sessions")}
 	if cfg.UDP, cfg.TCP, err = servePorts(cmd); err != nil {
 		return st, err

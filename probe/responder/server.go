@@ -64,7 +64,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, key: Key(cfg.Token), log: cfg.Logger,
+	return &Server{cfg: cfg, key: Key(cfg.Token.Reveal()), log: cfg.Logger,
 		ledger: newLedger(cfg.MaxSessions, cfg.MaxSessionsPerSource, cfg.MaxClients, cfg.SessionTTL),
 		lim:    newLimiter(cfg.Rate, DefaultMaxSources),
 		conns:  map[net.Conn]struct{}{}, done: make(chan struct{})}, nil
