@@ -8,6 +8,9 @@ import "log/slog"
 
 // Secret is a string that never prints: fmt, %v, %#v, JSON and slog show
 // it as "[redacted]". Use Reveal to hand the value to a protocol library.
+// fmt calls these methods only where it may: a Secret in an unexported
+// struct field prints as the plain string, so a type keeping secrets there
+// (ice.Responder, responder.Server) needs a String of its own.
 type Secret string
 
 const redacted = "[redacted]"
