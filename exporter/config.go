@@ -344,6 +344,13 @@ func (b *moduleBuilder) credentials() error {
 	if b.cfg.TURN.SharedSecret, err = b.secret("turn_secret", c.TURNSecretFile, c.TURNSecretEnv); err != nil {
 		return err
 	}
+	if t := b.cfg.TURN; t.Username != "" && t.Password == "" && t.SharedSecret == "" {
+		key := "turn_user"
+		if c.TURNUserEnv != "" {
+			key = "turn_user_env"
+		}
+		return b.bad(b.at("credentials", key), "%s without a password: give turn_pass_file or turn_pass_env (or turn_secret_file or turn_secret_env for TURN REST credentials); the TURN checks would run unauthenticated", key)
+	}
 	if b.cfg.ResponderToken, err = b.secret("responder_token", c.ResponderTokenFile, c.ResponderTokenEnv); err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ func TestExporterConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	probetest.WriteFile(t, dir, "empty.pass", "\n")
 	t.Setenv("UCPROBE_TEST_UNSET_VAR", "")
+	t.Setenv("UCPROBE_TEST_TURN_USER", "hunter22")
 	tests := []struct {
 		name, yaml string
 		want       string // substring, with file:line
@@ -45,6 +46,8 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"not yaml", "modules: [\n", "probes.yaml:"},
 		{"empty file", "", "probes.yaml: the file is empty"},
 		{"bad fingerprint", "modules:\n  a:\n    profile: generic\n    responder_fingerprint: SHA1:abcd\n    allowed_targets: [x.example]\n", "probes.yaml:4: module a: responder_fingerprint"},
+		{"turn user without password", "modules:\n  a:\n    profile: generic\n    allowed_targets: [x.example]\n    credentials:\n      turn_user: alice\n", "probes.yaml:6: module a: turn_user without a password"},
+		{"turn user env without password", "modules:\n  a:\n    profile: generic\n    allowed_targets: [x.example]\n    credentials:\n      turn_user_env: UCPROBE_TEST_TURN_USER\n", "probes.yaml:6: module a: turn_user_env without a password"},
 		{"bad ca file", "modules:\n  a:\n    profile: generic\n    ca_file: empty.pass\n    allowed_targets: [x.example]\n", "probes.yaml:4: module a: ca_file"},
 	}
 	for _, tc := range tests {

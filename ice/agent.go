@@ -132,9 +132,12 @@ func serverURLs(host string, port int, tr probe.Transport, user, pass string) ([
 }
 
 func hasTURN(ss []server) bool {
-	return slices.ContainsFunc(ss, func(s server) bool {
-		return s.uri.Scheme == stun.SchemeTypeTURN || s.uri.Scheme == stun.SchemeTypeTURNS
-	})
+	return slices.ContainsFunc(ss, func(s server) bool { return isTURN(s.uri) })
+}
+
+// isTURN: a turn: or turns: URL (one that needs credentials).
+func isTURN(u *stun.URI) bool {
+	return u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS
 }
 
 func displays(ss []server) []string {

@@ -79,7 +79,7 @@ func (c *Checker) relayLoopback(ctx context.Context, spec probe.Spec, cfg *probe
 func relayLoopbackStatus(res *probe.Result, err error) {
 	switch {
 	case errors.Is(err, ErrNoTURNCredentials):
-		res.Status = probe.StatusSkip
+		res.Status, res.Details.SkipReason = probe.StatusSkip, probe.SkipNoCredentials
 		res.Details.Skipped = "needs TURN credentials (--turn-user and --turn-pass, or --turn-secret) to measure media through the relay"
 	case errors.Is(err, probe.ErrSelfPermission), errors.Is(err, probe.ErrNoDelivery):
 		res.Status = probe.StatusWarn

@@ -37,10 +37,14 @@ func TestRelayLoopbackNeedsCredentials(t *testing.T) {
 	if res.Status != probe.StatusSkip || res.Class != probe.ClassAuth || res.Details.Skipped == "" || !errors.Is(errorOf(res), ErrNoTURNCredentials) {
 		t.Fatalf("status %s class %s: %s", res.Status, res.Class, res.Error)
 	}
+	if res.Details.SkipReason != probe.SkipNoCredentials {
+		t.Errorf("skip reason %q, want %q (typed, so report and JUnit need not read the words)", res.Details.SkipReason, probe.SkipNoCredentials)
+	}
 	// A user name without its password is none here too (probe's TURN
 	// check and OpenSelfRelay resolve the same way), and says so.
 	res = runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: probe.TURNCredentials{Username: testUser}, Media: time.Second}, 5*time.Second)
-	if res.Status != probe.StatusSkip || res.Class != probe.ClassAuth || !errors.Is(errorOf(res), ErrNoTURNCredentials) || !strings.Contains(res.Error, probe.ErrTURNNoPassword.Error()) {
+	if res.Status != probe.StatusSkip || res.Class != probe.ClassAuth || res.Details.SkipReason != probe.SkipNoCredentials ||
+		!errors.Is(errorOf(res), ErrNoTURNCredentials) || !strings.Contains(res.Error, probe.ErrTURNNoPassword.Error()) {
 		t.Fatalf("user without password: status %s class %s: %s", res.Status, res.Class, res.Error)
 	}
 	res = runCheck(t, loopbackChecker(), spec, &probe.Config{TURN: probe.TURNCredentials{Username: testUser, Password: "wrong"}, Media: time.Second}, 5*time.Second)

@@ -67,16 +67,19 @@ type ResponderConfig struct {
 	// Net is the agents' network; nil means the OS (tests: pion vnet).
 	Net    transport.Net
 	Logger *slog.Logger
+	// now is the clock TURN REST credentials are derived with (each
+	// session's at its creation); nil means time.Now (tests move it).
+	now func() time.Time
 }
 
 // Responder is the responder's ICE peer: an http.Handler for the
 // signalling under /v1/ice/ that runs one ICE agent per session and
 // echoes the media-like stream. Close ends every session.
 type Responder struct {
-	cfg      ResponderConfig
+	cfg ResponderConfig
+	// servers are the parsed URLs without credentials: each session gets
+	// its own copies with the credentials resolved at its creation.
 	servers  []server
-	offered  []ICEServer
-	secrets  []string
 	mu       sync.Mutex
 	sessions map[string]*session
 	closed   bool
@@ -135,33 +138,63 @@ func NewResponderHandler(cfg ResponderConfig) (*Responder, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
 	r := &Responder{cfg: cfg, sessions: map[string]*session{}}
-	// Resolved once, at start (as before): TURN REST credentials expire
-	// probe.TURNRESTTTL later, so a responder serving longer needs them
-	// resolved per session.
-	auth, credErr := probe.ResolveTURNCredentials(probe.TURNCredentials{Username: cfg.TURNUser, Password: cfg.TURNPass, SharedSecret: cfg.TURNSecret}, time.Now())
-	user, pass := auth.Username, auth.Password.Reveal()
-	r.secrets = []string{pass}
+	// Whether the credentials resolve does not depend on the time: checked
+	// once here, resolved again for each session (sessionServers).
+	auth, credErr := probe.ResolveTURNCredentials(r.turnCredentials(), cfg.now())
 	for _, raw := range cfg.Servers {
 		u, err := stun.ParseURI(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%w %q: %v", ErrBadServer, raw, err)
 		}
-		offered := ICEServer{URLs: []string{u.String()}}
-		if u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS {
-			if user == "" {
-				return nil, whyNone(fmt.Errorf("%w %q: a TURN server needs credentials (TURN user and password, or a REST secret)", ErrBadServer, raw), credErr)
-			}
-			u.Username, u.Password = user, pass
-			if cfg.ShareTURNCredentials {
-				offered.Username, offered.Credential = user, pass
-			}
+		if isTURN(u) && auth.Kind == probe.CredNone {
+			return nil, whyNone(fmt.Errorf("%w %q: a TURN server needs credentials (TURN user and password, or a REST secret)", ErrBadServer, raw), credErr)
 		}
 		r.servers = append(r.servers, server{u})
-		r.offered = append(r.offered, offered)
 	}
 	return r, nil
 }
+
+func (r *Responder) turnCredentials() probe.TURNCredentials {
+	return probe.TURNCredentials{Username: r.cfg.TURNUser, Password: r.cfg.TURNPass, SharedSecret: r.cfg.TURNSecret}
+}
+
+// sessionServers are one session's STUN/TURN URLs with the TURN
+// credentials resolved at now, what its offer hands the client of them
+// (the credentials only with ShareTURNCredentials), and the password its
+// gathering log scrubs. Per session, not once at start: TURN REST
+// credentials expire probe.TURNRESTTTL after they are derived, and a
+// responder serves for longer than that.
+func (r *Responder) sessionServers(now time.Time) (servers []server, offered []ICEServer, secrets []string) {
+	auth, _ := probe.ResolveTURNCredentials(r.turnCredentials(), now) // resolvable: checked at start
+	user, pass := auth.Username, auth.Password.Reveal()
+	for _, sv := range r.servers {
+		u := *sv.uri
+		o := ICEServer{URLs: []string{u.String()}}
+		if isTURN(&u) {
+			u.Username, u.Password = user, pass
+			if r.cfg.ShareTURNCredentials {
+				o.Username, o.Credential = user, pass
+			}
+		}
+		servers = append(servers, server{&u})
+		offered = append(offered, o)
+	}
+	return servers, offered, []string{pass}
+}
+
+// String and GoString keep fmt (and slog) from dumping the responder:
+// its config holds the TURN password and the token in an unexported
+// field, where fmt never calls probe.Secret's methods.
+func (r *Responder) String() string {
+	return fmt.Sprintf("ice.Responder(%d STUN/TURN servers)", len(r.servers))
+}
+
+// GoString: see String.
+func (r *Responder) GoString() string { return r.String() }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
 	w.Header().Set("Content-Type", "application/json")
@@ -229,8 +262,9 @@ func (r *Responder) offer(w http.ResponseWriter, req *http.Request) {
 	r.wg.Add(1)
 	r.mu.Unlock()
 
-	glog := &gatherLog{secrets: r.secrets}
-	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: r.servers, timing: r.cfg.Timing, net: r.cfg.Net, loopback: r.cfg.Loopback,
+	servers, offered, secrets := r.sessionServers(r.cfg.now())
+	glog := &gatherLog{secrets: secrets}
+	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, timing: r.cfg.Timing, net: r.cfg.Net, loopback: r.cfg.Loopback,
 		ipFilter: r.hostFilter(req), log: glog})
 	if err != nil {
 		cancel()
@@ -272,7 +306,7 @@ func (r *Responder) offer(w http.ResponseWriter, req *http.Request) {
 	gcancel()
 	cands, _ := a.GetLocalCandidates()
 	ufrag, pwd, _ := a.GetLocalUserCredentials()
-	o := Offer{Hello: hello(""), Session: id, Ufrag: ufrag, Pwd: pwd, ICEServers: r.offered, GatheringMS: ms(took), Candidates: []string{}}
+	o := Offer{Hello: hello(""), Session: id, Ufrag: ufrag, Pwd: pwd, ICEServers: offered, GatheringMS: ms(took), Candidates: []string{}}
 	for _, c := range cands {
 		o.Candidates = append(o.Candidates, c.Marshal())
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pion/transport/v5/test"
+	"github.com/pion/turn/v5"
 
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/probe/probetest"
@@ -303,5 +305,153 @@ func TestResponderBadConfig(t *testing.T) {
 	// Without a TURN server the credentials are not needed: no error.
 	if _, err := NewResponderHandler(ResponderConfig{Servers: []string{"stun:127.0.0.2:3478"}, TURNUser: "alice"}); err != nil {
 		t.Errorf("STUN only, user without password: %v", err)
+	}
+}
+
+// testClock is a clock a test moves (ResponderConfig.now).
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// postOffer opens a session on the responder at addr and returns its offer.
+func postOffer(t *testing.T, addr string) Offer {
+	t.Helper()
+	tr := &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}
+	defer tr.CloseIdleConnections()
+	client := &http.Client{Transport: tr}
+	req, _ := http.NewRequest(http.MethodPost, "https://"+addr+"/v1/ice/sessions", strings.NewReader("{}"))
+	req.Header.Set("Authorization", "Bearer "+testToken.Reveal())
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var o Offer
+	if err := json.NewDecoder(resp.Body).Decode(&o); err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("offer: status %d, %v, %+v", resp.StatusCode, err, o)
+	}
+	// The agent is no longer needed: end the session (the test waits for it).
+	del, _ := http.NewRequest(http.MethodDelete, "https://"+addr+"/v1/ice/sessions/"+o.Session, nil)
+	del.Header.Set("Authorization", "Bearer "+testToken.Reveal())
+	if resp, err := client.Do(del); err == nil {
+		resp.Body.Close()
+	}
+	return o
+}
+
+// TURN REST credentials expire probe.TURNRESTTTL after they are derived,
+// so the responder derives them per session, not once at start: two
+// sessions an hour apart get different user names with the later expiry,
+// both in what the offer shares and in what the responder's own agent
+// allocates its relay with. Long-term credentials stay as given.
+func TestResponderTURNCredentialsPerSession(t *testing.T) {
+	t.Cleanup(test.CheckRoutines(t))
+	const restSecret probe.Secret = "rest-s3cret-ice"
+	var mu sync.Mutex
+	authenticated := map[string]bool{}
+	recording := func(h turn.AuthHandler) turn.AuthHandler {
+		return func(ra *turn.RequestAttributes) (string, []byte, bool) {
+			mu.Lock()
+			authenticated[ra.Username] = true
+			mu.Unlock()
+			return h(ra)
+		}
+	}
+	restPort := startTURNAuth(t, "127.0.0.2", recording(turn.LongTermTURNRESTAuthHandler(restSecret.Reveal(), nil)))
+	longTermPort := startTURNAuth(t, "127.0.0.2", recording(longTermAuth))
+	start := time.Now().Truncate(time.Second)
+	for _, tc := range []struct {
+		name string
+		cfg  ResponderConfig
+		port int
+		rest bool
+	}{
+		{"rest", ResponderConfig{TURNSecret: restSecret}, restPort, true},
+		{"long-term", ResponderConfig{TURNUser: testUser, TURNPass: testPass}, longTermPort, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &testClock{t: start}
+			cfg := tc.cfg
+			cfg.Servers = []string{fmt.Sprintf("turn:127.0.0.2:%d?transport=udp", tc.port)}
+			cfg.ShareTURNCredentials, cfg.now = true, clock.now
+			r, addr := startResponder(t, cfg)
+			first := postOffer(t, addr)
+			clock.add(probe.TURNRESTTTL)
+			second := postOffer(t, addr)
+			waitNoSessions(t, r, 5*time.Second)
+
+			var users []string
+			for i, o := range []Offer{first, second} {
+				if len(o.ICEServers) != 1 || o.ICEServers[0].Username == "" || o.ICEServers[0].Credential == "" {
+					t.Fatalf("offer %d shares %+v, want one TURN server with credentials", i+1, o.ICEServers)
+				}
+				if !slices.ContainsFunc(o.Candidates, func(c string) bool { return strings.Contains(c, "typ relay") }) {
+					t.Errorf("offer %d has no relay candidate (the agent's credentials were refused?): %v", i+1, o.Candidates)
+				}
+				users = append(users, o.ICEServers[0].Username)
+			}
+			mu.Lock()
+			for _, u := range users {
+				if !authenticated[u] {
+					t.Errorf("the responder's agent never authenticated as %q (it did as %v)", u, authenticated)
+				}
+			}
+			mu.Unlock()
+			if !tc.rest {
+				if users[0] != testUser || users[1] != testUser || first.ICEServers[0].Credential != testPass || second.ICEServers[0].Credential != testPass {
+					t.Errorf("long-term credentials changed: users %v", users)
+				}
+				return
+			}
+			want := []string{
+				strconv.FormatInt(start.Add(probe.TURNRESTTTL).Unix(), 10) + ":ucprobe",
+				strconv.FormatInt(start.Add(2*probe.TURNRESTTTL).Unix(), 10) + ":ucprobe",
+			}
+			if !slices.Equal(users, want) {
+				t.Errorf("REST user names %v, want %v (each derived at its session's creation)", users, want)
+			}
+			if first.ICEServers[0].Credential == second.ICEServers[0].Credential {
+				t.Error("both sessions got the same REST password")
+			}
+		})
+	}
+}
+
+// A ResponderConfig printed or logged shows none of its secrets (it has a
+// func field, so encoding/json refuses it whole), and neither does the
+// Responder made from it.
+func TestResponderConfigNeverPrintsSecrets(t *testing.T) {
+	cfg := ResponderConfig{Servers: []string{"turn:127.0.0.2:3478"}, TURNUser: testUser, TURNPass: testPass,
+		TURNSecret: "rest-s3cret-ice", Token: "tok-s3cret-ice", ShareTURNCredentials: true}
+	r, err := NewResponderHandler(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var logged strings.Builder
+	slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "cfg", cfg, "responder", r)
+	outs := []string{fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg), fmt.Sprintf("%v %+v", r, r), logged.String()}
+	if b, err := json.Marshal(cfg); err == nil {
+		outs = append(outs, string(b))
+	}
+	for _, out := range outs {
+		for _, s := range []string{testPass, "rest-s3cret-ice", "tok-s3cret-ice"} {
+			if strings.Contains(out, s) {
+				t.Fatalf("secret %q leaked: %s", s, out)
+			}
+		}
 	}
 }

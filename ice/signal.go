@@ -336,7 +336,7 @@ func (c *Checker) offeredServers(list []ICEServer, cfg *probe.Config) ([]server,
 			if err != nil {
 				continue
 			}
-			if u.Scheme == stun.SchemeTypeTURN || u.Scheme == stun.SchemeTypeTURNS {
+			if isTURN(u) {
 				switch {
 				case is.Username != "" && is.Credential != "":
 					u.Username, u.Password = is.Username, is.Credential

@@ -21,6 +21,22 @@ const (
 // It is stopped in t.Cleanup.
 func startTURN(t testing.TB, ip string) int {
 	t.Helper()
+	return startTURNAuth(t, ip, longTermAuth)
+}
+
+// longTermAuth accepts testUser/testPass.
+func longTermAuth(ra *turn.RequestAttributes) (string, []byte, bool) {
+	if ra.Username != testUser {
+		return "", nil, false
+	}
+	return ra.Username, turn.GenerateAuthKey(testUser, testRealm, testPass), true
+}
+
+// startTURNAuth is startTURN with the server's authentication: the long-term
+// one, a TURN REST one (turn.LongTermTURNRESTAuthHandler), or one that also
+// records who authenticated.
+func startTURNAuth(t testing.TB, ip string, authz turn.AuthHandler) int {
+	t.Helper()
 	pc, err := net.ListenPacket("udp4", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
@@ -35,13 +51,8 @@ func startTURN(t testing.TB, ip string) int {
 		return &turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(ip), Address: ip}
 	}
 	srv, err := turn.NewServer(turn.ServerConfig{
-		Realm: testRealm,
-		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
-			if ra.Username != testUser {
-				return "", nil, false
-			}
-			return ra.Username, turn.GenerateAuthKey(testUser, testRealm, testPass), true
-		},
+		Realm:             testRealm,
+		AuthHandler:       authz,
 		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen()}},
 		ListenerConfigs:   []turn.ListenerConfig{{Listener: ln, RelayAddressGenerator: gen()}},
 	})
@@ -61,12 +72,7 @@ func startVNetTURN(t testing.TB, n transport.Net, ip string) {
 	}
 	srv, err := turn.NewServer(turn.ServerConfig{
 		Realm: testRealm, LoggerFactory: logging.NewDefaultLoggerFactory(),
-		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
-			if ra.Username != testUser {
-				return "", nil, false
-			}
-			return ra.Username, turn.GenerateAuthKey(testUser, testRealm, testPass), true
-		},
+		AuthHandler: longTermAuth,
 		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: &turn.RelayAddressGeneratorStatic{
 			RelayAddress: net.ParseIP(ip), Address: "0.0.0.0", Net: n}}},
 	})

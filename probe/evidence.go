@@ -116,6 +116,7 @@ const (
 	SkipNotImplemented SkipReason = "not-implemented" // no prober for its kind in this binary
 	SkipUnresolved     SkipReason = "unresolved"      // its host name did not resolve (see the dns check)
 	SkipCanceled       SkipReason = "canceled"        // the run's end (deadline or Ctrl-C) cut it off
+	SkipNoCredentials  SkipReason = "no-credentials"  // it needs TURN credentials the run was not given
 )
 
 // BaseID is the check's id as the profile declared it: a check run once

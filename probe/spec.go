@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"net/url"
 	"time"
+
+	"github.com/ucprobe/ucprobe/probe/secret"
 )
 
 // Spec is one resolved check: what the plan (package profiles) hands to a
@@ -122,30 +124,10 @@ type TURNCredentials struct {
 	SharedSecret Secret
 }
 
-// Secret is a string that never prints: fmt, %v, %#v, JSON and slog show
-// it as "[redacted]". Use Reveal to hand the value to a protocol library.
-type Secret string
-
-const redacted = "[redacted]"
-
-func (s Secret) String() string {
-	if s == "" {
-		return ""
-	}
-	return redacted
-}
-
-// GoString keeps %#v from leaking the value.
-func (s Secret) GoString() string { return s.String() }
-
-// MarshalJSON keeps encoders from leaking the value.
-func (s Secret) MarshalJSON() ([]byte, error) { return []byte(`"` + s.String() + `"`), nil }
-
-// LogValue keeps slog from leaking the value.
-func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
-
-// Reveal returns the secret for the one place that must send it.
-func (s Secret) Reveal() string { return string(s) }
+// Secret is a string that never prints (fmt, %v, %#v, JSON and slog show
+// "[redacted]"); Reveal hands the value to a protocol library. It is
+// secret.Secret, so probe/responder (which probe imports) has it too.
+type Secret = secret.Secret
 
 // DefaultResponderPort is the TCP port of a ucprobe responder's HTTP
 // endpoint (receipts, ICE signalling) when --responder gives none.

@@ -45,7 +45,7 @@ func freeUDPBlock(t *testing.T, n int) uint16 {
 
 // startResponder serves UDP lo..hi on 127.0.0.1 with its HTTP endpoint on
 // a free port and returns the --responder value.
-func startResponder(t *testing.T, lo, hi uint16, token string) (*responder.Server, string) {
+func startResponder(t *testing.T, lo, hi uint16, token probe.Secret) (*responder.Server, string) {
 	t.Helper()
 	srv, err := responder.New(responder.Config{UDP: []responder.Span{{Lo: int(lo), Hi: int(hi)}}, Listen: "127.0.0.1",
 		HTTP: "127.0.0.1:0", Token: token})

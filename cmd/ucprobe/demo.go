@@ -184,7 +184,7 @@ func startDemoSite(ctx context.Context, logger *slog.Logger) (*demoSite, error) 
 	d.srv, err = responder.New(responder.Config{
 		UDP:    []responder.Span{{Lo: demoUDPLo, Hi: demoUDPHi}},
 		TCP:    []int{demoTCP},
-		Listen: demoIP, HTTP: net.JoinHostPort(demoIP, "0"), Token: d.token.Reveal(),
+		Listen: demoIP, HTTP: net.JoinHostPort(demoIP, "0"), Token: d.token,
 		ICE: d.peer, Software: "ucprobe " + version + " (demo)", Logger: logger,
 	})
 	if err == nil {

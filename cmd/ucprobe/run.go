@@ -184,20 +184,17 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	turn, err := turnFlags(cmd, turnPass)
+	if err != nil {
+		return nil, err
+	}
 	cfg := &probe.Config{
 		Responder:      cmd.String("responder"),
 		ResponderToken: token,
 		ExtraSTUN:      cmd.StringSlice("stun"),
-		TURN: probe.TURNCredentials{
-			Username:     cmd.String("turn-user"),
-			Password:     turnPass,
-			SharedSecret: probe.Secret(cmd.String("turn-secret")),
-		},
-		Media:    time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
-		Resolver: resolver,
-	}
-	if t := cfg.TURN; t.Username != "" && t.Password == "" && t.SharedSecret == "" {
-		return nil, usagef("--turn-user %q without a password: give --turn-pass-file, --turn-pass or UCPROBE_TURN_PASS (or --turn-secret for TURN REST credentials)", t.Username)
+		TURN:           turn,
+		Media:          time.Duration(p.EffectiveLimits().MediaS * float64(time.Second)),
+		Resolver:       resolver,
 	}
 	if m := cmd.Duration("media"); m >= 0 {
 		cfg.Media = m
@@ -230,6 +227,18 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 		cfg.Logger = slog.New(slog.NewTextHandler(cmd.Root().ErrWriter, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return cfg, nil
+}
+
+// turnFlags are the TURN credentials of --turn-user, the password and
+// --turn-secret (run and serve). A user without a password or a secret is
+// bad input: the TURN checks, or the responder's agent, would otherwise run
+// unauthenticated.
+func turnFlags(cmd *cli.Command, pass probe.Secret) (probe.TURNCredentials, error) {
+	c := probe.TURNCredentials{Username: cmd.String("turn-user"), Password: pass, SharedSecret: probe.Secret(cmd.String("turn-secret"))}
+	if c.Username != "" && c.Password == "" && c.SharedSecret == "" {
+		return c, usagef("--turn-user %q without a password: give --turn-pass-file, --turn-pass or UCPROBE_TURN_PASS (or --turn-secret for TURN REST credentials)", c.Username)
+	}
+	return c, nil
 }
 
 // maxSecretFile bounds a secret file (a token or password is short).

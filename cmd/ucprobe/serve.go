@@ -72,10 +72,10 @@ Ctrl-C stops it and prints who probed which ports. See SECURITY.md.`,
 			&cli.FloatFlag{Name: "global-rate", Usage: "answers per second in total (-1: no limit)", Value: responder.DefaultGlobalRate},
 			&cli.IntFlag{Name: "max-sessions", Usage: "receipts kept at once (oldest dropped; each expires after 10 min)", Value: responder.DefaultMaxSessions},
 			&cli.StringSliceFlag{Name: "ice-server", Usage: "STUN/TURN `URL` the ICE peer gathers with and offers, e.g. stun:host:3478, turn:host:3478?transport=udp (repeatable)"},
-			&cli.StringFlag{Name: "turn-user", Usage: "TURN `USER` for --ice-server turn: URLs", Sources: cli.EnvVars("UCPROBE_TURN_USER")},
+			&cli.StringFlag{Name: "turn-user", Usage: "TURN `USER` for --ice-server turn: URLs (needs a password or --turn-secret)", Sources: cli.EnvVars("UCPROBE_TURN_USER")},
 			&cli.StringFlag{Name: "turn-pass", Usage: "TURN `PASSWORD` (prefer --turn-pass-file or the environment variable)", Sources: cli.EnvVars("UCPROBE_TURN_PASS")},
 			&cli.StringFlag{Name: "turn-pass-file", Usage: "read the TURN password from `FILE`", TakesFile: true},
-			&cli.StringFlag{Name: "turn-secret", Usage: "TURN REST shared `SECRET` (coturn use-auth-secret)", Sources: cli.EnvVars("UCPROBE_TURN_SECRET")},
+			&cli.StringFlag{Name: "turn-secret", Usage: "TURN REST shared `SECRET` (coturn use-auth-secret): each ICE session gets credentials derived when it starts, valid an hour", Sources: cli.EnvVars("UCPROBE_TURN_SECRET")},
 			&cli.BoolFlag{Name: "share-turn-credentials", Usage: "hand the TURN credentials to clients in the ICE offer (otherwise they use their own --turn-user); needs a token"},
 			&cli.BoolFlag{Name: "debug", Usage: "log what the responder does to stderr (never secrets)"},
 		},
@@ -100,7 +100,11 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	if err != nil {
 		return st, err
 	}
-	cfg := responder.Config{Listen: cmd.String("listen"), HTTP: cmd.String("http"), Token: token.Reveal(),
+	turn, err := turnFlags(cmd, turnPass)
+	if err != nil {
+		return st, err
+	}
+	cfg := responder.Config{Listen: cmd.String("listen"), HTTP: cmd.String("http"), Token: token,
 		Software: "ucprobe " + version, MaxSessions: cmd.Int("max-sessions")}
 	if cfg.UDP, cfg.TCP, err = servePorts(cmd); err != nil {
 		return st, err
@@ -134,10 +138,10 @@ func parseServeFlags(cmd *cli.Command) (serveSettings, error) {
 	}
 	st.iceCfg = ice.ResponderConfig{
 		Servers:              cmd.StringSlice("ice-server"),
-		TURNUser:             cmd.String("turn-user"),
-		TURNPass:             turnPass,
+		TURNUser:             turn.Username,
+		TURNPass:             turn.Password,
 		Token:                token,
-		TURNSecret:           probe.Secret(cmd.String("turn-secret")),
+		TURNSecret:           turn.SharedSecret,
 		ShareTURNCredentials: cmd.Bool("share-turn-credentials"),
 	}
 	if listenIP != nil {

@@ -45,6 +45,8 @@ func TestServeBadFlags(t *testing.T) {
 		{[]string{"--udp", "30000", "--token", "a", "--token-file", "/dev/null"}, "give one"},
 		{[]string{"--udp", "30000", "--turn-pass-file", "/dev/null"}, "--turn-pass-file /dev/null: want the secret on one line"},
 		{[]string{"--udp", "30000", "--tls-cert", "c.pem"}, "--tls-cert and --tls-key"},
+		{[]string{"--udp", "30000", "--turn-user", "alice"}, `--turn-user "alice" without a password`},
+		{[]string{"--udp", "30000", "--ice-server", "turn:127.0.0.1:3478", "--turn-user", "alice"}, `--turn-user "alice" without a password`},
 		{[]string{"--nope"}, "nope"},
 	}
 	for _, tt := range tests {

@@ -134,7 +134,7 @@ func TestAmplification(t *testing.T) {
 // those are the answers to what was sent before).
 func (c *client) bytesBefore(port int, s *Server, token string) int {
 	c.t.Helper()
-	good := mustRequest(c.t, "sentinel", Key(s.cfg.Token))
+	good := mustRequest(c.t, "sentinel", Key(s.cfg.Token.Reveal()))
 	c.send(port, good.Raw)
 	total := 0
 	for {

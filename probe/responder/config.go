@@ -8,11 +8,14 @@ import (
 	"net/http"
 	"net/netip"
 	"time"
+
+	"github.com/ucprobe/ucprobe/probe/secret"
 )
 
 // DefaultHTTPPort is the responder's HTTP port. It duplicates
 // probe.DefaultResponderPort: this package must not import probe (probe's
-// sweep client imports this package).
+// sweep client imports this package; probe.Secret is secret.Secret for
+// the same reason).
 const DefaultHTTPPort = 8480
 
 // Defaults of the rate limits. The sizing case is one client sweeping a
@@ -91,8 +94,9 @@ type Config struct {
 	Certificate *tls.Certificate
 	// Token, when set, is required on every request: STUN requests must
 	// carry MESSAGE-INTEGRITY with Key(Token), HTTP requests
-	// "Authorization: Bearer Token". Never logged.
-	Token string
+	// "Authorization: Bearer Token". A secret.Secret (probe.Secret), so
+	// printing or encoding a Config never shows it; never logged.
+	Token secret.Secret
 	Rate  RateLimits
 	// MaxSessions bounds the receipts kept (oldest evicted first);
 	// SessionTTL expires a session that saw no probe for that long.

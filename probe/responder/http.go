@@ -70,7 +70,7 @@ func (s *Server) authorize(next http.Handler) http.Handler {
 	if s.cfg.Token == "" {
 		return next
 	}
-	want := sha256.Sum256([]byte(s.cfg.Token))
+	want := sha256.Sum256([]byte(s.cfg.Token.Reveal()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		sum := sha256.Sum256([]byte(got))

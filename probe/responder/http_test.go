@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ucprobe/ucprobe/probe/secret"
 )
 
 // testClient speaks HTTPS to the responder; the certificate is checked by
@@ -51,7 +53,7 @@ func TestHTTP(t *testing.T) {
 				iceHit = true
 				writeJSON(w, http.StatusOK, map[string]string{"path": r.URL.Path})
 			})
-			s := startServer(t, Config{UDP: []Span{{base, base + 1}}, TCP: []int{base}, Token: token, ICE: ice})
+			s := startServer(t, Config{UDP: []Span{{base, base + 1}}, TCP: []int{base}, Token: secret.Secret(token), ICE: ice})
 			c := newClient(t)
 			c.send(base+1, mustRequest(t, "web", Key(token)).Raw)
 			c.recv()

@@ -58,13 +58,21 @@ var ErrFileLimit = errors.New("open-file limit too low")
 // HTTP endpoint and its connections, the ICE peer's sockets.
 const fileReserve = 256
 
+// String and GoString keep fmt (and slog) from dumping the server: its
+// config and key (the token's) sit in unexported fields, where fmt never
+// calls the token's redacting methods.
+func (s *Server) String() string { return "responder.Server(" + s.cfg.Software + ")" }
+
+// GoString: see String.
+func (s *Server) GoString() string { return s.String() }
+
 // New checks cfg and returns a Server that is not yet listening.
 func New(cfg Config) (*Server, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
-	return &Server{cfg: cfg, key: Key(cfg.Token), log: cfg.Logger,
+	return &Server{cfg: cfg, key: Key(cfg.Token.Reveal()), log: cfg.Logger,
 		ledger: newLedger(cfg.MaxSessions, cfg.MaxSessionsPerSource, cfg.MaxClients, cfg.SessionTTL),
 		lim:    newLimiter(cfg.Rate, DefaultMaxSources),
 		conns:  map[net.Conn]struct{}{}, done: make(chan struct{})}, nil

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/pion/stun/v4"
+
+	"github.com/ucprobe/ucprobe/probe/secret"
 )
 
 // NewRequest's messages are real STUN, padded to PadTo whatever the
@@ -45,7 +47,7 @@ func TestNewRequest(t *testing.T) {
 func TestPaddedRequestFitsAnyAnswer(t *testing.T) {
 	from := netip.MustParseAddrPort("[2001:db8::1]:65535")
 	for _, token := range []string{"", "t"} {
-		s, err := New(Config{UDP: []Span{{1, 1}}, Token: token})
+		s, err := New(Config{UDP: []Span{{1, 1}}, Token: secret.Secret(token)})
 		if err != nil {
 			t.Fatal(err)
 		}
