@@ -45,7 +45,7 @@ modules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := serveExporter(t, s.e, &capListener{Listener: ln, max: 16, plain: true}, webConfig{})
+	stop := serveExporter(t, s.e, newCapListener(ln, 16, true, nil), webConfig{})
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	client := &http.Client{Timeout: 20 * time.Second, Transport: tr}
 	paths := []string{"/probe?module=open&target=127.0.0.1", "/probe?module=closed&target=127.0.0.1", "/probe?module=open&target=127.0.0.9"}

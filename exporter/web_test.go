@@ -50,7 +50,7 @@ func TestExporterWebConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := serveExporter(t, s.e, &capListener{Listener: ln, max: 8, plain: !wc.tls}, wc)
+	stop := serveExporter(t, s.e, newCapListener(ln, 8, !wc.tls, nil), wc)
 	defer stop()
 	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
 	get := func(scheme, user, pass string) (int, error) {
