@@ -361,16 +361,12 @@ func (b *moduleBuilder) secret(key, fileRef, envRef string) (probe.Secret, error
 	case fileRef != "" && envRef != "":
 		return "", b.bad(b.at("credentials"), "give %s_file or %s_env, not both", key, key)
 	case fileRef != "":
-		data, err := profiles.ReadFile(resolvePath(b.dir, fileRef))
+		s, err := probe.ReadSecretFile(resolvePath(b.dir, fileRef))
 		if err != nil {
 			return "", b.bad(b.at("credentials", key+"_file"), "%s_file %s: %v", key, fileRef, err)
 		}
-		s := strings.TrimRight(string(data), "\r\n")
-		if s == "" {
-			return "", b.bad(b.at("credentials", key+"_file"), "%s_file %s is empty", key, fileRef)
-		}
 		b.m.CredentialRefs = append(b.m.CredentialRefs, key+"_file")
-		return probe.Secret(s), nil
+		return s, nil
 	case envRef != "":
 		s, ok := os.LookupEnv(envRef)
 		if !ok || s == "" {
