@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -25,10 +23,10 @@ func TestExporterNoLeaks(t *testing.T) {
 	// Registered first, so it runs after every other cleanup (the test's
 	// own servers hold descriptors and goroutines until theirs).
 	ignore := goleak.IgnoreCurrent()
-	fdsBefore := openFDs(t)
+	fdsBefore := probetest.OpenFDs(t)
 	t.Cleanup(func() {
 		goleak.VerifyNone(t, ignore)
-		if after := openFDs(t); fdsBefore >= 0 && after > fdsBefore {
+		if after := probetest.OpenFDs(t); fdsBefore >= 0 && after > fdsBefore {
 			t.Errorf("open file descriptors: %d before, %d after %d probes", fdsBefore, after, leakProbes)
 		}
 	})
@@ -78,16 +76,4 @@ modules:
 	if busy, queued := s.e.slots.counts(); busy != 0 || queued != 0 {
 		t.Errorf("after all probes: %d slots held, %d waiting", busy, queued)
 	}
-}
-
-// openFDs counts this process's open descriptors (Linux), or -1.
-func openFDs(t *testing.T) int {
-	if runtime.GOOS != "linux" {
-		return -1
-	}
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }
