@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -125,12 +126,7 @@ func (m *module) redactVars(vars map[string]string) {
 
 // Names returns the module names, sorted.
 func (c *exporterConfig) Names() []string {
-	names := make([]string, 0, len(c.Modules))
-	for n := range c.Modules {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(c.Modules))
 }
 
 var moduleName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`) })

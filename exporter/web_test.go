@@ -20,7 +20,6 @@ func TestExporterWebConfig(t *testing.T) {
 	dir := t.TempDir()
 	ca := probetest.NewCA(t, "ucprobe exporter test CA")
 	certFile, keyFile := probetest.WriteLeaf(t, dir, ca.LoopbackLeaf(t))
-	pool := ca.Pool()
 	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-pw"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -37,7 +36,7 @@ func TestExporterWebConfig(t *testing.T) {
 	}
 	stop := serveExporter(t, s.e, newCapListener(ln, 8, !wc.tls, nil), wc)
 	defer stop()
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, DisableKeepAlives: true}}
 	get := func(scheme, user, pass string) (int, error) {
 		req, _ := http.NewRequest(http.MethodGet, scheme+"://"+ln.Addr().String()+"/metrics", nil)
 		if user != "" {

@@ -32,38 +32,46 @@ func TestBare(t *testing.T) {
 
 func TestReadAtMost(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, s string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(s), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
 	for _, tc := range []struct {
-		name, path string
-		max        int64
-		want       string
-		over       bool
-		err        error
+		name, content string // content "-": no such file; "/": a folder
+		max           int64
+		want          string
+		over          bool
+		err           error
 	}{
-		{"under the bound", write("small", "abc"), 4, "abc", false, nil},
-		{"at the bound", write("exact", "abcd"), 4, "abcd", false, nil},
-		{"over the bound", write("large", "abcdef"), 4, "abcd", true, nil},
-		{"empty", write("empty", ""), 4, "", false, nil},
-		{"missing", filepath.Join(dir, "nosuch"), 4, "", false, fs.ErrNotExist},
-		{"a folder", dir, 4, "", false, nil},
+		{"under the bound", "abc", 4, "abc", false, nil},
+		{"at the bound", "abcd", 4, "abcd", false, nil},
+		{"over the bound", "abcdef", 4, "abcd", true, nil},
+		{"empty", "", 4, "", false, nil},
+		{"missing", "-", 4, "", false, fs.ErrNotExist},
+		{"a folder", "/", 4, "", false, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			data, over, err := ReadAtMost(tc.path, tc.max)
-			if tc.path == dir {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-"))
+			switch tc.content {
+			case "-":
+			case "/":
+				if err := os.Mkdir(path, 0o700); err != nil {
+					t.Fatal(err)
+				}
+			default:
+				if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			data, over, err := ReadAtMost(path, tc.max)
+			if err != nil && strings.Contains(err.Error(), path) {
+				t.Errorf("error %q repeats the path", err)
+			}
+			if tc.content == "/" {
 				// Reading a folder fails, with the cause alone.
-				if err == nil || strings.Contains(err.Error(), dir) {
-					t.Fatalf("a folder: %v, want an error that does not repeat the path", err)
+				if err == nil {
+					t.Fatal("a folder read without an error")
 				}
 				return
 			}
-			if !errors.Is(err, tc.err) || (err != nil && strings.Contains(err.Error(), tc.path)) {
-				t.Fatalf("error %v, want %v without the path", err, tc.err)
+			if !errors.Is(err, tc.err) {
+				t.Fatalf("error %v, want %v", err, tc.err)
 			}
 			if string(data) != tc.want || over != tc.over {
 				t.Errorf("data %q over %v, want %q %v", data, over, tc.want, tc.over)
