@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -125,12 +126,7 @@ func (m *module) redactVars(vars map[string]string) {
 
 // Names returns the module names, sorted.
 func (c *exporterConfig) Names() []string {
-	names := make([]string, 0, len(c.Modules))
-	for n := range c.Modules {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(c.Modules))
 }
 
 var moduleName = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`) })
@@ -368,16 +364,12 @@ func (b *moduleBuilder) secret(key, fileRef, envRef string) (probe.Secret, error
 	case fileRef != "" && envRef != "":
 		return "", b.bad(b.at("credentials"), "give %s_file or %s_env, not both", key, key)
 	case fileRef != "":
-		data, err := profiles.ReadFile(resolvePath(b.dir, fileRef))
+		s, err := probe.ReadSecretFile(resolvePath(b.dir, fileRef))
 		if err != nil {
 			return "", b.bad(b.at("credentials", key+"_file"), "%s_file %s: %v", key, fileRef, err)
 		}
-		s := strings.TrimRight(string(data), "\r\n")
-		if s == "" {
-			return "", b.bad(b.at("credentials", key+"_file"), "%s_file %s is empty", key, fileRef)
-		}
 		b.m.CredentialRefs = append(b.m.CredentialRefs, key+"_file")
-		return probe.Secret(s), nil
+		return s, nil
 	case envRef != "":
 		s, ok := os.LookupEnv(envRef)
 		if !ok || s == "" {

@@ -12,6 +12,8 @@ import (
 func TestExporterConfigErrors(t *testing.T) {
 	dir := t.TempDir()
 	probetest.WriteFile(t, dir, "empty.pass", "\n")
+	probetest.WriteFile(t, dir, "two-line.pass", "hunter22\nhunter22\n")
+	probetest.WriteFile(t, dir, "large.pass", strings.Repeat("hunter22", 1<<10))
 	t.Setenv("UCPROBE_TEST_UNSET_VAR", "")
 	t.Setenv("UCPROBE_TEST_TURN_USER", "hunter22")
 	tests := []struct {
@@ -34,7 +36,9 @@ func TestExporterConfigErrors(t *testing.T) {
 		{"max_concurrent", "max_concurrent: 100\nmodules:\n  a:\n    profile: generic\n", "probes.yaml:1: max_concurrent 100: must be 1-64"},
 		{"bad module name", "modules:\n  \"a b\":\n    profile: generic\n", "module a b: the name may hold"},
 		{"missing pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: nosuch.pass\n    allowed_targets: [x.example]\n", "probes.yaml:5: module a: turn_pass_file nosuch.pass: no such file or directory"},
-		{"empty pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: empty.pass\n    allowed_targets: [x.example]\n", "turn_pass_file empty.pass is empty"},
+		{"empty pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: empty.pass\n    allowed_targets: [x.example]\n", "probes.yaml:5: module a: turn_pass_file empty.pass: want the secret on one line"},
+		{"two-line pass file", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: two-line.pass\n    allowed_targets: [x.example]\n", "probes.yaml:5: module a: turn_pass_file two-line.pass: want the secret on one line"},
+		{"pass file over 4 KiB", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_file: large.pass\n    allowed_targets: [x.example]\n", "probes.yaml:5: module a: turn_pass_file large.pass: larger than 4096 bytes; it should hold only the secret"},
 		{"unset env", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_env: UCPROBE_TEST_UNSET_VAR\n    allowed_targets: [x.example]\n", "probes.yaml:5: module a: turn_pass_env: environment variable UCPROBE_TEST_UNSET_VAR is not set"},
 		{"file and env", "modules:\n  a:\n    profile: generic\n    credentials:\n      turn_pass_env: X\n      turn_pass_file: y\n    allowed_targets: [x.example]\n", "give turn_pass_file or turn_pass_env, not both"},
 		{"no allowlist", "modules:\n  a:\n    profile: generic\n", "probes.yaml:2: module a: no allowed_targets: list the hosts, *.domains, addresses or CIDR prefixes it may probe, or set allow_any_target: true"},

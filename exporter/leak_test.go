@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -25,10 +23,10 @@ func TestExporterNoLeaks(t *testing.T) {
 	// Registered first, so it runs after every other cleanup (the test's
 	// own servers hold descriptors and goroutines until theirs).
 	ignore := goleak.IgnoreCurrent()
-	fdsBefore := openFDs(t)
+	fdsBefore := probetest.OpenFDs(t)
 	t.Cleanup(func() {
 		goleak.VerifyNone(t, ignore)
-		if after := openFDs(t); fdsBefore >= 0 && after > fdsBefore {
+		if after := probetest.OpenFDs(t); fdsBefore >= 0 && after > fdsBefore {
 			t.Errorf("open file descriptors: %d before, %d after %d probes", fdsBefore, after, leakProbes)
 		}
 	})
@@ -45,7 +43,7 @@ modules:
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := serveExporter(t, s.e, &capListener{Listener: ln, max: 16, plain: true}, webConfig{})
+	stop := serveExporter(t, s.e, newCapListener(ln, 16, true, nil), webConfig{})
 	tr := &http.Transport{MaxIdleConnsPerHost: 8}
 	client := &http.Client{Timeout: 20 * time.Second, Transport: tr}
 	paths := []string{"/probe?module=open&target=127.0.0.1", "/probe?module=closed&target=127.0.0.1", "/probe?module=open&target=127.0.0.9"}
@@ -78,16 +76,4 @@ modules:
 	if busy, queued := s.e.slots.counts(); busy != 0 || queued != 0 {
 		t.Errorf("after all probes: %d slots held, %d waiting", busy, queued)
 	}
-}
-
-// openFDs counts this process's open descriptors (Linux), or -1.
-func openFDs(t *testing.T) int {
-	if runtime.GOOS != "linux" {
-		return -1
-	}
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
 }

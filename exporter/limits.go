@@ -6,8 +6,9 @@ import (
 	"fmt"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
+
+	"github.com/ucprobe/ucprobe/internal/netcap"
 )
 
 // errQueueFull: more probes wait for a slot than max_queued allows.
@@ -98,47 +99,21 @@ func (s *slots) counts() (busy, queued int) {
 // Prometheus server needs a few, max_concurrent + max_queued at most.
 const defaultMaxConnections = 64
 
-// capListener refuses connections beyond max at once: a plain-HTTP client
+// newCapListener refuses connections beyond max at once: a plain-HTTP client
 // reads one 503 line, a TLS client sees the connection close. The count
 // is of connections open, so idle keep-alives count until IdleTimeout.
-type capListener struct {
-	net.Listener
-	max     int
-	open    atomic.Int64
-	plain   bool // no TLS: the refusal can be written as HTTP
-	refused func()
-}
-
-func (l *capListener) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
+// refused (when set) counts each refusal.
+func newCapListener(ln net.Listener, max int, plain bool, refused func()) *netcap.Listener {
+	l := netcap.New(ln, max, 0, nil)
+	l.Refuse = func(c net.Conn) {
+		if refused != nil {
+			refused()
 		}
-		if l.open.Add(1) <= int64(l.max) {
-			return &cappedConn{Conn: c, l: l}, nil
-		}
-		l.open.Add(-1)
-		if l.refused != nil {
-			l.refused()
-		}
-		if l.plain {
-			msg := fmt.Sprintf("ucprobe exporter: too many open connections (--max-connections %d); close idle ones or raise the flag\n", l.max)
+		if plain {
+			msg := fmt.Sprintf("ucprobe exporter: too many open connections (--max-connections %d); close idle ones or raise the flag\n", max)
 			_ = c.SetWriteDeadline(time.Now().Add(time.Second))
 			_, _ = fmt.Fprintf(c, "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\nContent-Length: %d\r\n\r\n%s", len(msg), msg)
 		}
-		_ = c.Close()
 	}
-}
-
-// cappedConn gives its place back once, however often it is closed.
-type cappedConn struct {
-	net.Conn
-	l    *capListener
-	once sync.Once
-}
-
-func (c *cappedConn) Close() error {
-	c.once.Do(func() { c.l.open.Add(-1) })
-	return c.Conn.Close()
+	return l
 }

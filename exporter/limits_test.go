@@ -204,7 +204,7 @@ func TestExporterConnectionCap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	capped := &capListener{Listener: ln, max: 2, plain: true, refused: s.e.m.connRefused.Inc}
+	capped := newCapListener(ln, 2, true, s.e.m.connRefused.Inc)
 	stop := serveExporter(t, s.e, capped, webConfig{})
 	defer stop()
 	addr := ln.Addr().String()
@@ -217,7 +217,7 @@ func TestExporterConnectionCap(t *testing.T) {
 		defer c.Close()
 		idle = append(idle, c)
 	}
-	waitFor(t, func() bool { return capped.open.Load() == 2 })
+	waitFor(t, func() bool { return capped.Open() == 2 })
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -228,7 +228,7 @@ func TestExporterConnectionCap(t *testing.T) {
 		t.Errorf("third connection read %q, want a one-line 503", got)
 	}
 	idle[0].Close()
-	waitFor(t, func() bool { return capped.open.Load() == 1 })
+	waitFor(t, func() bool { return capped.Open() == 1 })
 	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
 	waitFor(t, func() bool {
 		resp, err := client.Get("http://" + addr + "/-/healthy")

@@ -82,5 +82,5 @@ func Serve(ctx context.Context, o Options) error {
 		o.Logger.Warn("listening beyond loopback without --web.config.file: anyone who reaches this address can run probes of the allowed targets", "addr", ln.Addr().String())
 	}
 	o.Logger.Info("ucprobe exporter listening", "addr", ln.Addr().String(), "config", cfg.File, "modules", strings.Join(cfg.Names(), ","), "version", o.Version)
-	return e.serve(ctx, &capListener{Listener: ln, max: o.MaxConnections, plain: !wc.tls, refused: e.m.connRefused.Inc}, wc)
+	return e.serve(ctx, newCapListener(ln, o.MaxConnections, !wc.tls, e.m.connRefused.Inc), wc)
 }

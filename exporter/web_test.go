@@ -2,8 +2,6 @@ package exporter
 
 import (
 	"crypto/tls"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"net"
 	"net/http"
@@ -15,27 +13,13 @@ import (
 	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
-// loopbackCert writes a certificate for the loopback addresses, from a
-// test CA, and its key; it returns their paths and a pool with the CA.
-func loopbackCert(t *testing.T, dir string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	ca := probetest.NewCA(t, "ucprobe exporter test CA")
-	leaf := ca.LoopbackLeaf(t)
-	key, err := x509.MarshalPKCS8PrivateKey(leaf.PrivateKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile = probetest.WriteFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leaf.Certificate[0]})))
-	keyFile = probetest.WriteFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})))
-	return certFile, keyFile, ca.Pool()
-}
-
 // TestExporterWebConfig serves the exporter through --web.config.file
 // (exporter-toolkit format) with TLS and basic auth: no credentials is
 // 401, wrong ones 401, right ones 200, plain HTTP gets no metrics.
 func TestExporterWebConfig(t *testing.T) {
 	dir := t.TempDir()
-	certFile, keyFile, pool := loopbackCert(t, dir)
+	ca := probetest.NewCA(t, "ucprobe exporter test CA")
+	certFile, keyFile := probetest.WriteLeaf(t, dir, ca.LoopbackLeaf(t))
 	hash, err := bcrypt.GenerateFromPassword([]byte("scrape-pw"), bcrypt.MinCost)
 	if err != nil {
 		t.Fatal(err)
@@ -50,9 +34,9 @@ func TestExporterWebConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stop := serveExporter(t, s.e, &capListener{Listener: ln, max: 8, plain: !wc.tls}, wc)
+	stop := serveExporter(t, s.e, newCapListener(ln, 8, !wc.tls, nil), wc)
 	defer stop()
-	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}, DisableKeepAlives: true}}
+	client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: ca.Pool()}, DisableKeepAlives: true}}
 	get := func(scheme, user, pass string) (int, error) {
 		req, _ := http.NewRequest(http.MethodGet, scheme+"://"+ln.Addr().String()+"/metrics", nil)
 		if user != "" {

@@ -2,7 +2,6 @@ package ice
 
 import (
 	"net/http"
-	"os"
 	"sync"
 	"testing"
 	"time"
@@ -12,16 +11,6 @@ import (
 	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/probe/probetest"
 )
-
-// openFiles counts this process's file descriptors.
-func openFiles(t *testing.T) int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return len(ents)
-}
 
 // TestResponderNoLeaks runs many ICE sessions against one responder, the
 // ways they end in the field (a full two-ended check, an answer whose
@@ -35,7 +24,7 @@ func TestResponderNoLeaks(t *testing.T) {
 	t.Cleanup(test.CheckRoutines(t))
 	r, addr := startResponder(t, ResponderConfig{MaxSessions: 16, MaxSessionsPerSource: 16, SessionTimeout: 2 * time.Second})
 	tok := testToken.Reveal()
-	baseline := openFiles(t)
+	baseline := probetest.OpenFDs(t)
 	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
 	for range 5 {
 		res := runCheck(t, loopbackChecker(), spec, pinned(&probe.Config{Responder: addr}), 10*time.Second)
@@ -81,7 +70,7 @@ func TestResponderNoLeaks(t *testing.T) {
 	// The responder's own sockets are closed by now; allow a few for the
 	// test's HTTP connections that the server has not reaped yet.
 	var now int
-	probetest.Eventually(time.Until(deadline), func() bool { now = openFiles(t); return now <= baseline+4 })
+	probetest.Eventually(time.Until(deadline), func() bool { now = probetest.OpenFDs(t); return now <= baseline+4 })
 	t.Logf("45 sessions: %d file descriptors before, %d after", baseline, now)
 	if now > baseline+4 {
 		t.Errorf("%d file descriptors before the sessions, %d after", baseline, now)

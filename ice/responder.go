@@ -3,8 +3,6 @@ package ice
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -212,10 +210,7 @@ func (r *Responder) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		writeJSON(w, http.StatusForbidden, hello(ICEOff))
 		return
 	}
-	got, ok := strings.CutPrefix(req.Header.Get("Authorization"), "Bearer ")
-	gs, ws := sha256.Sum256([]byte(got)), sha256.Sum256([]byte(r.cfg.Token.Reveal()))
-	if !ok || subtle.ConstantTimeCompare(gs[:], ws[:]) != 1 {
-		writeJSON(w, http.StatusUnauthorized, hello("token required or wrong"))
+	if !responder.RequireBearer(w, req, r.cfg.Token, hello("token required or wrong")) {
 		return
 	}
 	path := strings.TrimPrefix(req.URL.Path, "/v1/ice")

@@ -3,9 +3,8 @@ package probe
 import (
 	"crypto/x509"
 	"errors"
-	"io"
-	"io/fs"
-	"os"
+
+	"github.com/ucprobe/ucprobe/internal/files"
 )
 
 // ErrNoPEM: a CA file holds no PEM certificate.
@@ -15,16 +14,7 @@ var ErrNoPEM = errors.New("no PEM certificate in the file")
 // (read up to 1 MiB: a CA bundle is kilobytes). Errors do not repeat the
 // path: the caller names the flag or key that gave it.
 func LoadCAFile(path string) (*x509.CertPool, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, 1<<20))
+	data, _, err := files.ReadAtMost(path, 1<<20)
 	if err != nil {
 		return nil, err
 	}

@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
 
 	"github.com/ucprobe/ucprobe/probe"
@@ -37,41 +36,13 @@ func (d deafConn) ReadFrom(b []byte) (int, net.Addr, error) {
 	}
 }
 
-// startPionUDPTURN is pion's TURN server on 127.0.0.1 over UDP with the
-// given permission policy and relay generator (nil: ordinary relays).
-func startPionUDPTURN(t *testing.T, user, pass string, perm turn.PermissionHandler, gen turn.RelayAddressGenerator) int {
-	t.Helper()
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if gen == nil {
-		gen = &turn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}
-	}
-	quiet := logging.NewDefaultLoggerFactory()
-	quiet.DefaultLogLevel = logging.LogLevelDisabled
-	key := turn.GenerateAuthKey(user, "pion.test", pass)
-	srv, err := turn.NewServer(turn.ServerConfig{
-		Realm: "pion.test", LoggerFactory: quiet,
-		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
-			return ra.Username, key, ra.Username == user
-		},
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: perm}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = srv.Close() })
-	return pc.LocalAddr().(*net.UDPAddr).Port
-}
-
 // Against pion's server on loopback there is no NAT: the relay sees the
 // socket itself (mapping none), the filtering datagram arrives. A server
 // that refuses the self-permission, or a relay that never delivers, leaves
 // the mapping unknown with the reason, never a guess.
 func TestMeasureRelayNATPion(t *testing.T) {
 	refuseSelf := func(_ net.Addr, peer net.IP) bool { return !peer.IsLoopback() }
-	static := turn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}
+	static := loopbackRelays()
 	for _, tc := range []struct {
 		name      string
 		perm      turn.PermissionHandler
@@ -88,7 +59,7 @@ func TestMeasureRelayNATPion(t *testing.T) {
 		{"relay never delivers, no NAT", nil, &deafRelays{static}, probe.NATNone, probe.NATPortIndependent, "", 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			port := startPionUDPTURN(t, "bob", "pion-pass-1", tc.perm, tc.gen)
+			port := startPionTURNWith(t, "bob", "pion-pass-1", tc.gen, tc.perm).UDPPort
 			cfg := &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: probe.Secret("pion-pass-1")}}
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 			defer cancel()
@@ -109,7 +80,7 @@ func TestMeasureRelayNATPion(t *testing.T) {
 // The TURN check carries the relay's NAT view; without credentials there
 // is none (nothing could be allocated).
 func TestTURNCheckCarriesRelayNAT(t *testing.T) {
-	port := startPionUDPTURN(t, "bob", "pion-pass-1", nil, nil)
+	port := startPionTURNWith(t, "bob", "pion-pass-1", nil, nil).UDPPort
 	spec := probe.Spec{ID: "turn-udp", Kind: probe.KindTURN, Host: "127.0.0.1", Port: port, Transport: probe.TransportUDP}
 	res := runCheck(t, probe.TURN, spec, &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: probe.Secret("pion-pass-1")}}, 3*time.Second)
 	if res.Status != probe.StatusPass || res.Details.TURN.NAT == nil || res.Details.TURN.NAT.Mapping != probe.NATNone {

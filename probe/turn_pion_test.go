@@ -53,12 +53,21 @@ func (g *pionRelays) AllocatePacketConn(c turn.AllocateListenerConfig) (net.Pack
 	return g.RelayAddressGeneratorStatic.AllocatePacketConn(c)
 }
 
-func startPionTURN(t testing.TB, user, pass string, maxAllocs int) *pionTURN {
-	t.Helper()
-	return startPionTURNWith(t, user, pass, &pionRelays{maxAllocs: maxAllocs})
+// loopbackRelays hands out relays on 127.0.0.1.
+func loopbackRelays() turn.RelayAddressGeneratorStatic {
+	return turn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}
 }
 
-func startPionTURNWith(t testing.TB, user, pass string, gen *pionRelays) *pionTURN {
+func startPionTURN(t testing.TB, user, pass string, maxAllocs int) *pionTURN {
+	t.Helper()
+	return startPionTURNWith(t, user, pass, &pionRelays{RelayAddressGeneratorStatic: loopbackRelays(), maxAllocs: maxAllocs}, nil)
+}
+
+// startPionTURNWith starts pion's server with user's long-term credentials
+// on UDP, TCP and TLS. gen hands out the relays (nil: loopbackRelays);
+// perm filters peers (nil: pion's default admits every peer, the other
+// allocation's relayed address included, for relay to relay over TCP/TLS).
+func startPionTURNWith(t testing.TB, user, pass string, gen turn.RelayAddressGenerator, perm turn.PermissionHandler) *pionTURN {
 	t.Helper()
 	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
 	if err != nil {
@@ -73,11 +82,12 @@ func startPionTURNWith(t testing.TB, user, pass string, gen *pionRelays) *pionTU
 	if err != nil {
 		t.Fatal(err)
 	}
+	if gen == nil {
+		static := loopbackRelays()
+		gen = &static
+	}
 	const realm = "pion.test"
 	key := turn.GenerateAuthKey(user, realm, pass)
-	gen.RelayAddressGeneratorStatic = turn.RelayAddressGeneratorStatic{RelayAddress: net.IPv4(127, 0, 0, 1), Address: "127.0.0.1"}
-	// The default permission handler admits every peer, the other
-	// allocation's relayed address included (relay to relay over TCP/TLS).
 	quiet := logging.NewDefaultLoggerFactory()
 	quiet.DefaultLogLevel = logging.LogLevelDisabled
 	srv, err := turn.NewServer(turn.ServerConfig{
@@ -85,8 +95,9 @@ func startPionTURNWith(t testing.TB, user, pass string, gen *pionRelays) *pionTU
 		AuthHandler: func(ra *turn.RequestAttributes) (string, []byte, bool) {
 			return ra.Username, key, ra.Username == user
 		},
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen}},
-		ListenerConfigs:   []turn.ListenerConfig{{Listener: tl, RelayAddressGenerator: gen}, {Listener: tlsl, RelayAddressGenerator: gen}},
+		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: pc, RelayAddressGenerator: gen, PermissionHandler: perm}},
+		ListenerConfigs: []turn.ListenerConfig{{Listener: tl, RelayAddressGenerator: gen, PermissionHandler: perm},
+			{Listener: tlsl, RelayAddressGenerator: gen, PermissionHandler: perm}},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +173,7 @@ func TestTURNPionRelayPeerRefused(t *testing.T) {
 func TestTURNPionRelayPeerCancelled(t *testing.T) {
 	before := runtime.NumGoroutine()
 	hold := make(chan struct{})
-	srv := startPionTURNWith(t, "bob", "pion-pass-1", &pionRelays{maxAllocs: 1, hold: hold})
+	srv := startPionTURNWith(t, "bob", "pion-pass-1", &pionRelays{RelayAddressGeneratorStatic: loopbackRelays(), maxAllocs: 1, hold: hold}, nil)
 	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: "pion-pass-1"}}
 	spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: srv.TCPPort, Transport: probe.TransportTCP}
 	// The second allocation is held forever, so the deadline always

@@ -74,14 +74,6 @@ func isPath(s string) bool {
 	return strings.ContainsAny(s, `/\`) || strings.HasSuffix(s, ".yaml") || strings.HasSuffix(s, ".yml")
 }
 
-func unwrapPathErr(err error) error {
-	var pe *fs.PathError
-	if errors.As(err, &pe) {
-		return pe.Err
-	}
-	return err
-}
-
 func loadEmbedded(name string) (*Profile, error) {
 	data, err := embedded.ReadFile(name)
 	if err != nil {

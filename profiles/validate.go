@@ -2,6 +2,7 @@ package profiles
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -144,12 +145,7 @@ func kindList() string {
 
 // VariableNames returns the declared variables, sorted.
 func (p *Profile) VariableNames() []string {
-	names := make([]string, 0, len(p.Variables))
-	for n := range p.Variables {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return names
+	return slices.Sorted(maps.Keys(p.Variables))
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

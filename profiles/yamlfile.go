@@ -4,15 +4,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/ucprobe/ucprobe/internal/files"
 )
 
 // MaxFileBytes caps a configuration file ucprobe reads (a profile,
-// probes.yaml, a secret or CA file it references).
+// probes.yaml, a CA file it references; a secret file has its own,
+// smaller cap: probe.MaxSecretFile).
 // The largest built-in profile is under 5 KB; a file of megabytes is the
 // wrong file, or an attempt to make the loader spend memory.
 const MaxFileBytes = 1 << 20
@@ -22,17 +24,12 @@ var ErrTooLarge = errors.New("file too large")
 
 // ReadFile reads a YAML file of at most MaxFileBytes.
 func ReadFile(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	data, over, err := files.ReadAtMost(path, MaxFileBytes)
 	if err != nil {
-		return nil, unwrapPathErr(err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
-	if err != nil {
-		return nil, unwrapPathErr(err)
-	}
-	if err := CheckSize(data); err != nil {
 		return nil, err
+	}
+	if over {
+		return nil, errTooLarge()
 	}
 	return data, nil
 }
@@ -40,9 +37,13 @@ func ReadFile(path string) ([]byte, error) {
 // CheckSize refuses data over MaxFileBytes.
 func CheckSize(data []byte) error {
 	if len(data) > MaxFileBytes {
-		return fmt.Errorf("%w: over %d KiB, the cap for a configuration file (is it the right file?)", ErrTooLarge, MaxFileBytes>>10)
+		return errTooLarge()
 	}
 	return nil
+}
+
+func errTooLarge() error {
+	return fmt.Errorf("%w: over %d KiB, the cap for a configuration file (is it the right file?)", ErrTooLarge, MaxFileBytes>>10)
 }
 
 // SecondDocument reads on from a decoder that has decoded the first

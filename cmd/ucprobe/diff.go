@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
 	"os"
+
+	"github.com/ucprobe/ucprobe/internal/files"
 
 	"github.com/urfave/cli/v3"
 
@@ -78,11 +79,7 @@ func diffAction(_ context.Context, cmd *cli.Command) error {
 func readReport(path string) (*report.Report, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return nil, usagef("%s: %v", path, err)
+		return nil, usagef("%s: %v", path, files.Bare(err))
 	}
 	defer f.Close()
 	rep, err := report.ReadJSON(f)

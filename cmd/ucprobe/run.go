@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -10,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ucprobe/ucprobe/internal/files"
 
 	"github.com/urfave/cli/v3"
 
@@ -241,9 +242,6 @@ func turnFlags(cmd *cli.Command, pass probe.Secret) (probe.TURNCredentials, erro
 	return c, nil
 }
 
-// maxSecretFile bounds a secret file (a token or password is short).
-const maxSecretFile = 4 << 10
-
 // responderSecrets are the responder token and the TURN password (serve
 // and run take both, each by flag, file or environment).
 func responderSecrets(cmd *cli.Command) (token, turnPass probe.Secret, err error) {
@@ -265,27 +263,11 @@ func secretFlag(cmd *cli.Command, name string) (probe.Secret, error) {
 	if v != "" {
 		return "", usagef("--%s-file and --%s (or its environment variable) both given: give one", name, name)
 	}
-	f, err := os.Open(file)
-	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return "", usagef("--%s-file %s: %v", name, file, err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+	s, err := probe.ReadSecretFile(file)
 	if err != nil {
 		return "", usagef("--%s-file %s: %v", name, file, err)
 	}
-	s := strings.TrimRight(string(data), "\r\n")
-	switch {
-	case len(data) > maxSecretFile:
-		return "", usagef("--%s-file %s: larger than %d bytes; it should hold only the secret", name, file, maxSecretFile)
-	case s == "" || strings.ContainsAny(s, "\r\n"):
-		return "", usagef("--%s-file %s: want the secret on one line", name, file)
-	}
-	return probe.Secret(s), nil
+	return s, nil
 }
 
 func writeReport(cmd *cli.Command, rep *report.Report, format string, labels map[string]string) error {
@@ -328,11 +310,7 @@ func checkOutput(flag, path string) error {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".check-*")
 	if err != nil {
-		var pe *os.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return usagef("%s %s: cannot write there: %v", flag, path, err)
+		return usagef("%s %s: cannot write there: %v", flag, path, files.Bare(err))
 	}
 	tmp.Close()
 	return os.Remove(tmp.Name())

@@ -2,16 +2,9 @@ package probetest
 
 import (
 	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
 	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -108,11 +101,15 @@ func StartCoturn(t testing.TB, opt CoturnOptions) *Coturn {
 		if err != nil {
 			t.Fatalf("coturn: no free TLS port: %v", err)
 		}
-		certFile, keyFile, caPEM, pool := testCert(t, dir, c.IP, c.AltIP)
-		c.CAPool, c.CAFile = pool, filepath.Join(dir, "ca.pem")
-		if err := os.WriteFile(c.CAFile, caPEM, 0o600); err != nil {
-			t.Fatal(err)
+		ca := NewCA(t, "ucprobe test CA")
+		var ips []net.IP
+		for _, ip := range []string{c.IP, c.AltIP} {
+			if ip != "" {
+				ips = append(ips, net.ParseIP(ip))
+			}
 		}
+		certFile, keyFile := WriteLeaf(t, dir, ca.Leaf(t, LeafOptions{IPs: ips}))
+		c.CAPool, c.CAFile = ca.Pool(), ca.WritePEM(t, dir)
 		args = append(args, "--tls-listening-port="+strconv.Itoa(c.TLSPort), "--alt-tls-listening-port="+strconv.Itoa(c.TLSPort+1),
 			"--cert="+certFile, "--pkey="+keyFile)
 	} else {
@@ -232,44 +229,4 @@ func waitTCP(addr string, limit time.Duration) error {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// testCert writes a server certificate with IP SANs, signed by a fresh
-// test CA, and returns the files and the CA.
-func testCert(t testing.TB, dir string, ips ...string) (certFile, keyFile string, caPEM []byte, pool *x509.CertPool) {
-	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "ucprobe test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "coturn test"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
-	for _, ip := range ips {
-		if ip != "" {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, net.ParseIP(ip))
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	caPEM = pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER})
-	pool = x509.NewCertPool()
-	pool.AddCert(ca)
-	return certFile, keyFile, caPEM, pool
 }

@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -176,4 +177,18 @@ func AcceptAndClose(t testing.TB, ln net.Listener) {
 			c.Close()
 		}
 	}()
+}
+
+// OpenFDs counts this process's open file descriptors, or -1 where there
+// is no /proc/self/fd (not Linux): a leak test compares two counts.
+func OpenFDs(t testing.TB) int {
+	t.Helper()
+	if runtime.GOOS != "linux" {
+		return -1
+	}
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(ents)
 }

@@ -107,3 +107,17 @@ func (ca *CA) Leaf(t testing.TB, o LeafOptions) tls.Certificate {
 func (ca *CA) LoopbackLeaf(t testing.TB) tls.Certificate {
 	return ca.Leaf(t, LeafOptions{DNSNames: []string{"localhost"}, IPs: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}})
 }
+
+// WriteLeaf writes cert's leaf (PEM, without the CA) and its key (PKCS #8
+// PEM) to cert.pem and key.pem in dir, for a server that takes files
+// (coturn, --tls-cert/--tls-key, the exporter's web config).
+func WriteLeaf(t testing.TB, dir string, cert tls.Certificate) (certFile, keyFile string) {
+	t.Helper()
+	key, err := x509.MarshalPKCS8PrivateKey(cert.PrivateKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certFile = WriteFile(t, dir, "cert.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: cert.Certificate[0]})))
+	keyFile = WriteFile(t, dir, "key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: key})))
+	return certFile, keyFile
+}

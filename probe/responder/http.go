@@ -1,12 +1,9 @@
 package responder
 
 import (
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"strings"
 )
 
 // maxRequestBody bounds every request body (the ICE offer/answer SDP is
@@ -64,21 +61,14 @@ func (s *Server) Handler() http.Handler {
 	return s.authorize(http.MaxBytesHandler(mux, maxRequestBody))
 }
 
-// authorize checks the bearer token in constant time. Both sides are
-// hashed first so not even the token's length leaks.
+// authorize requires the bearer token on every request (RequireBearer).
 func (s *Server) authorize(next http.Handler) http.Handler {
 	if s.cfg.Token == "" {
 		return next
 	}
-	want := sha256.Sum256([]byte(s.cfg.Token.Reveal()))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		sum := sha256.Sum256([]byte(got))
-		if !ok || subtle.ConstantTimeCompare(sum[:], want[:]) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="ucprobe responder"`)
-			writeJSON(w, http.StatusUnauthorized, apiError{"token required or wrong (Authorization: Bearer TOKEN)"})
-			return
+		if RequireBearer(w, r, s.cfg.Token, apiError{"token required or wrong (Authorization: Bearer TOKEN)"}) {
+			next.ServeHTTP(w, r)
 		}
-		next.ServeHTTP(w, r)
 	})
 }

@@ -7,9 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/netip"
-	"sync"
 	"time"
+
+	"github.com/ucprobe/ucprobe/internal/netcap"
 )
 
 // listenHTTPS binds the control endpoint and wraps it in TLS with the
@@ -29,7 +29,10 @@ func (s *Server) listenHTTPS(ctx context.Context, lc *net.ListenConfig) error {
 	}
 	s.fingerprint = Fingerprint(cert.Certificate[0])
 	tcfg := &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
-	s.httpLn = tls.NewListener(newConnLimit(ln, maxHTTPConns, maxHTTPConnsPerSource), tcfg)
+	s.httpLn = tls.NewListener(
+		// At most maxHTTPConns, maxHTTPConnsPerSource from one source
+		// (sourceKey); past either a new connection is closed at once.
+		netcap.New(ln, maxHTTPConns, maxHTTPConnsPerSource, sourceKey), tcfg)
 	s.httpSrv = &http.Server{Handler: s.Handler(),
 		// The TLS handshake shares ReadHeaderTimeout: a silent stranger
 		// holds a connection slot at most this long.
@@ -44,63 +47,3 @@ func (s *Server) listenHTTPS(ctx context.Context, lc *net.ListenConfig) error {
 // Fingerprint is the SHA-256 fingerprint of the HTTPS certificate ("" when
 // the endpoint is off), which clients pin with --responder-fingerprint.
 func (s *Server) Fingerprint() string { return s.fingerprint }
-
-// connLimit is a listener that holds at most max connections, and at most
-// perSource from one source (sourceKey); past either it closes the new
-// connection at once, so the ones in use are never the ones that go.
-type connLimit struct {
-	net.Listener
-	max, perSource int
-	mu             sync.Mutex
-	total          int
-	bySource       map[netip.Prefix]int
-}
-
-func newConnLimit(ln net.Listener, max, perSource int) *connLimit {
-	return &connLimit{Listener: ln, max: max, perSource: perSource, bySource: map[netip.Prefix]int{}}
-}
-
-func (l *connLimit) Accept() (net.Conn, error) {
-	for {
-		c, err := l.Listener.Accept()
-		if err != nil {
-			return nil, err
-		}
-		ap, perr := netip.ParseAddrPort(c.RemoteAddr().String())
-		if perr != nil {
-			return c, nil
-		}
-		k := sourceKey(ap.Addr())
-		l.mu.Lock()
-		if l.total >= l.max || l.bySource[k] >= l.perSource {
-			l.mu.Unlock()
-			_ = c.Close()
-			continue
-		}
-		l.total++
-		l.bySource[k]++
-		l.mu.Unlock()
-		return &limitedConn{Conn: c, release: func() { l.release(k) }}, nil
-	}
-}
-
-func (l *connLimit) release(k netip.Prefix) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.total--
-	if l.bySource[k]--; l.bySource[k] <= 0 {
-		delete(l.bySource, k)
-	}
-}
-
-type limitedConn struct {
-	net.Conn
-	once    sync.Once
-	release func()
-}
-
-func (c *limitedConn) Close() error {
-	err := c.Conn.Close()
-	c.once.Do(c.release)
-	return err
-}

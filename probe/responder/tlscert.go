@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ucprobe/ucprobe/internal/files"
 )
 
 // The control endpoint (receipts, info, ICE signalling) speaks HTTPS only:
@@ -122,11 +124,7 @@ func LoadOrCreateCert(dir string) (tls.Certificate, error) {
 func LoadCert(certFile, keyFile string) (tls.Certificate, error) {
 	c, err := tls.LoadX509KeyPair(certFile, keyFile)
 	if err != nil {
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return tls.Certificate{}, fmt.Errorf("%w: --tls-cert %s / --tls-key %s: %v", ErrConfig, certFile, keyFile, err)
+		return tls.Certificate{}, fmt.Errorf("%w: --tls-cert %s / --tls-key %s: %v", ErrConfig, certFile, keyFile, files.Bare(err))
 	}
 	return c, nil
 }

@@ -378,18 +378,3 @@ func summary(r *ucReport) string {
 	}
 	return b.String()
 }
-
-// A diagCase is one ucprobe run against one scenario with a fixed command
-// line (helpdesk_test.go); the diagnosis table (diagnosis_test.go) runs
-// labCases in both modes instead.
-type diagCase struct {
-	name     string   // subtest name
-	scenario string   // lab scenario
-	args     []string // ucprobe run arguments (before --format json)
-	verdict  string
-	headline string   // the first finding that is not a coverage note; "-" for none
-	critical []string // exactly these critical causes
-	warning  []string // exactly these warning causes
-	info     []string // at least these info causes (others are allowed)
-	check    func(t *testing.T, r *ucReport)
-}
