@@ -7,12 +7,12 @@ import (
 	"net"
 	"net/netip"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/pion/transport/v5"
 	"github.com/pion/transport/v5/stdnet"
 
+	"github.com/ucprobe/ucprobe/internal/closeset"
 	"github.com/ucprobe/ucprobe/probe"
 )
 
@@ -37,9 +37,7 @@ type boundedNet struct {
 	timeout  time.Duration
 	resolver probe.Resolver
 
-	mu      sync.Mutex
-	relays  []io.Closer // TURN transports, closed by cut
-	cutDone bool
+	relays closeset.Set // TURN transports, closed by cut
 	// stopWatch stops the deadline watch; watchDone closes when the watch ran.
 	stopWatch func() bool
 	watchDone chan struct{}
@@ -80,25 +78,9 @@ func (n *boundedNet) endWatch() {
 
 // track keeps a TURN transport for cut; one opened after the cut closes
 // at once.
-func (n *boundedNet) track(c io.Closer) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.cutDone {
-		_ = c.Close()
-		return
-	}
-	n.relays = append(n.relays, c)
-}
+func (n *boundedNet) track(c io.Closer) { n.relays.Add(c) }
 
-func (n *boundedNet) cut() {
-	n.mu.Lock()
-	cs := n.relays
-	n.relays, n.cutDone = nil, true
-	n.mu.Unlock()
-	for _, c := range cs {
-		_ = c.Close()
-	}
-}
+func (n *boundedNet) cut() { n.relays.Close() }
 
 // ListenPacket opens the socket of a TURN client over UDP.
 func (n *boundedNet) ListenPacket(network, address string) (net.PacketConn, error) {

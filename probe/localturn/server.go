@@ -21,6 +21,8 @@ import (
 
 	"github.com/pion/logging"
 	"github.com/pion/turn/v5"
+
+	"github.com/ucprobe/ucprobe/internal/closeset"
 )
 
 // Server is pion/turn's server on one address: UDP and TCP on one port,
@@ -41,7 +43,7 @@ type Server struct {
 	idle     *sync.Cond // signalled when inflight drops to 0 after Close
 	closed   bool
 	inflight int
-	sockets  map[io.Closer]struct{}
+	sockets  closeset.Set
 	once     sync.Once
 }
 
@@ -59,7 +61,7 @@ type Config struct {
 
 // Start listens and serves until Close.
 func Start(cfg Config) (*Server, error) {
-	t := &Server{cfg: cfg, sockets: map[io.Closer]struct{}{}}
+	t := &Server{cfg: cfg}
 	t.idle = sync.NewCond(&t.mu)
 	pc, ln, port, err := t.listenUDPTCP(cfg.Port)
 	if err != nil {
@@ -190,12 +192,9 @@ func (t *Server) Close() {
 		if t.srv != nil {
 			_ = t.srv.Close()
 		}
+		t.sockets.Close()
 		t.mu.Lock()
 		t.closed = true
-		for c := range t.sockets {
-			_ = c.Close()
-		}
-		t.sockets = nil
 		stop := time.AfterFunc(5*time.Second, func() {
 			t.mu.Lock()
 			t.inflight = 0
@@ -211,21 +210,9 @@ func (t *Server) Close() {
 }
 
 // add registers a socket for Close (closes it at once after Close).
-func (t *Server) add(c io.Closer) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.closed {
-		_ = c.Close()
-		return
-	}
-	t.sockets[c] = struct{}{}
-}
+func (t *Server) add(c io.Closer) { t.sockets.Add(c) }
 
-func (t *Server) remove(c io.Closer) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.sockets, c)
-}
+func (t *Server) remove(c io.Closer) { t.sockets.Remove(c) }
 
 // enter starts a read; false after Close.
 func (t *Server) enter() bool {
