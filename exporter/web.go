@@ -77,9 +77,16 @@ func newExporterServer(h http.Handler, logger *slog.Logger) *http.Server {
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 }
 
-// fromLoopback reports whether the request came over a loopback address
-// (the operator's own host: a reload from anywhere else is refused).
+// fromLoopback reports whether the request came from the operator's own
+// host: over a loopback address, and not relayed (a reverse proxy on this
+// host connects over loopback too, on behalf of anyone; it says so in a
+// forwarding header). A reload from anywhere else is refused.
 func fromLoopback(r *http.Request) bool {
+	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
+		if r.Header.Get(h) != "" {
+			return false
+		}
+	}
 	ap, err := netip.ParseAddrPort(r.RemoteAddr)
 	return err == nil && ap.Addr().Unmap().IsLoopback()
 }
