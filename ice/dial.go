@@ -38,7 +38,8 @@ type boundedNet struct {
 	resolver probe.Resolver
 
 	relays closeset.Set // TURN transports, closed by cut
-	// stopWatch stops the deadline watch; watchDone closes when the watch ran.
+	onCut  func()
+	// stopWatch stops the deadline watch; watchDone closes when atEnd ran.
 	stopWatch func() bool
 	watchDone chan struct{}
 }
@@ -55,25 +56,32 @@ func newBoundedNet(ctx context.Context, timeout time.Duration, r probe.Resolver,
 	if r == nil {
 		r = probe.ResolverOf(nil)
 	}
-	n := &boundedNet{Net: sn, ctx: ctx, timeout: timeout, resolver: r, watchDone: make(chan struct{})}
-	n.stopWatch = context.AfterFunc(ctx, func() {
-		defer close(n.watchDone)
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			if onCut != nil {
-				onCut()
-			}
-			n.cut()
-		}
-	})
+	n := &boundedNet{Net: sn, ctx: ctx, timeout: timeout, resolver: r, onCut: onCut, watchDone: make(chan struct{})}
+	n.stopWatch = context.AfterFunc(ctx, n.atEnd)
 	return n, nil
 }
 
-// endWatch ends the deadline watch: it either never runs or has run when
-// endWatch returns (call it after ctx ended, before closing the agent).
-func (n *boundedNet) endWatch() {
-	if !n.stopWatch() {
-		<-n.watchDone
+// atEnd runs once ctx ended: the deadline (not a cancel) cuts the agent.
+func (n *boundedNet) atEnd() {
+	defer close(n.watchDone)
+	if errors.Is(n.ctx.Err(), context.DeadlineExceeded) {
+		if n.onCut != nil {
+			n.onCut()
+		}
+		n.cut()
 	}
+}
+
+// endWatch ends the deadline watch; call it once ctx ended, before closing
+// the agent. When the watch had not started yet (stop still wins just
+// after ctx ends), endWatch does its work itself, so a deadline always
+// cuts.
+func (n *boundedNet) endWatch() {
+	if n.stopWatch() {
+		n.atEnd()
+		return
+	}
+	<-n.watchDone
 }
 
 // track keeps a TURN transport for cut; one opened after the cut closes
