@@ -105,13 +105,20 @@ type VPNInfo struct {
 }
 
 // NATBehavior is a NAT's mapping or filtering behaviour (RFC 4787 / RFC
-// 5780 terms), as far as the tests could tell it.
+// 5780 terms), as far as the tests could tell it. One vocabulary for every
+// method: ClassifyMapping names the mapping, whichever test observed it.
 type NATBehavior string
 
-// NAT mapping and filtering behaviours.
+// NAT mapping and filtering behaviours. The first three are RFC 4787's;
+// the two partial ones name what was determined when the destinations
+// could not tell the rest (NATInfo.Undetermined says what).
 const (
-	NATEndpointIndependent     NATBehavior = "endpoint-independent"
-	NATAddressDependent        NATBehavior = "address-dependent"
+	NATEndpointIndependent NATBehavior = "endpoint-independent"
+	// NATAddressDependent needs a second IP that got another mapping and
+	// two ports of one IP that got the same.
+	NATAddressDependent NATBehavior = "address-dependent"
+	// NATAddressAndPortDependent: another port of the same IP got
+	// another mapping.
 	NATAddressAndPortDependent NATBehavior = "address-and-port-dependent"
 	// NATDestinationDependent: the mapping changed towards another
 	// address; whether the port alone changes it too was not tested

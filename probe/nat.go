@@ -121,36 +121,31 @@ func resolveExtra(ctx context.Context, s string, cfg *Config) (netip.AddrPort, b
 
 // DetectNAT runs the mapping tests (RFC 5780 4.3, or a comparison across
 // servers without it) and, when the server offers OTHER-ADDRESS, the
-// filtering tests (4.4) from conn. conn must be unconnected; it may come
-// from a vnet (tests).
+// filtering tests (4.4) from conn; ClassifyMapping judges the mappings.
+// conn must be unconnected; it may come from a vnet (tests).
 func DetectNAT(ctx context.Context, conn net.PacketConn, primary, other netip.AddrPort, extras []netip.AddrPort) *NATInfo {
 	d := &natTest{ctx: ctx, conn: conn, primary: primary, other: other,
 		info: &NATInfo{Mapping: NATUnknown, Mapped: map[string]string{}, Method: NATMethodServers}}
 	info := d.info
-	m1, ok := d.bind(primary)
+	m1, ok := d.bind(primary, NATViaSTUN)
 	if !ok {
+		info.Undetermined = "the STUN server did not answer the mapping test"
 		return info
 	}
 	info.PublicAddr = m1.String()
-	if m1 == addrPortOf(conn.LocalAddr()) {
-		info.Mapping = NATNone
-	}
 	info.RFC5780 = d.other.IsValid() && d.other.Addr() != primary.Addr() && d.other.Port() != primary.Port()
 	switch {
 	case info.RFC5780:
 		info.Method = NATMethodRFC5780
 		d.rfc5780(m1)
-	case len(extras) > 0:
-		d.servers(m1, extras)
-	}
-	if info.Mapping == NATUnknown && info.Undetermined == "" {
-		info.Undetermined = "one STUN server without RFC 5780 answered: a second server (--stun HOST) or the TURN relay test (TURN credentials) tells whether the mapping depends on the destination"
-		switch {
-		case len(info.Mapped) == 0:
-			info.Undetermined = "the STUN server did not answer the mapping test"
-		case info.RFC5780 || len(extras) > 0:
-			info.Undetermined = "the other STUN addresses did not answer the mapping test"
+	default:
+		for _, e := range extras {
+			d.bind(e, NATViaSTUN)
 		}
+	}
+	info.Mapping, info.Undetermined = ClassifyMapping(addrPortOf(conn.LocalAddr()), info.Observations)
+	if len(info.Observations) == 1 && (info.RFC5780 || len(extras) > 0) && info.Mapping == NATUnknown {
+		info.Undetermined = "the other STUN addresses did not answer the mapping test"
 	}
 	return info
 }
@@ -165,7 +160,7 @@ type natTest struct {
 
 // bind asks to for our mapping and records it; the primary server's first
 // answer may name its OTHER-ADDRESS (RFC 5780).
-func (d *natTest) bind(to netip.AddrPort) (netip.AddrPort, bool) {
+func (d *natTest) bind(to netip.AddrPort, via NATVia) (netip.AddrPort, bool) {
 	req := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
 	resp, _, _, _, err := udpExchange{conn: d.conn, to: to, wait: natMappingWait}.do(d.ctx, req, NATRetransmit)
 	if err != nil {
@@ -180,7 +175,7 @@ func (d *natTest) bind(to netip.AddrPort) (netip.AddrPort, bool) {
 		return netip.AddrPort{}, false
 	}
 	got := netip.AddrPortFrom(ap.Unmap(), uint16(m.Port))
-	d.info.Mapped[to.String()] = got.String()
+	d.info.observe(to, got, via)
 	if to == d.primary && d.other == (netip.AddrPort{}) {
 		var oa stun.OtherAddress
 		if oa.GetFrom(resp) == nil {
@@ -193,20 +188,12 @@ func (d *natTest) bind(to netip.AddrPort) (netip.AddrPort, bool) {
 }
 
 // rfc5780 runs tests II and III (the alternate address with the primary
-// port, then the alternate address and port) and the filtering tests.
+// port, then the alternate address and port: test III is needed only
+// when II saw another mapping) and the filtering tests.
 func (d *natTest) rfc5780(m1 netip.AddrPort) {
 	info := d.info
-	m2, ok2 := d.bind(netip.AddrPortFrom(d.other.Addr(), d.primary.Port()))
-	switch {
-	case !ok2:
-	case m2 == m1:
-		info.Mapping = orNone(info.Mapping, NATEndpointIndependent)
-	default:
-		if m3, ok3 := d.bind(d.other); ok3 && m3 == m2 {
-			info.Mapping = NATAddressDependent
-		} else if ok3 {
-			info.Mapping = NATAddressAndPortDependent
-		}
+	if m2, ok := d.bind(netip.AddrPortFrom(d.other.Addr(), d.primary.Port()), NATViaOther); ok && m2 != m1 {
+		d.bind(d.other, NATViaOther)
 	}
 	// Filtering: ask for an answer from the other address and port, then
 	// from the other port only.
@@ -218,43 +205,6 @@ func (d *natTest) rfc5780(m1 netip.AddrPort) {
 	case d.ctx.Err() == nil:
 		info.Filtering = NATAddressAndPortDependent
 	}
-}
-
-// servers compares the mapping towards further STUN servers with m1.
-func (d *natTest) servers(m1 netip.AddrPort, extras []netip.AddrPort) {
-	info := d.info
-	sameIP, otherIP := true, true
-	for _, e := range extras {
-		m, ok := d.bind(e)
-		if !ok || m == m1 {
-			continue
-		}
-		if e.Addr() == d.primary.Addr() {
-			sameIP = false
-		} else {
-			otherIP = false
-		}
-	}
-	switch {
-	case len(info.Mapped) < 2:
-	case sameIP && otherIP:
-		info.Mapping = orNone(info.Mapping, NATEndpointIndependent)
-	case !sameIP:
-		info.Mapping = NATAddressAndPortDependent
-	default:
-		// Different servers saw different mappings; without two ports on
-		// one address, address- and port-dependence look alike. Either is
-		// "symmetric" for media.
-		info.Mapping = NATAddressDependent
-	}
-}
-
-// orNone keeps "none" (no NAT at all) over endpoint-independent.
-func orNone(cur, v NATBehavior) NATBehavior {
-	if cur == NATNone {
-		return cur
-	}
-	return v
 }
 
 // answers reports whether a Binding with CHANGE-REQUEST gets any answer.

@@ -47,59 +47,72 @@ type NATFilteringTest struct {
 	Received int    `json:"received"`
 }
 
-// ClassifyMapping names the mapping behaviour the observations prove (the
-// first is the reference: the mapping towards the primary server). local
-// is the socket's own address: a first mapping equal to it means no NAT.
-// It never guesses: what the observations cannot separate gets the
-// weaker name (port-independent, destination-dependent) or unknown, with
-// the reason.
+// ClassifyMapping is the one judgement of a NAT's mapping behaviour (RFC
+// 4787 section 4.1), whichever test made the observations: RFC 5780 tests
+// II and III, several STUN servers, or the TURN relay's view (the first
+// observation is the mapping towards the primary server). local is the
+// socket's own address: a first mapping equal to it means no NAT.
+//
+// Every pair of observations is compared: two destinations on one IP
+// that got different mappings prove address-and-port dependence; on one
+// IP the same mapping rules it out, and only a second IP tells address
+// dependence from endpoint independence. What the destinations cannot
+// separate gets the partial name (NATPortIndependent,
+// NATDestinationDependent) or NATUnknown, with what was not determined.
 func ClassifyMapping(local netip.AddrPort, obs []NATObservation) (NATBehavior, string) {
-	type seen struct{ dst, mapped netip.AddrPort }
-	var all []seen
-	for _, o := range obs {
-		d, err1 := netip.ParseAddrPort(o.Destination)
-		m, err2 := netip.ParseAddrPort(o.Mapped)
-		if err1 != nil || err2 != nil {
-			continue
-		}
-		all = append(all, seen{unmapAP(d), unmapAP(m)})
-	}
+	all := parseObservations(obs)
 	if len(all) == 0 {
 		return NATUnknown, "no mapping was observed"
 	}
-	ref := all[0]
-	if local.IsValid() && ref.mapped == unmapAP(local) {
+	if local.IsValid() && all[0].mapped == unmapAP(local) {
 		return NATNone, ""
 	}
-	if len(all) < 2 {
-		return NATUnknown, "only one destination answered; a second (the TURN relay, another STUN server or RFC 5780) is needed"
-	}
-	// For each kind of second destination: was it tested, did the mapping change?
 	var portTested, portChanged, addrTested, addrChanged bool
-	for _, s := range all[1:] {
-		switch {
-		case s.dst.Addr() == ref.dst.Addr() && s.dst.Port() != ref.dst.Port():
-			portTested = true
-			portChanged = portChanged || s.mapped != ref.mapped
-		case s.dst.Addr() != ref.dst.Addr():
-			addrTested = true
-			addrChanged = addrChanged || s.mapped != ref.mapped
+	for i, a := range all {
+		for _, b := range all[i+1:] {
+			changed := a.mapped != b.mapped
+			switch {
+			case a.dst.Addr() != b.dst.Addr():
+				addrTested, addrChanged = true, addrChanged || changed
+			case a.dst.Port() != b.dst.Port():
+				portTested, portChanged = true, portChanged || changed
+			}
 		}
 	}
 	switch {
 	case portChanged:
-		// Another port of the same address got another mapping.
 		return NATAddressAndPortDependent, ""
 	case addrChanged && portTested:
 		return NATAddressDependent, ""
 	case addrChanged:
-		return NATDestinationDependent, "another address got another mapping; another port of the same address was not tested"
+		return NATDestinationDependent, "another address got another mapping; whether another port of one address does too was not tested (address- or address-and-port-dependent: symmetric either way)"
 	case addrTested:
 		return NATEndpointIndependent, ""
 	case portTested:
-		return NATPortIndependent, "the same mapping towards another port of the server's address; another address (a second STUN server, --stun, or RFC 5780) would tell address dependence"
+		return NATPortIndependent, "the same mapping towards another port of one address; another address (a second STUN server, --stun HOST, or RFC 5780) would tell endpoint-independent from address-dependent"
+	case len(all) == 1:
+		return NATUnknown, natOneDestination
 	}
-	return NATUnknown, fmt.Sprintf("the %d destinations were all %s", len(all), ref.dst)
+	return NATUnknown, fmt.Sprintf("the %d destinations were all %s", len(all), all[0].dst)
+}
+
+// natOneDestination is why one destination's mapping tells nothing about
+// the NAT's behaviour, and what would.
+const natOneDestination = "only one destination answered: a second STUN server (--stun HOST), the server's RFC 5780 OTHER-ADDRESS or the TURN relay test (TURN credentials) tells whether the mapping depends on the destination"
+
+type natSeen struct{ dst, mapped netip.AddrPort }
+
+// parseObservations keeps the well-formed observations, in order.
+func parseObservations(obs []NATObservation) []natSeen {
+	var all []natSeen
+	for _, o := range obs {
+		d, err1 := netip.ParseAddrPort(o.Destination)
+		m, err2 := netip.ParseAddrPort(o.Mapped)
+		if err1 == nil && err2 == nil {
+			all = append(all, natSeen{unmapAP(d), unmapAP(m)})
+		}
+	}
+	return all
 }
 
 // ClassifyFiltering names the filtering behaviour the relay test proves:

@@ -42,6 +42,16 @@ func TestClassifyMapping(t *testing.T) {
 		{"only another address, differs", obs(srv, pub, other, "192.0.2.1:9000"), probe.NATDestinationDependent, true},
 		{"only another address, same", obs(srv, pub, second, pub), probe.NATEndpointIndependent, false},
 		{"malformed observations are ignored", obs(srv, pub, "relay?", "x"), probe.NATUnknown, true},
+		// RFC 5780 tests I-III: the primary, the other IP with the
+		// primary port, the other IP and port. Test III's pair shares an
+		// IP with test II, not with test I: every pair counts.
+		{"RFC 5780: II same as I", obs(srv, pub, "198.51.100.8:3478", pub), probe.NATEndpointIndependent, false},
+		{"RFC 5780: II differs, III same as II", obs(srv, pub, "198.51.100.8:3478", "192.0.2.1:9000", other, "192.0.2.1:9000"), probe.NATAddressDependent, false},
+		{"RFC 5780: II differs, III differs", obs(srv, pub, "198.51.100.8:3478", "192.0.2.1:9000", other, "192.0.2.1:9001"), probe.NATAddressAndPortDependent, false},
+		{"RFC 5780: II differs, III silent", obs(srv, pub, "198.51.100.8:3478", "192.0.2.1:9000"), probe.NATDestinationDependent, true},
+		// Several STUN servers: the same names for the same evidence.
+		{"servers: another port of the primary's IP only, same", obs(srv, pub, "198.51.100.7:3479", pub), probe.NATPortIndependent, true},
+		{"servers: the same destination twice tells nothing", obs(srv, pub, srv, pub), probe.NATUnknown, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, why := probe.ClassifyMapping(local, tc.obs)

@@ -14,8 +14,9 @@ import (
 // allocation, a permission, a few Bindings and two short waits.
 const natRelayBudget = 2 * time.Second
 
-// natRelaySends is how often the self-sent and the filtering datagrams are
-// sent before their silence counts (loss must not look like a verdict).
+// natRelaySends is how often the filtering datagram is sent before its
+// silence counts (loss must not look like a verdict). The self-sent one
+// is a request like any other: Transmissions sends on the clock's schedule.
 const natRelaySends = 3
 
 // MeasureRelayNAT tests the NAT's mapping with one STUN/TURN server: from
@@ -31,8 +32,14 @@ const natRelaySends = 3
 func MeasureRelayNAT(ctx context.Context, spec Spec, cfg *Config) *NATInfo {
 	ctx, cancel := context.WithTimeout(ctx, natRelayBudget)
 	defer cancel()
+	if cfg.Clock == nil {
+		// Called on its own: the waits follow this test's own round
+		// trips (its Bindings feed the clock), not a path never measured.
+		own := *cfg
+		own.Clock = &Clock{}
+		cfg = &own
+	}
 	info := &NATInfo{Mapping: NATUnknown, Mapped: map[string]string{}, Method: NATMethodTURNRelay, Checks: []string{spec.ID}}
-	start := time.Now()
 	sr, err := OpenSelfRelay(ctx, spec, cfg)
 	if sr != nil {
 		defer sr.Close()
@@ -45,7 +52,6 @@ func MeasureRelayNAT(ctx context.Context, spec Spec, cfg *Config) *NATInfo {
 		info.Undetermined = relayUndetermined(ctx, err)
 		return info
 	}
-	rtt := time.Since(start) / 4 // bind, allocate (two), permission
 	for _, e := range cfg.ExtraSTUN {
 		if ap, ok := resolveExtra(ctx, e, cfg); ok && ap.Addr().Is4() == sr.Server.Addr().Is4() {
 			if m, _, err := sr.Bind(ctx, ap); err == nil {
@@ -59,7 +65,7 @@ func MeasureRelayNAT(ctx context.Context, spec Spec, cfg *Config) *NATInfo {
 			info.observe(o, m, NATViaOther)
 		}
 	}
-	peer, err := relaySelfSend(ctx, sr, rtt)
+	peer, err := relaySelfSend(ctx, sr)
 	if err != nil {
 		info.Undetermined = relayUndetermined(ctx, err)
 	} else {
@@ -71,7 +77,7 @@ func MeasureRelayNAT(ctx context.Context, spec Spec, cfg *Config) *NATInfo {
 	// datagram's ports and maps the self-send to another port, which
 	// looks like a symmetric NAT.)
 	if sr2, err := OpenSelfRelay(ctx, spec, cfg); err == nil {
-		info.FilteringTest = relayFilteringTest(ctx, sr2.Relay, sr2.Relayed, sr, rtt)
+		info.FilteringTest = relayFilteringTest(ctx, sr2.Relay, sr2.Relayed, sr)
 		info.Filtering = ClassifyFiltering(info.FilteringTest, sr.Server)
 		sr2.Close()
 	} else if sr2 != nil {
@@ -106,35 +112,42 @@ func relayUndetermined(ctx context.Context, err error) string {
 }
 
 // relaySelfSend sends a datagram from the client's socket to its own
-// relayed address and returns the peer address of the Data indication.
-func relaySelfSend(ctx context.Context, sr *SelfRelay, rtt time.Duration) (netip.AddrPort, error) {
+// relayed address and returns the peer address of the Data indication. It
+// is a request like a Binding: Transmissions sends on the clock's schedule
+// (re-read at each, as round trips are measured), and a first send's round
+// trip (client -> relay -> client) feeds the clock.
+func relaySelfSend(ctx context.Context, sr *SelfRelay) (netip.AddrPort, error) {
 	stop := context.AfterFunc(ctx, func() { _ = sr.Relay.SetReadDeadline(time.Now()) })
 	defer stop()
 	defer func() { _ = sr.Relay.SetReadDeadline(time.Time{}) }()
 	payload := []byte("ucprobe-nat-relay-self")
 	buf := make([]byte, 1500)
-	for i := 0; i < natRelaySends && ctx.Err() == nil; i++ {
+	for i := 0; i < Transmissions && ctx.Err() == nil; i++ {
 		if _, err := sr.Conn.WriteTo(payload, net.UDPAddrFromAddrPort(sr.Relayed)); err != nil {
 			return netip.AddrPort{}, fmt.Errorf("send to the relayed address %s: %w", sr.Relayed, err)
 		}
-		_ = sr.Relay.SetReadDeadline(time.Now().Add(selfRelayWait(rtt)))
+		sent := time.Now()
+		_ = sr.Relay.SetReadDeadline(sent.Add(sr.clock.Schedule().next(i)))
 		for {
 			n, from, err := sr.Relay.ReadFrom(buf)
 			if err != nil {
 				break
 			}
 			if bytes.Equal(buf[:n], payload) {
+				if i == 0 { // Karn: a resent datagram's echo is ambiguous
+					sr.clock.Observe(sr.Relayed.Addr().Unmap().String(), time.Since(sent))
+				}
 				return addrPortOf(from), nil
 			}
 		}
 	}
-	return netip.AddrPort{}, fmt.Errorf("%w (%d datagrams to %s)", ErrNoDelivery, natRelaySends, sr.Relayed)
+	return netip.AddrPort{}, fmt.Errorf("%w (%d datagrams to %s)", ErrNoDelivery, Transmissions, sr.Relayed)
 }
 
 // relayFilteringTest sends from another relayed address (from, on
 // relay) to the mapping sr's client made towards the server and counts
 // what arrives there.
-func relayFilteringTest(ctx context.Context, relay net.PacketConn, from netip.AddrPort, sr *SelfRelay, rtt time.Duration) *NATFilteringTest {
+func relayFilteringTest(ctx context.Context, relay net.PacketConn, from netip.AddrPort, sr *SelfRelay) *NATFilteringTest {
 	t := &NATFilteringTest{From: from.String(), To: sr.Mapped.String()}
 	payload := []byte("ucprobe-nat-filtering")
 	// The datagrams go out a little apart (a loss takes one, not all) and
@@ -147,7 +160,10 @@ func relayFilteringTest(ctx context.Context, relay net.PacketConn, from netip.Ad
 		t.Received += awaitStray(ctx, sr, from, payload, natFilteringGap)
 	}
 	if t.Received == 0 {
-		t.Received += awaitStray(ctx, sr, from, payload, selfRelayWait(rtt))
+		// The server has answered this path all along (its round trips
+		// are in the clock): late now is lost or filtered, so two RTOs,
+		// as for the turn check's late echoes once some came back.
+		t.Received += awaitStray(ctx, sr, from, payload, 2*sr.clock.RTO())
 	}
 	if ctx.Err() != nil && t.Received == 0 {
 		t.Sent = 0 // cut off: no verdict

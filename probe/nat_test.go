@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -104,19 +105,36 @@ func TestDetectNATMapping(t *testing.T) {
 }
 
 // With only servers on other addresses, address- and port-dependent
-// mapping cannot be told from address-dependent: both are reported as
-// depending on the destination (address-dependent), never as independent.
-func TestDetectNATWithoutSamePortPair(t *testing.T) {
-	conn, srv := natLab(t, vnet.EndpointAddrPortDependent)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	info := probe.DetectNAT(ctx, conn, srv[0], netip.AddrPort{}, srv[2:])
-	if info.Mapping != probe.NATAddressDependent {
-		t.Fatalf("mapping %q (mapped %v)", info.Mapping, info.Mapped)
-	}
-	// A single server tells nothing about mapping.
-	conn, srv = natLab(t, vnet.EndpointAddrPortDependent)
-	if info := probe.DetectNAT(ctx, conn, srv[0], netip.AddrPort{}, nil); info.Mapping != probe.NATUnknown {
-		t.Fatalf("one server: mapping %q", info.Mapping)
+// mapping cannot be told from address-dependent: the mapping depends on
+// the destination (symmetric), and the rest is named as not determined,
+// never guessed. With only another port of the primary's address, an
+// unchanged mapping tells endpoint-independent from address-dependent no
+// better: port-independent, with the reason.
+func TestDetectNATPartialEvidence(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		mapping vnet.EndpointDependencyType
+		extras  func(srv []netip.AddrPort) []netip.AddrPort
+		want    probe.NATBehavior
+		why     string
+	}{
+		{"another address only, mapping changed", vnet.EndpointAddrPortDependent, func(s []netip.AddrPort) []netip.AddrPort { return s[2:] }, probe.NATDestinationDependent, "was not tested"},
+		{"another port only, address-dependent NAT", vnet.EndpointAddrDependent, func(s []netip.AddrPort) []netip.AddrPort { return s[1:2] }, probe.NATPortIndependent, "another address"},
+		{"another port only, endpoint-independent NAT", vnet.EndpointIndependent, func(s []netip.AddrPort) []netip.AddrPort { return s[1:2] }, probe.NATPortIndependent, "another address"},
+		{"another port only, port-dependent NAT", vnet.EndpointAddrPortDependent, func(s []netip.AddrPort) []netip.AddrPort { return s[1:2] }, probe.NATAddressAndPortDependent, ""},
+		{"one server", vnet.EndpointAddrPortDependent, func([]netip.AddrPort) []netip.AddrPort { return nil }, probe.NATUnknown, "--stun"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, srv := natLab(t, tc.mapping)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+			defer cancel()
+			info := probe.DetectNAT(ctx, conn, srv[0], netip.AddrPort{}, tc.extras(srv))
+			if info.Mapping != tc.want || (info.Undetermined == "") != (tc.why == "") || !strings.Contains(info.Undetermined, tc.why) {
+				t.Fatalf("mapping %q (%q), want %q (%q); mapped %v", info.Mapping, info.Undetermined, tc.want, tc.why, info.Mapped)
+			}
+			if len(info.Observations) != len(info.Mapped) || info.Observations[0].Destination != srv[0].String() {
+				t.Errorf("observations %+v, mapped %v: the primary first, one per destination", info.Observations, info.Mapped)
+			}
+		})
 	}
 }

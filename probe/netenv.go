@@ -281,18 +281,25 @@ func namesOf(checks []Result) []NameInfo {
 // address (mapping unknown, or none when it is one of ours).
 func natOf(checks []Result, ifs []Interface) *NATInfo {
 	// A STUN check's or a TURN check's (through the relay); one that
-	// determined the mapping beats one that did not, a symmetric one all.
+	// determined the mapping beats one that did not, a symmetric one all,
+	// and a full verdict a partial one (destination-dependent from RFC
+	// 5780 test II alone, where the relay saw the port decide).
 	var best *NATInfo
 	rank := func(n *NATInfo) int {
 		switch {
 		case n == nil:
 			return -1
-		case n.Mapping.Symmetric():
-			return 2
-		case n.Mapping != NATUnknown:
-			return 1
+		case n.Mapping == NATUnknown:
+			return 0
 		}
-		return 0
+		r := 1
+		if n.Mapping.Symmetric() {
+			r = 3
+		}
+		if n.Undetermined == "" {
+			r++
+		}
+		return r
 	}
 	for _, c := range checks {
 		var n *NATInfo

@@ -194,6 +194,8 @@ func TestMarkRouteInterfaceGone(t *testing.T) {
 
 func TestNATOf(t *testing.T) {
 	nat := &NATInfo{Mapping: NATAddressAndPortDependent, PublicAddr: "203.0.113.5:4000"}
+	partial := &NATInfo{Mapping: NATDestinationDependent, Undetermined: "port not tested"}
+	portOnly := &NATInfo{Mapping: NATPortIndependent, Undetermined: "address not tested"}
 	ifs := []Interface{{Name: "eth0", Addrs: []string{"192.0.2.5/24"}}}
 	cases := []struct {
 		name   string
@@ -206,6 +208,9 @@ func TestNATOf(t *testing.T) {
 			&NATInfo{Mapping: NATUnknown, PublicAddr: "203.0.113.5:4000", Checks: []string{"a"}}},
 		{"no NAT", []Result{{ID: "a", Status: StatusPass, Details: Details{STUN: &STUNDetails{MappedAddr: "192.0.2.5:4000"}}}},
 			&NATInfo{Mapping: NATNone, PublicAddr: "192.0.2.5:4000", Checks: []string{"a"}}},
+		{"a full symmetric verdict beats a partial one", []Result{{ID: "a", Details: Details{STUN: &STUNDetails{NAT: partial}}}, {ID: "b", Details: Details{TURN: &TURNDetails{NAT: nat}}}}, nat},
+		{"a partial symmetric verdict beats an independent one", []Result{{ID: "a", Details: Details{STUN: &STUNDetails{NAT: &NATInfo{Mapping: NATEndpointIndependent}}}}, {ID: "b", Details: Details{STUN: &STUNDetails{NAT: partial}}}}, partial},
+		{"endpoint-independent beats port-independent", []Result{{ID: "a", Details: Details{STUN: &STUNDetails{NAT: portOnly}}}, {ID: "b", Details: Details{STUN: &STUNDetails{NAT: &NATInfo{Mapping: NATEndpointIndependent}}}}}, &NATInfo{Mapping: NATEndpointIndependent}},
 	}
 	for _, tc := range cases {
 		got := natOf(tc.checks, ifs)

@@ -43,6 +43,10 @@ type SelfRelay struct {
 
 	stray *strayConn
 	stop  func() bool
+	// clock is the run's (nil: none); rto is the client's first
+	// retransmission timeout, the Karn bound of Bind's samples.
+	clock *Clock
+	rto   time.Duration
 }
 
 // OpenSelfRelay binds (STUN) and allocates (TURN) from one new socket
@@ -84,16 +88,20 @@ func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRela
 	}
 	enableRxStamps(base) // best effort: without it, arrival is when the datagram was read
 	stray := &strayConn{PacketConn: base, udp: base, server: server, got: make(chan strayDatagram, 16), arrivals: map[string]time.Time{}}
+	// pion retransmits at the path's RTO as the turn check does: on a slow
+	// path a fixed 100 ms would resend before any answer could come back.
+	clock := clockOf(cfg)
+	rto := turnClientRTO(clock)
 	client, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: server.String(), TURNServerAddr: server.String(),
-		Conn: stray, Username: user, Password: pass, RTO: TURNRTO,
+		Conn: stray, Username: user, Password: pass, RTO: rto,
 		Software: "ucprobe", LoggerFactory: quietLogger{},
 	})
 	if err != nil {
 		_ = base.Close()
 		return nil, err
 	}
-	s := &SelfRelay{Conn: stray, Client: client, Server: server, stray: stray}
+	s := &SelfRelay{Conn: stray, Client: client, Server: server, stray: stray, clock: clock, rto: rto}
 	// pion's calls without a context end when the client closes.
 	// Until set up, the setup's bound closes it (CreatePermission takes
 	// no context); then the caller's.
@@ -134,12 +142,17 @@ func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRela
 }
 
 // Bind sends a Binding from the relay's socket to `to` and returns the
-// mapping it saw and its OTHER-ADDRESS (zero when not offered).
+// mapping it saw and its OTHER-ADDRESS (zero when not offered). An answer
+// that came before pion's first retransmission feeds the run's clock.
 func (s *SelfRelay) Bind(ctx context.Context, to netip.AddrPort) (mapped, other netip.AddrPort, err error) {
 	msg := stun.MustBuild(stun.TransactionID, stun.BindingRequest, stun.Fingerprint)
+	start := time.Now()
 	r, err := s.Client.PerformTransactionWithContext(msg, net.UDPAddrFromAddrPort(to), false, ctx)
 	if err != nil {
 		return mapped, other, err
+	}
+	if rtt := time.Since(start); rtt < s.rto {
+		s.clock.Observe(to.Addr().Unmap().String(), rtt)
 	}
 	var xm stun.XORMappedAddress
 	if err := xm.GetFrom(r.Msg); err != nil {
@@ -268,10 +281,4 @@ func (c *strayConn) Close() error {
 	var err error
 	c.once.Do(func() { err = c.PacketConn.Close() })
 	return err
-}
-
-// selfRelayWait is how long one self-sent datagram may take to come back
-// through the relay: a few round trips to the server, at least 150 ms.
-func selfRelayWait(rtt time.Duration) time.Duration {
-	return max(150*time.Millisecond, 4*rtt)
 }

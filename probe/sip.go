@@ -44,10 +44,6 @@ type SIPDetails struct {
 	ALG       bool   `json:"alg,omitempty"`
 }
 
-// SIPRetransmit is the UDP retransmission schedule of OPTIONS (RFC 3261
-// timer E starts at T1 = 500 ms; ours starts shorter so it fits a run).
-var SIPRetransmit = Retransmit{RTO: 200 * time.Millisecond, MaxRTO: 1 * time.Second}
-
 // ErrSIP is the class of SIP protocol failures (garbage, no status line).
 var ErrSIP = errors.New("SIP")
 
@@ -117,21 +113,25 @@ func sipUDP(ctx context.Context, spec Spec, cfg *Config, det *SIPDetails) error 
 	buf := make([]byte, 65535)
 	first, provisional := time.Now(), false
 	for n := 0; ; n++ {
-		// Silence counts after the run's UDP bound (SIP's own Timer B
-		// of 32 s is for phones); a provisional answer lifts it.
+		// Retransmissions and silence follow the run's clock, re-read at
+		// each send as round trips are measured (RFC 3261's T1 of 500 ms
+		// and Timer B of 32 s are for phones); a provisional answer lifts
+		// the silence bound. The answer's round trip is not fed back: it
+		// holds the server's own processing (a PBX's lookups), not only
+		// the path's.
 		end := limit
 		if !provisional {
-			end = minTime(first.Add(max(clock.UDPSilence(), SIPRetransmit.next(0)*(1<<Transmissions-1))), limit)
+			end = minTime(first.Add(clock.UDPSilence()), limit)
 		}
 		if ctx.Err() != nil || !time.Now().Before(end) {
 			return fmt.Errorf("%w from %s after %d %s", ErrNoAnswer, raddr, det.Attempts, plural(det.Attempts, "request", "requests"))
 		}
 		if _, err := conn.Write(req); err != nil {
-			return udpExchange{conn: conn, to: raddr}.icmpOr(err)
+			return icmpOr(conn, raddr, err)
 		}
 		det.Attempts++
 		sent := time.Now()
-		_ = conn.SetReadDeadline(minTime(sent.Add(SIPRetransmit.next(n)), end))
+		_ = conn.SetReadDeadline(minTime(sent.Add(clock.Schedule().next(n)), end))
 		for {
 			if ctx.Err() != nil {
 				_ = conn.SetReadDeadline(time.Now())
@@ -142,7 +142,7 @@ func sipUDP(ctx context.Context, spec Spec, cfg *Config, det *SIPDetails) error 
 				if errors.As(err, &ne) && ne.Timeout() {
 					break
 				}
-				return udpExchange{conn: conn, to: raddr}.icmpOr(err)
+				return icmpOr(conn, raddr, err)
 			}
 			code, err := sipParse(buf[:nr], branch, det)
 			if err != nil {

@@ -1,6 +1,7 @@
 package probe_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"os/exec"
@@ -106,5 +107,40 @@ func TestSIPNoServer(t *testing.T) {
 		if res.Status != probe.StatusFail || res.Class != tc.class {
 			t.Errorf("%s %d: status %s class %q (%s)", tc.tr, tc.port, res.Status, res.Class, res.Error)
 		}
+	}
+}
+
+// OPTIONS over UDP is paced by the run's clock and judged silent after its
+// UDP silence bound: Transmissions requests, the first wait one RTO of the
+// path measured so far (not a schedule of SIP's own: it retransmitted at
+// 200 ms however slow the path, and waited at least 1.4 s).
+func TestSIPRetransmitsAtTheClocksRTO(t *testing.T) {
+	silent, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = silent.Close() }) // after the parallel subtests
+	spec := probe.Spec{ID: "sip", Kind: probe.KindSIP, Host: "127.0.0.1", Port: silent.LocalAddr().(*net.UDPAddr).Port, Transport: probe.TransportUDP}
+	for _, tc := range []struct {
+		name     string
+		sample   time.Duration // one round trip the clock measured
+		timeout  time.Duration
+		attempts int
+	}{
+		{"fast path: 3 requests within 0.7 s", time.Millisecond, 3 * time.Second, probe.Transmissions},
+		{"100 ms path (RTO 300 ms): 3 requests within 2.1 s", 100 * time.Millisecond, 4 * time.Second, probe.Transmissions},
+		{"slow path (RTO 2 s): one request before a 1 s deadline", time.Second, time.Second, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			clock := &probe.Clock{}
+			clock.Observe("192.0.2.1", tc.sample)
+			ctx, cancel := context.WithTimeout(context.Background(), tc.timeout)
+			defer cancel()
+			res := probe.SIP(ctx, spec, &probe.Config{Clock: clock})
+			if res.Class != probe.ClassTimeout || res.Details.SIP.Attempts != tc.attempts {
+				t.Fatalf("class %q, %d attempts (%s); want timeout, %d attempts", res.Class, res.Details.SIP.Attempts, res.Error, tc.attempts)
+			}
+		})
 	}
 }

@@ -71,9 +71,16 @@ const (
 	TURNStageDone       = "done"
 )
 
-// TURNRTO is pion's first retransmission timeout for TURN requests over
-// UDP (it doubles; the context bounds the whole).
+// TURNRTO is the least first retransmission timeout of pion's TURN
+// requests over UDP (it doubles; the context bounds the whole).
 var TURNRTO = 100 * time.Millisecond
+
+// turnClientRTO is a pion TURN client's first retransmission timeout: the
+// run's RTO, at least TURNRTO. A request answered sooner was sent once
+// (Karn: its round trip may feed the clock).
+func turnClientRTO(clock *Clock) time.Duration {
+	return max(TURNRTO, clock.RTO())
+}
 
 // TURNRelayCount is how many datagrams are sent through the relay.
 const TURNRelayCount = 5
@@ -215,7 +222,7 @@ func turnOpen(ctx context.Context, spec Spec, cfg *Config, tr Transport, user, p
 	s := &turnSession{ctx: sctx, rec: rec, raddr: raddr, close: func() { cancel(nil); _ = rec.Close(); watchers.Wait() }}
 	client, err := turn.NewClient(&turn.ClientConfig{
 		STUNServerAddr: raddr.String(), TURNServerAddr: raddr.String(),
-		Conn: rec, Username: user, Password: pass, RTO: max(TURNRTO, clockOf(cfg).RTO()),
+		Conn: rec, Username: user, Password: pass, RTO: turnClientRTO(clockOf(cfg)),
 		Software: "ucprobe", LoggerFactory: quietLogger{},
 	})
 	if err != nil {

@@ -132,7 +132,7 @@ func observeFirst(r *recConn, clock *Clock, raddr netip.AddrPort) {
 	r.mu.Lock()
 	rtt := r.firstRecv.Sub(r.firstSent)
 	r.mu.Unlock()
-	if rtt > 0 && rtt < max(TURNRTO, clock.RTO()) {
+	if rtt > 0 && rtt < turnClientRTO(clock) {
 		clock.Observe(raddr.Addr().Unmap().String(), rtt)
 	}
 }

@@ -92,7 +92,7 @@ func (x udpExchange) do(ctx context.Context, req *stun.Message, sched Retransmit
 			_, err = x.conn.WriteTo(req.Raw, net.UDPAddrFromAddrPort(x.to))
 		}
 		if err != nil {
-			return nil, netip.AddrPort{}, 0, attempts, x.icmpOr(err)
+			return nil, netip.AddrPort{}, 0, attempts, icmpOr(x.conn, x.to, err)
 		}
 		attempts++
 		sent = time.Now()
@@ -112,7 +112,7 @@ func (x udpExchange) do(ctx context.Context, req *stun.Message, sched Retransmit
 				if errors.As(err, &ne) && ne.Timeout() {
 					break // retransmit
 				}
-				return nil, netip.AddrPort{}, 0, attempts, x.icmpOr(err)
+				return nil, netip.AddrPort{}, 0, attempts, icmpOr(x.conn, x.to, err)
 			}
 			if !stun.IsMessage(buf[:nr]) {
 				if from == x.to || x.connected {
@@ -133,14 +133,15 @@ func (x udpExchange) do(ctx context.Context, req *stun.Message, sched Retransmit
 	}
 }
 
-// icmpOr prefers the detailed ICMP error from the OS's queue.
-func (x udpExchange) icmpOr(err error) error {
-	uc, ok := x.conn.(*net.UDPConn)
+// icmpOr prefers the detailed ICMP error from the OS's queue for a send
+// to `to` (any when the error names no destination) over err.
+func icmpOr(conn net.PacketConn, to netip.AddrPort, err error) error {
+	uc, ok := conn.(*net.UDPConn)
 	if !ok {
 		return err
 	}
 	for _, e := range ReadICMPErrors(uc) {
-		if !e.Dest.IsValid() || e.Dest == x.to {
+		if !e.Dest.IsValid() || e.Dest == to {
 			return &icmpErr{e}
 		}
 	}
