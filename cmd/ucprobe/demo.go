@@ -165,7 +165,7 @@ func startDemoSite(ctx context.Context, logger *slog.Logger) (*demoSite, error) 
 		token: probe.Secret(demoPassword())}
 	var err error
 	d.turn, err = localturn.Start(localturn.Config{IP: demoIP, Port: demoTURNPort, TLSPort: demoTURNSPort,
-		AvoidLo: demoUDPLo, AvoidHi: demoUDPHi, Realm: demoRealm, User: d.creds.Username, Password: d.creds.Password.Reveal()})
+		AvoidLo: demoUDPLo, AvoidHi: demoUDPHi, Realm: demoRealm, User: d.creds.Username, Password: d.creds.Password})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}
