@@ -157,6 +157,14 @@ type demoSite struct {
 	token probe.Secret
 }
 
+// String and GoString keep fmt (and slog) from printing the site: its
+// TURN credentials and token sit in unexported fields, where fmt never
+// calls probe.Secret's redacting methods.
+func (d demoSite) String() string { return "demoSite(" + demoIP + ")" }
+
+// GoString: see String.
+func (d demoSite) GoString() string { return d.String() }
+
 // startDemoSite starts the TURN server and the responder. The responder
 // runs as a field tech should run it: with a token (made for this run) and
 // HTTPS whose fingerprint the client pins.
