@@ -1,11 +1,10 @@
 package main
 
 import (
-	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 // The demo site keeps its TURN credentials and token in unexported
@@ -18,18 +17,6 @@ func TestDemoSiteNeverPrintsSecrets(t *testing.T) {
 		name string
 		v    any
 	}{{"pointer", d}, {"value", *d}} {
-		for _, verb := range []string{"%v", "%+v", "%#v", "%s"} {
-			t.Run(tc.name+" "+verb, func(t *testing.T) {
-				out := fmt.Sprintf(verb, tc.v)
-				for _, s := range []string{"pass-s3cret-demo", "rest-s3cret-demo", "tok-s3cret-demo"} {
-					if strings.Contains(out, s) {
-						t.Errorf("%q in %s", s, out)
-					}
-				}
-				if !strings.Contains(out, "demoSite") {
-					t.Errorf("%s does not name the site", out)
-				}
-			})
-		}
+		probetest.NoSecretPrinted(t, tc.name, tc.v, "demoSite", "pass-s3cret-demo", "rest-s3cret-demo", "tok-s3cret-demo")
 	}
 }
