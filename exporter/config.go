@@ -114,6 +114,20 @@ type module struct {
 	secrets []probe.Secret
 }
 
+// String and GoString keep fmt (and slog) from printing the module: the
+// values of its secret_vars are in Vars, and its loaded secrets in an
+// unexported field, where fmt prints a probe.Secret in clear.
+func (m module) String() string {
+	profile := ""
+	if m.Profile != nil {
+		profile = " profile " + m.Profile.ID
+	}
+	return "exporter.module(" + m.Name + profile + ")"
+}
+
+// GoString: see String.
+func (m module) GoString() string { return m.String() }
+
 // redactVars replaces the values of the module's secret_vars in vars (a
 // report's variables or a copy of the module's).
 func (m *module) redactVars(vars map[string]string) {
@@ -189,9 +203,13 @@ func parseExporterConfig(path string, data []byte) (*exporterConfig, error) {
 }
 
 func buildModule(name string, mf moduleFile, dir string, at func(keys ...string) string) (*module, error) {
-	b := &moduleBuilder{name: name, mf: mf, dir: dir, at: at}
-	if !moduleName().MatchString(name) {
-		return nil, b.bad(at(), "the name may hold letters, digits, '_', '-' and '.' (64 at most)")
+	return (&moduleBuilder{name: name, mf: mf, dir: dir, at: at}).build()
+}
+
+// build runs the steps and returns the module.
+func (b *moduleBuilder) build() (*module, error) {
+	if !moduleName().MatchString(b.name) {
+		return nil, b.bad(b.at(), "the name may hold letters, digits, '_', '-' and '.' (64 at most)")
 	}
 	for _, step := range []func() error{b.profile, b.vars, b.limits, b.allowlist, b.secretVars, b.probeConfig, b.credentials} {
 		if err := step(); err != nil {
@@ -212,6 +230,14 @@ type moduleBuilder struct {
 	m    *module
 	cfg  probe.Config
 }
+
+// String and GoString keep fmt (and slog) from printing the builder:
+// its probe.Config and the module file's vars (secret_vars among them)
+// sit in unexported fields, where fmt prints a probe.Secret in clear.
+func (b moduleBuilder) String() string { return "exporter.moduleBuilder(" + b.name + ")" }
+
+// GoString: see String.
+func (b moduleBuilder) GoString() string { return b.String() }
 
 func (b *moduleBuilder) bad(where, format string, args ...any) error {
 	return fmt.Errorf("%w: %s: module %s: %s", errExporterConfig, where, b.name, fmt.Sprintf(format, args...))

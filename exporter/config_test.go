@@ -192,3 +192,38 @@ func TestExporterConfigExample(t *testing.T) {
 		t.Errorf("the example has warnings: %q", cfg.Warnings)
 	}
 }
+
+// A module and the builder that made it hold the TURN password, the TURN
+// REST secret, the responder token and the values of secret_vars, partly
+// in unexported fields, where fmt prints a probe.Secret in clear: printed
+// any way, neither shows one, nor does the config holding the module.
+func TestModuleNeverPrintsSecrets(t *testing.T) {
+	dir := t.TempDir()
+	probetest.WriteFile(t, dir, "turn.pass", "pass-s3cret-mod\n")
+	t.Setenv("UCPROBE_TEST_TURN_SECRET", "rest-s3cret-mod")
+	t.Setenv("UCPROBE_TEST_TOKEN", "tok-s3cret-mod")
+	secrets := []string{"pass-s3cret-mod", "rest-s3cret-mod", "tok-s3cret-mod", "var-s3cret-mod"}
+	b := &moduleBuilder{name: "site", dir: dir, at: func(...string) string { return "probes.yaml:1" }, mf: moduleFile{
+		Profile: "xphone", Vars: map[string]string{"turn": "var-s3cret-mod"}, SecretVars: []string{"turn"},
+		AllowedTargets: []string{"xphone.corp.example"},
+		Credentials: credentialsFile{TURNUser: "alice", TURNPassFile: "turn.pass",
+			TURNSecretEnv: "UCPROBE_TEST_TURN_SECRET", ResponderTokenEnv: "UCPROBE_TEST_TOKEN"}}}
+	m, err := b.build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(m.secrets) != len(secrets) || b.cfg.ResponderToken.Reveal() != "tok-s3cret-mod" {
+		t.Fatalf("the module holds %d secrets, want %d: the test proves nothing", len(m.secrets), len(secrets))
+	}
+	cfg := &exporterConfig{File: "probes.yaml", Modules: map[string]*module{"site": m}}
+	for _, tc := range []struct {
+		name, want string
+		v          any
+	}{
+		{"module", "site", m}, {"module value", "site", *m},
+		{"builder", "site", b}, {"builder value", "site", *b},
+		{"config", "probes.yaml", cfg},
+	} {
+		probetest.NoSecretPrinted(t, tc.name, tc.v, tc.want, secrets...)
+	}
+}

@@ -114,10 +114,17 @@ func (j *jitter) add(transit float64) {
 // the echoes and returns the statistics. It returns when the window and a
 // short grace for late echoes are over, and leaves no goroutine behind.
 func measure(ctx context.Context, conn packetConn, window time.Duration, codec Codec) *probe.MediaStats {
+	return measureSince(ctx, conn, window, codec, time.Now())
+}
+
+// measureSince is measure with the stream's epoch given: send times, and
+// the arrivals an arrivalClock reports, count from start (a test's link
+// stamps its scripted arrivals on the same epoch).
+func measureSince(ctx context.Context, conn packetConn, window time.Duration, codec Codec, start time.Time) *probe.MediaStats {
 	st := &probe.MediaStats{
 		Codec: codec.Name, PacketBytes: rtpHeaderLen + codec.PayloadBytes, PacketMS: codec.PacketMS, Transport: "udp",
 	}
-	m := &mediaRun{conn: conn, start: time.Now(), seen: map[uint16]bool{}, maxSeq: -1}
+	m := &mediaRun{conn: conn, start: start, seen: map[uint16]bool{}, maxSeq: -1}
 	readerDone := make(chan struct{})
 	go func() {
 		defer close(readerDone)
@@ -239,9 +246,13 @@ func (m *mediaRun) send(ctx context.Context, window, interval time.Duration, cod
 
 // waitUntil waits for t on timer; false when ctx ended first.
 func waitUntil(ctx context.Context, timer *time.Timer, t time.Time) bool {
+	// An ended ctx wins even when t is due: no packet leaves after it.
+	if ctx.Err() != nil {
+		return false
+	}
 	wait := time.Until(t)
 	if wait <= 0 {
-		return ctx.Err() == nil
+		return true
 	}
 	timer.Reset(wait)
 	select {

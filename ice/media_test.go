@@ -1,10 +1,12 @@
 package ice
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -68,23 +70,43 @@ func TestJitterEstimator(t *testing.T) {
 	}
 }
 
-// fakeLink is an in-memory path whose echo comes back after a scripted
-// delay per packet (sequence number) and drops scripted packets: the
-// measurement's numbers are checked against exactly what was injected.
+// fakeLink is an in-memory path whose echo of each packet arrives a
+// scripted delay after the packet was sent, and that drops scripted
+// packets: the measurement's numbers are checked against exactly what was
+// injected. No timer runs in it. Each echo's arrival is stamped
+// (arrivalClock) at its packet's send time plus its delay, on the
+// stream's epoch, so a reader or timer the scheduler holds back changes no
+// round trip. Echoes are read in arrival order, each once no packet still
+// to come could arrive before it (a later packet's send time has passed
+// it); a read deadline, which measure sets only to end its reading, hands
+// out the rest and then ends the reads.
 type fakeLink struct {
-	delay func(seq uint16) time.Duration
-	drop  func(seq uint16) bool
-	mu    sync.Mutex
-	rx    uint32
-	echo  uint32
-	in    chan []byte
-	dl    time.Time
-	kick  chan struct{} // a new deadline wakes a blocked Read
-	wg    sync.WaitGroup
+	start   time.Time // the stream's epoch (measureSince's start)
+	delay   func(seq uint16) time.Duration
+	drop    func(seq uint16) bool
+	onWrite func(seq uint16) // after each packet taken (nil: nothing)
+
+	mu       sync.Mutex
+	cond     *sync.Cond
+	rx, echo uint32
+	horizon  int64      // the latest packet's send time, ns since start
+	pending  []fakeEcho // not read yet, by arrival
+	ended    bool       // a read deadline was set
+	at       time.Time  // arrival of the echo the last Read returned
+	read     []fakeEcho // the echoes read, in order
 }
 
-func newFakeLink(delay func(uint16) time.Duration, drop func(uint16) bool) *fakeLink {
-	return &fakeLink{delay: delay, drop: drop, in: make(chan []byte, 1024), kick: make(chan struct{}, 1)}
+type fakeEcho struct {
+	seq   uint16
+	at    int64 // arrival, ns since start
+	delay time.Duration
+	pkt   []byte
+}
+
+func newFakeLink(start time.Time, delay func(uint16) time.Duration, drop func(uint16) bool) *fakeLink {
+	f := &fakeLink{start: start, delay: delay, drop: drop}
+	f.cond = sync.NewCond(&f.mu)
+	return f
 }
 
 func (f *fakeLink) Write(b []byte) (int, error) {
@@ -92,82 +114,111 @@ func (f *fakeLink) Write(b []byte) (int, error) {
 	if err := p.unmarshal(b); err != nil {
 		return 0, err
 	}
-	if f.drop(p.seq) {
-		return len(b), nil
-	}
 	f.mu.Lock()
-	f.rx++
-	p.kind, p.peerRx, p.peerSeq = kindEcho, f.rx, f.echo
-	f.echo++
+	f.horizon = max(f.horizon, p.sentNS)
+	if !f.drop(p.seq) {
+		f.rx++
+		p.kind, p.peerRx, p.peerSeq = kindEcho, f.rx, f.echo
+		f.echo++
+		d := f.delay(p.seq)
+		e := fakeEcho{seq: p.seq, at: p.sentNS + d.Nanoseconds(), delay: d, pkt: p.marshal(make([]byte, 1500))}
+		i, _ := slices.BinarySearchFunc(f.pending, e, func(a, b fakeEcho) int {
+			return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.seq, b.seq))
+		})
+		f.pending = slices.Insert(f.pending, i, e)
+	}
+	f.cond.Broadcast()
 	f.mu.Unlock()
-	out := p.marshal(make([]byte, 1500))
-	f.wg.Add(1)
-	time.AfterFunc(f.delay(p.seq), func() { defer f.wg.Done(); f.in <- out })
+	if f.onWrite != nil {
+		f.onWrite(p.seq)
+	}
 	return len(b), nil
 }
 
 func (f *fakeLink) Read(b []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	for {
-		f.mu.Lock()
-		dl := f.dl
-		f.mu.Unlock()
-		var timeout <-chan time.Time
-		if !dl.IsZero() {
-			tm := time.NewTimer(time.Until(dl))
-			defer tm.Stop()
-			timeout = tm.C
+		if len(f.pending) > 0 && (f.ended || f.pending[0].at < f.horizon) {
+			e := f.pending[0]
+			f.pending = f.pending[1:]
+			f.at = f.start.Add(time.Duration(e.at))
+			f.read = append(f.read, e)
+			return copy(b, e.pkt), nil
 		}
-		select {
-		case p := <-f.in:
-			return copy(b, p), nil
-		case <-timeout:
+		if f.ended {
 			return 0, os.ErrDeadlineExceeded
-		case <-f.kick:
 		}
+		f.cond.Wait()
 	}
+}
+
+// arrival implements arrivalClock: the scripted arrival of the echo the
+// last Read returned.
+func (f *fakeLink) arrival() (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.at, true
 }
 
 func (f *fakeLink) SetReadDeadline(t time.Time) error {
 	f.mu.Lock()
-	f.dl = t
+	f.ended = !t.IsZero()
+	f.cond.Broadcast()
 	f.mu.Unlock()
-	select {
-	case f.kick <- struct{}{}:
-	default:
-	}
 	return nil
 }
 
 func TestMeasureInjected(t *testing.T) {
 	// Every other echo 30 ms late on top of 10 ms; every 10th packet lost.
-	link := newFakeLink(
+	start := time.Now()
+	link := newFakeLink(start,
 		func(seq uint16) time.Duration { return 10*time.Millisecond + time.Duration(seq%2)*30*time.Millisecond },
 		func(seq uint16) bool { return seq%10 == 9 },
 	)
-	st := measure(context.Background(), link, 2*time.Second, G711)
-	link.wg.Wait()
-	if st.Sent < 99 || st.Sent > 101 {
-		t.Fatalf("sent %d in 2 s", st.Sent)
+	st := measureSince(context.Background(), link, 2*time.Second, G711, start)
+	// The sender catches up on slots it missed: 2 s / 20 ms, exactly.
+	if st.Sent != 100 || st.Received != 90 || st.CutShort {
+		t.Fatalf("sent %d received %d cut %v, want 100, 90 and not cut", st.Sent, st.Received, st.CutShort)
 	}
-	if math.Abs(st.LossPct-10) > 1 {
-		t.Errorf("loss %.2f %%, want 10", st.LossPct)
+	if st.LossPct != 10 || st.LossUpPct != 10 || st.LossDownPct != 0 || st.Duplicates != 0 {
+		t.Errorf("loss %.2f %% (up %.2f, down %.2f), duplicates %d, want 10 (10 and 0), 0", st.LossPct, st.LossUpPct, st.LossDownPct, st.Duplicates)
 	}
-	if math.Abs(st.LossUpPct-10) > 1 || st.LossDownPct != 0 {
-		t.Errorf("loss up %.2f down %.2f, want 10 and 0", st.LossUpPct, st.LossDownPct)
+	// RTT alternates 10 and 40 ms; the lost packets are all odd (slow)
+	// ones: mean (50 x 10 + 40 x 40)/90 = 23.33, p95 40.
+	if st.RTTMeanMS != 23.33 || st.RTTP95MS != 40 || st.RTTMinMS != 10 || st.RTTMaxMS != 40 {
+		t.Errorf("RTT mean %.2f p95 %.2f min %.2f max %.2f, want 23.33 / 40 / 10 / 40", st.RTTMeanMS, st.RTTP95MS, st.RTTMinMS, st.RTTMaxMS)
 	}
-	// RTT alternates 10 and 40 ms (+ timer slack); the lost packets are
-	// all odd (slow) ones: mean (50 x 10 + 40 x 40)/90 = 23.3, p95 40.
-	if st.RTTMeanMS < 23 || st.RTTMeanMS > 27 || st.RTTP95MS < 40 || st.RTTP95MS > 45 || st.RTTMinMS < 10 {
-		t.Errorf("RTT mean %.2f p95 %.2f min %.2f, want 25 / 40 / >= 10", st.RTTMeanMS, st.RTTP95MS, st.RTTMinMS)
+	// Jitter (RFC 3550, in arrival order) and reordering depend on the
+	// order the echoes arrived, which depends on when the sender really
+	// sent (one held back catches up in a burst): derive both from the
+	// order the link delivered. On time, a 40 ms echo is overtaken by the
+	// next packet's 10 ms one (40 reordered), and |D| is 30 ms between
+	// neighbours except across a lost packet: J about 27 ms.
+	link.mu.Lock()
+	read := slices.Clone(link.read)
+	link.mu.Unlock()
+	wantReordered, maxSeq := 0, -1
+	var j, last float64
+	for i, e := range read {
+		if int(e.seq) < maxSeq {
+			wantReordered++
+		}
+		maxSeq = max(maxSeq, int(e.seq))
+		rtt := float64(e.delay) / float64(time.Millisecond)
+		if i > 0 {
+			j += (math.Abs(rtt-last) - j) / 16
+		}
+		last = rtt
 	}
-	// |D| is 30 ms between neighbours except across a lost packet
-	// (then both neighbours are fast: D 0): J about 27 ms.
-	if st.JitterMS < 22 || st.JitterMS > 32 {
-		t.Errorf("jitter %.2f ms, want about 27", st.JitterMS)
+	if wantReordered == 0 {
+		t.Fatalf("no echo arrived out of order: the scenario tests no reordering (order %v)", read)
 	}
-	// A 40 ms echo is overtaken by the next packet's 10 ms one.
-	if st.Reordered < 30 {
-		t.Errorf("reordered %d: a 10 ms echo sent 20 ms after a 40 ms one arrives first", st.Reordered)
+	if st.Reordered != wantReordered {
+		t.Errorf("reordered %d, the link delivered %d out of order", st.Reordered, wantReordered)
+	}
+	if math.Abs(st.JitterMS-j) > 0.005 {
+		t.Errorf("jitter %.2f ms, want %.2f from the arrival order", st.JitterMS, j)
 	}
 	want := MOS(RFactor(G711, st.RTTMeanMS, st.JitterMS, st.LossPct))
 	if math.Abs(st.MOS-want) > 0.01 {
@@ -176,17 +227,23 @@ func TestMeasureInjected(t *testing.T) {
 	t.Logf("%+v", *st)
 }
 
+// A ctx that ends mid-window cuts the stream there and keeps what was
+// measured: the link ends ctx when it takes the 15th packet.
 func TestMeasureCutShort(t *testing.T) {
-	link := newFakeLink(func(uint16) time.Duration { return time.Millisecond }, func(uint16) bool { return false })
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	start := time.Now()
-	st := measure(ctx, link, 10*time.Second, G711)
-	link.wg.Wait()
-	if !st.CutShort || time.Since(start) > time.Second {
-		t.Errorf("cut short %v after %v", st.CutShort, time.Since(start))
+	link := newFakeLink(start, func(uint16) time.Duration { return time.Millisecond }, func(uint16) bool { return false })
+	link.onWrite = func(seq uint16) {
+		if seq == 14 {
+			cancel()
+		}
 	}
-	if st.Sent < 10 || st.Sent > 20 || st.LossPct > 10 {
+	st := measureSince(ctx, link, 10*time.Second, G711, start)
+	if !st.CutShort || st.Sent != 15 {
+		t.Errorf("cut short %v after %d packets, want cut after 15", st.CutShort, st.Sent)
+	}
+	if st.Received != 15 || st.LossPct != 0 {
 		t.Errorf("what was measured before the end is kept: %+v", *st)
 	}
 }

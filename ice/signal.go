@@ -94,6 +94,14 @@ type signaller struct {
 	bound time.Duration
 }
 
+// String and GoString keep fmt (and slog) from printing the token: it
+// sits in an unexported field, where fmt never calls probe.Secret's
+// methods. Value receivers, so a signaller and a *signaller both use them.
+func (s signaller) String() string { return "ice.signaller(" + s.base + ")" }
+
+// GoString: see String.
+func (s signaller) GoString() string { return s.String() }
+
 func (s *signaller) do(ctx context.Context, method, path string, in, out any) error {
 	if s.bound > 0 {
 		var cancel context.CancelFunc

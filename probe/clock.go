@@ -222,9 +222,16 @@ const MinMediaWindow = time.Second
 // reporting. It says whether the window shrank, and why it is skipped
 // (empty when it runs): a window below MinMediaWindow grades nothing.
 func MediaWindow(ctx context.Context, clock *Clock, requested time.Duration) (window time.Duration, shrunk bool, skipped string) {
+	dl, bounded := ctx.Deadline()
+	return fitMediaWindow(requested, time.Until(dl), bounded, clock)
+}
+
+// fitMediaWindow is MediaWindow with the time left until the deadline
+// given (bounded false: no deadline).
+func fitMediaWindow(requested, untilDeadline time.Duration, bounded bool, clock *Clock) (window time.Duration, shrunk bool, skipped string) {
 	window = requested
-	if dl, ok := ctx.Deadline(); ok {
-		left := time.Until(dl) - max(200*time.Millisecond, 3*clock.SRTT()) - 100*time.Millisecond
+	if bounded {
+		left := untilDeadline - max(200*time.Millisecond, 3*clock.SRTT()) - 100*time.Millisecond
 		if left < window {
 			window, shrunk = max(left, 0), true
 		}

@@ -46,35 +46,51 @@ func TestClockRTO(t *testing.T) {
 }
 
 func TestMediaWindow(t *testing.T) {
+	slowPath := &Clock{}
+	slowPath.Observe("192.0.2.1", 300*time.Millisecond) // grace 3 x SRTT = 900 ms
 	for _, tc := range []struct {
 		name        string
 		left        time.Duration // until the check's deadline; 0: none
+		clock       *Clock
 		requested   time.Duration
 		want        time.Duration
 		shrunk      bool
 		skippedWord string
 	}{
-		{"fits", 10 * time.Second, 2 * time.Second, 2 * time.Second, false, ""},
-		{"no deadline", 0, 2 * time.Second, 2 * time.Second, false, ""},
-		{"shrinks", 3 * time.Second, 5 * time.Second, 2700 * time.Millisecond, true, ""},
-		{"below a gradable window", 1200 * time.Millisecond, 5 * time.Second, 0, true, "less than the 1s"},
+		{"fits", 10 * time.Second, nil, 2 * time.Second, 2 * time.Second, false, ""},
+		{"no deadline", 0, nil, 2 * time.Second, 2 * time.Second, false, ""},
+		{"shrinks", 3 * time.Second, nil, 5 * time.Second, 2700 * time.Millisecond, true, ""},
+		{"shrinks to 10 ms steps", 3*time.Second + 7*time.Millisecond, nil, 5 * time.Second, 2700 * time.Millisecond, true, ""},
+		{"a slow path's longer grace", 3 * time.Second, slowPath, 5 * time.Second, 2 * time.Second, true, ""},
+		{"below a gradable window", 1200 * time.Millisecond, nil, 5 * time.Second, 0, true, "less than the 1s"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			ctx := context.Background()
-			if tc.left > 0 {
-				var cancel context.CancelFunc
-				ctx, cancel = context.WithTimeout(ctx, tc.left)
-				defer cancel()
-			}
-			w, shrunk, skipped := MediaWindow(ctx, nil, tc.requested)
-			if shrunk != tc.shrunk || (tc.skippedWord == "") != (skipped == "") || !strings.Contains(skipped, tc.skippedWord) {
-				t.Fatalf("window %v shrunk %v skipped %q, want shrunk %v skipped ~%q", w, shrunk, skipped, tc.shrunk, tc.skippedWord)
-			}
-			// The deadline moves on while the test runs: allow 50 ms.
-			if d := tc.want - w; d < 0 || d > 50*time.Millisecond {
-				t.Errorf("window %v, want %v", w, tc.want)
+			w, shrunk, skipped := fitMediaWindow(tc.requested, tc.left, tc.left > 0, tc.clock)
+			if w != tc.want || shrunk != tc.shrunk || (tc.skippedWord == "") != (skipped == "") || !strings.Contains(skipped, tc.skippedWord) {
+				t.Errorf("window %v shrunk %v skipped %q, want %v shrunk %v skipped ~%q", w, shrunk, skipped, tc.want, tc.shrunk, tc.skippedWord)
 			}
 		})
+	}
+}
+
+// MediaWindow reads the time left from ctx's deadline: the window it
+// grants lies between the fits of the time left measured just before
+// and just after the call, however long the call waited to run.
+func TestMediaWindowFromContext(t *testing.T) {
+	w, shrunk, skipped := MediaWindow(context.Background(), nil, 2*time.Second)
+	if w != 2*time.Second || shrunk || skipped != "" {
+		t.Errorf("no deadline: window %v shrunk %v skipped %q, want 2s as asked", w, shrunk, skipped)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	dl, _ := ctx.Deadline()
+	before := time.Until(dl)
+	w, shrunk, skipped = MediaWindow(ctx, nil, 5*time.Second)
+	after := time.Until(dl)
+	hi, _, hiSkipped := fitMediaWindow(5*time.Second, before, true, nil)
+	lo, _, loSkipped := fitMediaWindow(5*time.Second, after, true, nil)
+	if w < lo || w > hi || !shrunk || (skipped != "" && loSkipped == "") || (skipped == "" && hiSkipped != "") {
+		t.Errorf("window %v shrunk %v skipped %q, want %v to %v, shrunk (%v to %v left)", w, shrunk, skipped, lo, hi, after, before)
 	}
 }
 

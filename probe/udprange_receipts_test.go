@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/probetest"
 	"github.com/ucprobe/ucprobe/probe/responder"
 )
 
@@ -18,8 +19,9 @@ import (
 // receipts. The UDP side is a real responder; its control endpoint is
 // stood in for, to say "gone" deterministically.
 func TestUDPRangeReceiptLost(t *testing.T) {
-	base := freeUDPBlock(t, 10)
-	srv, _ := startResponder(t, base, base+9, "")
+	ip := probetest.LoopbackIP(t)
+	base := freeUDPBlock(t, ip, 10)
+	srv, _ := startResponder(t, ip, base, base+9, "")
 	for _, tc := range []struct {
 		name string
 		code int
@@ -30,7 +32,7 @@ func TestUDPRangeReceiptLost(t *testing.T) {
 		{"forgotten", http.StatusNotFound, map[string]string{"error": "no probes"}, "no longer knows its session"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			fake := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			fake := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Content-Type", "application/json")
 				if r.URL.Path == responder.PathInfo {
 					info := srv.Info()
@@ -41,9 +43,16 @@ func TestUDPRangeReceiptLost(t *testing.T) {
 				w.WriteHeader(tc.code)
 				_ = json.NewEncoder(w).Encode(tc.body)
 			}))
+			// On the sweep's target: receipts come only from there.
+			ln, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			fake.Listener.Close()
+			fake.Listener = ln
+			fake.StartTLS()
 			defer fake.Close()
-			_, port, _ := net.SplitHostPort(strings.TrimPrefix(fake.URL, "https://"))
-			res, d := runSweep(t, sweepSpec(base, base+9), &probe.Config{Responder: "127.0.0.1:" + port})
+			res, d := runSweep(t, sweepSpec(ip, base, base+9), &probe.Config{Responder: ln.Addr().String()})
 			if !d.ReceiptLost || d.Receipts || !strings.Contains(d.ReceiptsError, tc.want) {
 				t.Errorf("receipt_lost %v, receipts %v, error %q; want lost and %q", d.ReceiptLost, d.Receipts, d.ReceiptsError, tc.want)
 			}

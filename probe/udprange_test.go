@@ -16,16 +16,18 @@ import (
 	"github.com/ucprobe/ucprobe/probe/responder"
 )
 
-// freeUDPBlock finds n consecutive UDP ports free on 127.0.0.1 (below the
-// ephemeral range, so other tests' sockets do not take them meanwhile).
-func freeUDPBlock(t *testing.T, n int) uint16 {
+// freeUDPBlock finds n consecutive UDP ports free on ip (below the
+// ephemeral range, so the test's own sockets do not take them meanwhile;
+// ip is the test's own, probetest.LoopbackIP, so no other process does).
+func freeUDPBlock(t *testing.T, ip string, n int) uint16 {
 	t.Helper()
+	addr := net.ParseIP(ip)
 	for range 50 {
 		base := 20000 + rand.IntN(9000)
 		var held []*net.UDPConn
 		ok := true
 		for p := base; p < base+n; p++ {
-			c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: p})
+			c, err := net.ListenUDP("udp4", &net.UDPAddr{IP: addr, Port: p})
 			if err != nil {
 				ok = false
 				break
@@ -39,16 +41,17 @@ func freeUDPBlock(t *testing.T, n int) uint16 {
 			return uint16(base)
 		}
 	}
-	t.Fatal("no free block of UDP ports on 127.0.0.1")
+	t.Fatalf("no free block of UDP ports on %s", ip)
 	return 0
 }
 
-// startResponder serves UDP lo..hi on 127.0.0.1 with its HTTP endpoint on
-// a free port and returns the --responder value.
-func startResponder(t *testing.T, lo, hi uint16, token probe.Secret) (*responder.Server, string) {
+// startResponder serves UDP lo..hi on ip with its HTTP endpoint on a
+// free port and returns the --responder value. Every port must be its:
+// one another socket took meanwhile would answer (or not) in its stead.
+func startResponder(t *testing.T, ip string, lo, hi uint16, token probe.Secret) (*responder.Server, string) {
 	t.Helper()
-	srv, err := responder.New(responder.Config{UDP: []responder.Span{{Lo: int(lo), Hi: int(hi)}}, Listen: "127.0.0.1",
-		HTTP: "127.0.0.1:0", Token: token})
+	srv, err := responder.New(responder.Config{UDP: []responder.Span{{Lo: int(lo), Hi: int(hi)}}, Listen: ip,
+		HTTP: net.JoinHostPort(ip, "0"), Token: token})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,13 +59,16 @@ func startResponder(t *testing.T, lo, hi uint16, token probe.Secret) (*responder
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
+	if failed := srv.Info().UDPFailed; len(failed) > 0 {
+		t.Fatalf("the responder could not bind %s on %s", responder.FormatSpans(failed), ip)
+	}
 	_, port, _ := net.SplitHostPort(srv.HTTPAddr())
-	return srv, "127.0.0.1:" + port
+	return srv, net.JoinHostPort(ip, port)
 }
 
-func sweepSpec(lo, hi uint16) probe.Spec {
-	return probe.Spec{ID: "media-range", Kind: probe.KindUDPRange, Host: "127.0.0.1",
-		Target: "127.0.0.1:" + strconv.Itoa(int(lo)) + "-" + strconv.Itoa(int(hi)),
+func sweepSpec(ip string, lo, hi uint16) probe.Spec {
+	return probe.Spec{ID: "media-range", Kind: probe.KindUDPRange, Host: ip,
+		Target: ip + ":" + strconv.Itoa(int(lo)) + "-" + strconv.Itoa(int(hi)),
 		Ranges: []probe.PortRange{{First: lo, Last: hi}}, Timeout: 3 * time.Second}
 }
 
@@ -78,13 +84,19 @@ func runSweep(t *testing.T, spec probe.Spec, cfg *probe.Config) (probe.Result, *
 	return res, d
 }
 
+// The test's own loopback address (probetest.LoopbackIP): on 127.0.0.1,
+// another package's tests running alongside could bind ports of the block
+// between freeUDPBlock and the responder's bind, or probe them, and
+// answers or sessions not this responder's made the receipts short
+// ("arrived 58" of 250 open).
 func TestUDPRangeAgainstResponder(t *testing.T) {
-	base := freeUDPBlock(t, 300)
+	ip := probetest.LoopbackIP(t)
+	base := freeUDPBlock(t, ip, 300)
 	served := base + 249 // 250 ports served, 50 not
-	srv, resp := startResponder(t, base, served, "")
+	srv, resp := startResponder(t, ip, base, served, "")
 
 	t.Run("every served port answers, with receipts", func(t *testing.T) {
-		res, d := runSweep(t, sweepSpec(base, served), &probe.Config{Responder: resp})
+		res, d := runSweep(t, sweepSpec(ip, base, served), &probe.Config{Responder: resp})
 		if res.Status != probe.StatusPass || d.Open != 250 || d.Ports != 250 || d.Filtered+d.Closed != 0 {
 			t.Fatalf("status %s %q, details %+v", res.Status, res.Error, d)
 		}
@@ -102,7 +114,7 @@ func TestUDPRangeAgainstResponder(t *testing.T) {
 	})
 
 	t.Run("ports the responder does not serve are not-served, not blocked", func(t *testing.T) {
-		res, d := runSweep(t, sweepSpec(base, base+299), &probe.Config{Responder: resp})
+		res, d := runSweep(t, sweepSpec(ip, base, base+299), &probe.Config{Responder: resp})
 		if res.Status != probe.StatusPass || d.Open != 250 || d.NotServed != 50 {
 			t.Fatalf("status %s %q, details %+v", res.Status, res.Error, d)
 		}
@@ -119,7 +131,7 @@ func TestUDPRangeAgainstResponder(t *testing.T) {
 			}
 			t.Skipf("%s queues no ICMP errors on unconnected sockets", runtime.GOOS)
 		}
-		res, d := runSweep(t, sweepSpec(served-9, served+10), &probe.Config{})
+		res, d := runSweep(t, sweepSpec(ip, served-9, served+10), &probe.Config{})
 		// Closed proves the host was reached: without receipts that is
 		// not a block.
 		if d.Open != 10 || d.Closed != 10 || res.Status != probe.StatusPass {
@@ -131,7 +143,7 @@ func TestUDPRangeAgainstResponder(t *testing.T) {
 	})
 
 	t.Run("local ports inside the configured range", func(t *testing.T) {
-		spec := sweepSpec(base, base+9)
+		spec := sweepSpec(ip, base, base+9)
 		spec.LocalRange = &probe.PortRange{First: 49152, Last: 65535}
 		_, d := runSweep(t, spec, &probe.Config{Responder: resp})
 		_, p, _ := net.SplitHostPort(d.LocalAddr)
@@ -154,17 +166,18 @@ func icmpQueue() bool {
 }
 
 func TestUDPRangeToken(t *testing.T) {
-	base := freeUDPBlock(t, 20)
-	srv, resp := startResponder(t, base, base+19, "s3cret-token")
+	ip := probetest.LoopbackIP(t)
+	base := freeUDPBlock(t, ip, 20)
+	srv, resp := startResponder(t, ip, base, base+19, "s3cret-token")
 	pin := srv.Fingerprint()
 	t.Run("right token", func(t *testing.T) {
-		res, d := runSweep(t, sweepSpec(base, base+19), &probe.Config{Responder: resp, ResponderToken: "s3cret-token", ResponderFingerprint: pin})
+		res, d := runSweep(t, sweepSpec(ip, base, base+19), &probe.Config{Responder: resp, ResponderToken: "s3cret-token", ResponderFingerprint: pin})
 		if res.Status != probe.StatusPass || d.Open != 20 || !d.Receipts || d.Responder != "ucprobe" {
 			t.Fatalf("status %s %q, details %+v", res.Status, res.Error, d)
 		}
 	})
 	t.Run("wrong token: the responder stays silent and refuses receipts", func(t *testing.T) {
-		spec := sweepSpec(base, base+19)
+		spec := sweepSpec(ip, base, base+19)
 		spec.Timeout = 2 * time.Second
 		res, d := runSweep(t, spec, &probe.Config{Responder: resp, ResponderToken: "wrong", ResponderFingerprint: pin})
 		// Silence from a responder that refused the token is no block.

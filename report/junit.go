@@ -57,8 +57,12 @@ type junitFailure struct {
 	Text    string `xml:",chardata"`
 }
 
+// junitSkipped says why a check did not run: Type is its typed reason
+// (probe.SkipReason, JSON skip_reason), as the common JUnit schema
+// (Jenkins xunit's junit-10.xsd) allows on skipped next to message.
 type junitSkipped struct {
 	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr,omitempty"`
 }
 
 // WriteJUnit writes the report as JUnit XML.
@@ -109,7 +113,7 @@ func junitCaseOf(r *Report, c probe.Result) junitCase {
 	f := findingFor(r, c.ID)
 	switch c.Status {
 	case probe.StatusSkip:
-		tc.Skipped = &junitSkipped{Message: c.Details.Skipped}
+		tc.Skipped = &junitSkipped{Message: c.Details.Skipped, Type: string(c.Details.SkipReason)}
 		if tc.Skipped.Message == "" {
 			tc.Skipped.Message = c.Error
 		}

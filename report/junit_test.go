@@ -9,11 +9,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ucprobe/ucprobe/probe"
 	"github.com/ucprobe/ucprobe/probe/probetest"
 )
 
 func TestJUnit(t *testing.T) {
 	r := htmlSamples(t)["blocked-range"]
+	r.Checks = append(r.Checks, check("peer-ice", probe.KindICE).noResponder().r())
 	var b bytes.Buffer
 	if err := WriteJUnit(&b, r); err != nil {
 		t.Fatal(err)
@@ -23,8 +25,8 @@ func TestJUnit(t *testing.T) {
 		t.Fatalf("not XML: %v\n%s", err, b.String())
 	}
 	s := doc.Suites[0]
-	if doc.Tests != 3 || doc.Failures != 1 || s.Tests != 3 || s.Failures != 1 || len(s.Cases) != 3 {
-		t.Fatalf("counts: tests %d failures %d cases %d", doc.Tests, doc.Failures, len(s.Cases))
+	if doc.Tests != 4 || doc.Failures != 1 || doc.Skipped != 1 || s.Tests != 4 || s.Failures != 1 || s.Skipped != 1 || len(s.Cases) != 4 {
+		t.Fatalf("counts: tests %d failures %d skipped %d cases %d", doc.Tests, doc.Failures, doc.Skipped, len(s.Cases))
 	}
 	byID := map[string]junitCase{}
 	for _, c := range s.Cases {
@@ -38,6 +40,19 @@ func TestJUnit(t *testing.T) {
 	if byID["signalling"].Failure != nil || byID["ice"].Failure != nil {
 		t.Error("passing checks carry a failure")
 	}
+	// A skip carries its typed reason (skip_reason) as the type, and why
+	// in words as the message.
+	if sk := byID["peer-ice"].Skipped; sk == nil || sk.Type != string(probe.SkipNoResponder) || !strings.Contains(sk.Message, "needs a ucprobe responder") {
+		t.Errorf("peer-ice skipped %+v, want type %q", sk, probe.SkipNoResponder)
+	}
+	if !strings.Contains(b.String(), `<skipped message="needs a ucprobe responder at the far end" type="no-responder">`) {
+		t.Errorf("no typed skipped element in\n%s", b.String())
+	}
+	for id, c := range byID {
+		if id != "peer-ice" && c.Skipped != nil {
+			t.Errorf("%s: a check that ran is skipped: %+v", id, c.Skipped)
+		}
+	}
 	props := map[string]string{}
 	for _, p := range s.Properties {
 		props[p.Name] = p.Value
@@ -49,7 +64,9 @@ func TestJUnit(t *testing.T) {
 	// Validated against the JUnit XML schema CI servers read.
 	lint := probetest.NeedBinary(t, "xmllint", "libxml2-utils")
 	path := filepath.Join(t.TempDir(), "r.xml")
-	for name, rep := range htmlSamples(t) {
+	samples := htmlSamples(t)
+	samples["blocked-range with a skip"] = r
+	for name, rep := range samples {
 		var out bytes.Buffer
 		if err := WriteJUnit(&out, rep); err != nil {
 			t.Fatal(err)

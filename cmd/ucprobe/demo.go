@@ -157,6 +157,14 @@ type demoSite struct {
 	token probe.Secret
 }
 
+// String and GoString keep fmt (and slog) from printing the site: its
+// TURN credentials and token sit in unexported fields, where fmt never
+// calls probe.Secret's redacting methods.
+func (d demoSite) String() string { return "demoSite(" + demoIP + ")" }
+
+// GoString: see String.
+func (d demoSite) GoString() string { return d.String() }
+
 // startDemoSite starts the TURN server and the responder. The responder
 // runs as a field tech should run it: with a token (made for this run) and
 // HTTPS whose fingerprint the client pins.
@@ -165,7 +173,7 @@ func startDemoSite(ctx context.Context, logger *slog.Logger) (*demoSite, error) 
 		token: probe.Secret(demoPassword())}
 	var err error
 	d.turn, err = localturn.Start(localturn.Config{IP: demoIP, Port: demoTURNPort, TLSPort: demoTURNSPort,
-		AvoidLo: demoUDPLo, AvoidHi: demoUDPHi, Realm: demoRealm, User: d.creds.Username, Password: d.creds.Password.Reveal()})
+		AvoidLo: demoUDPLo, AvoidHi: demoUDPHi, Realm: demoRealm, User: d.creds.Username, Password: d.creds.Password})
 	if err != nil {
 		return nil, fmt.Errorf("demo: %w", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/pion/turn/v5"
 
 	"github.com/ucprobe/ucprobe/internal/closeset"
+	"github.com/ucprobe/ucprobe/probe/secret"
 )
 
 // Server is pion/turn's server on one address: UDP and TCP on one port,
@@ -56,8 +57,18 @@ type Config struct {
 	Port, TLSPort    int
 	AvoidLo, AvoidHi int
 	Realm, User      string
-	Password         string // never logged
+	Password         secret.Secret // probe.Secret: never printed
 }
+
+// String and GoString keep fmt (and slog) from printing the server: its
+// Config, password included, sits in an unexported field, where fmt
+// never calls the password's redacting methods.
+func (t *Server) String() string {
+	return "localturn.Server(" + net.JoinHostPort(t.cfg.IP, strconv.Itoa(t.Port)) + ")"
+}
+
+// GoString: see String.
+func (t *Server) GoString() string { return t.String() }
 
 // Start listens and serves until Close.
 func Start(cfg Config) (*Server, error) {
@@ -88,7 +99,7 @@ func Start(cfg Config) (*Server, error) {
 	t.Port, t.TLSPort, t.Roots = port, tcpTLS.Addr().(*net.TCPAddr).Port, roots
 	tlsLn := tls.NewListener(t.trackListener(tcpTLS), &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 
-	key := turn.GenerateAuthKey(cfg.User, cfg.Realm, cfg.Password)
+	key := turn.GenerateAuthKey(cfg.User, cfg.Realm, cfg.Password.Reveal())
 	gen := func() turn.RelayAddressGenerator {
 		return &relayGen{RelayAddressGeneratorStatic: turn.RelayAddressGeneratorStatic{RelayAddress: net.ParseIP(cfg.IP), Address: cfg.IP}, t: t}
 	}
