@@ -366,7 +366,7 @@ func (b *moduleBuilder) credentials() error {
 	if b.cfg.TURN.SharedSecret, err = b.secret("turn_secret", c.TURNSecretFile, c.TURNSecretEnv); err != nil {
 		return err
 	}
-	if t := b.cfg.TURN; t.Username != "" && t.Password == "" && t.SharedSecret == "" {
+	if b.cfg.TURN.UserWithoutPassword() {
 		key := "turn_user"
 		if c.TURNUserEnv != "" {
 			key = "turn_user_env"

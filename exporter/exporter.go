@@ -182,10 +182,10 @@ func (e *exporter) handleReload(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "use POST to reload the config", http.StatusMethodNotAllowed)
 		return
 	}
-	if !fromLoopback(r) {
+	if why := reloadRefusal(r); why != "" {
 		e.m.rejected.WithLabelValues("reload_forbidden").Inc()
-		e.log.Warn("reload refused", "from", r.RemoteAddr)
-		http.Error(w, "POST /-/reload is accepted from loopback only: send SIGHUP to the exporter or POST from its own host", http.StatusForbidden)
+		e.log.Warn("reload refused", "from", r.RemoteAddr, "why", why)
+		http.Error(w, why, http.StatusForbidden)
 		return
 	}
 	if err := e.reload(); err != nil {

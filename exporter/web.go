@@ -77,18 +77,20 @@ func newExporterServer(h http.Handler, logger *slog.Logger) *http.Server {
 		ErrorLog: slog.NewLogLogger(logger.Handler(), slog.LevelWarn)}
 }
 
-// fromLoopback reports whether the request came from the operator's own
-// host: over a loopback address, and not relayed (a reverse proxy on this
-// host connects over loopback too, on behalf of anyone; it says so in a
-// forwarding header). A reload from anywhere else is refused.
-func fromLoopback(r *http.Request) bool {
+// reloadRefusal says why a reload request is refused, "" when it comes
+// from the operator's own host: over a loopback address and not relayed (a
+// reverse proxy on this host connects over loopback too, on behalf of
+// anyone, and says so in a forwarding header; nginx adds none unless told).
+func reloadRefusal(r *http.Request) string {
 	for _, h := range []string{"Forwarded", "X-Forwarded-For", "X-Real-Ip"} {
-		if r.Header.Get(h) != "" {
-			return false
+		if len(r.Header.Values(h)) > 0 {
+			return "POST /-/reload came through a proxy (" + h + "): it is accepted from the exporter's own host only: send SIGHUP to the exporter or POST from its own host"
 		}
 	}
-	ap, err := netip.ParseAddrPort(r.RemoteAddr)
-	return err == nil && ap.Addr().Unmap().IsLoopback()
+	if ap, err := netip.ParseAddrPort(r.RemoteAddr); err != nil || !ap.Addr().Unmap().IsLoopback() {
+		return "POST /-/reload is accepted from loopback only: send SIGHUP to the exporter or POST from its own host"
+	}
+	return ""
 }
 
 // oneLine joins a multi-line error (yaml's) into one line.

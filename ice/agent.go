@@ -166,6 +166,10 @@ type agentSetup struct {
 	// resolver looks up STUN/TURN server names (the run's, so tests'
 	// fake DNS holds here too); nil: the system's.
 	resolver probe.Resolver
+	// cutAtDeadline: a check's agent; ctx's deadline cuts its TURN
+	// transports (see boundedNet). The responder's sessions release their
+	// allocations when they time out instead.
+	cutAtDeadline bool
 }
 
 // newAgent returns the agent and the function that closes it: it ends
@@ -206,7 +210,7 @@ func newAgent(s agentSetup) (*pice.Agent, func(), error) {
 	if s.net != nil {
 		opts = append(opts, pice.WithNet(s.net))
 	} else {
-		n, err := newBoundedNet(ctx, max(t.Gather, time.Second), s.resolver, s.log.seal)
+		n, err := newBoundedNet(ctx, max(t.Gather, time.Second), s.resolver, s.cutAtDeadline, s.log.seal)
 		if err != nil {
 			cancel()
 			return nil, nil, err
@@ -226,6 +230,9 @@ func newAgent(s agentSetup) (*pice.Agent, func(), error) {
 	a, err := pice.NewAgentWithOptions(opts...)
 	if err != nil {
 		cancel()
+		if bn != nil {
+			bn.endWatch()
+		}
 		return nil, nil, err
 	}
 	return a, func() {

@@ -90,15 +90,9 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 	det := &probe.ICEDetails{Mode: mode, LocalCandidates: []probe.ICECandidate{},
 		RemoteCandidates: []probe.ICECandidate{}, Pairs: []probe.ICEPair{}, TURNCredentials: probe.CredNone}
 	res.Details.ICE = det
-	// Closing the agents costs round trips (TURN allocations are released
-	// over the path): stop the work early enough that the teardown still
-	// ends within the check's deadline.
 	outer := ctx
-	if dl, ok := ctx.Deadline(); ok {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithDeadline(context.WithValue(ctx, checkEndKey{}, dl), dl.Add(-teardown(cfg.Clock)))
-		defer cancel()
-	}
+	ctx, cancel := working(ctx, cfg.Clock)
+	defer cancel()
 	var err error
 	switch mode {
 	case ModeOneEnded, ModeRelayRelay:
@@ -174,19 +168,13 @@ func (c *Checker) local(ctx context.Context, spec probe.Spec, cfg *probe.Config,
 	t.RelayWait = 0
 	glog := &gatherLog{secrets: []string{pass, cfg.TURN.Password.Reveal(), cfg.TURN.SharedSecret.Reveal()}}
 	base := agentSetup{ctx: ctx, relayOnly: relayOnly, timing: t, net: c.Net, loopback: c.Loopback || isLoopbackHost(host),
-		ipFilter: c.IPFilter, log: glog, resolver: probe.ResolverOf(cfg)}
+		ipFilter: c.IPFilter, log: glog, resolver: probe.ResolverOf(cfg), cutAtDeadline: true}
 	a, b, closeAgents, err := c.agentPair(base, servers, peerServers)
 	if err != nil {
 		return err
 	}
-	// The watchers' goroutines end after the agents closed (see finish).
 	var watchers []*watcher
-	defer func() {
-		closeAgents()
-		for _, w := range watchers {
-			w.wait()
-		}
-	}()
+	defer closeThenCollect(closeAgents, &watchers)
 
 	start := time.Now()
 	// Trickle: every candidate goes to the other agent as its text form,
@@ -366,10 +354,31 @@ func waitConnected(ctx context.Context, w *watcher) bool {
 // is told within 20 ms).
 const closeReserve = 50 * time.Millisecond
 
+// working is the context the modes run under: it ends early enough that
+// the last statistics and the close (TURN allocations are released over
+// the path) still end within the check's deadline, which it carries
+// (statsBy).
+func working(ctx context.Context, clock *probe.Clock) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(context.WithValue(ctx, checkEndKey{}, dl), dl.Add(-teardown(clock)))
+}
+
 // checkEndKey carries the check's own deadline beside the earlier working
 // deadline Check gives its modes (the teardown reserve between them is
 // sized when the check starts; the clock learns meanwhile).
 type checkEndKey struct{}
+
+// checkEnd is the check's own deadline (the working context's is
+// earlier), or ctx's deadline outside a check.
+func checkEnd(ctx context.Context) (time.Time, bool) {
+	if end, ok := ctx.Value(checkEndKey{}).(time.Time); ok {
+		return end, true
+	}
+	return ctx.Deadline()
+}
 
 // statsBy is when the last statistics must be in: the check's own deadline
 // less what closing takes.
@@ -381,6 +390,15 @@ func statsBy(ctx context.Context) time.Time {
 		return dl
 	}
 	return time.Now().Add(probe.NoDeadlineBound)
+}
+
+// closeThenCollect closes the agents, then waits for their watchers: a
+// snapshot in flight ends once its agent closed (see watcher.finish).
+func closeThenCollect(closeAgents func(), watchers *[]*watcher) {
+	closeAgents()
+	for _, w := range *watchers {
+		w.wait()
+	}
 }
 
 // connectedAgent is a when ICE connected, else nil (see collect).
@@ -509,8 +527,15 @@ func (c *Checker) media(ctx context.Context, cfg *probe.Config, det *probe.ICEDe
 	det.Media = st
 }
 
-// teardown is the time kept for closing the agents: two round trips of
-// the path as measured (at least 50 ms, at most 1 s).
+// teardown is the time kept for the last statistics and closing the
+// agents: two round trips of the path as measured, at most 1 s, and at
+// least what an idle agent needs (statsGrace for the last snapshot, then
+// closeReserve).
 func teardown(c *probe.Clock) time.Duration {
-	return min(max(2*c.SRTT(), 50*time.Millisecond), time.Second)
+	return min(max(2*c.SRTT(), statsGrace+closeReserve), time.Second)
 }
+
+// statsGrace is what the last snapshot of an idle agent takes at most
+// (measured well under a millisecond): below it, a snapshot that missed
+// statsBy means a busy agent, not a short allowance.
+const statsGrace = 100 * time.Millisecond

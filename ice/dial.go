@@ -46,9 +46,10 @@ type boundedNet struct {
 
 var _ transport.Net = (*boundedNet)(nil)
 
-// newBoundedNet: r looks names up (nil: the system's resolver); onCut runs
-// when ctx's deadline cuts the agent, before its TURN transports close.
-func newBoundedNet(ctx context.Context, timeout time.Duration, r probe.Resolver, onCut func()) (*boundedNet, error) {
+// newBoundedNet: r looks names up (nil: the system's resolver); with
+// cutAtDeadline, ctx's deadline cuts the agent: onCut runs, then its TURN
+// transports close.
+func newBoundedNet(ctx context.Context, timeout time.Duration, r probe.Resolver, cutAtDeadline bool, onCut func()) (*boundedNet, error) {
 	sn, err := stdnet.NewNet()
 	if err != nil {
 		return nil, err
@@ -57,6 +58,11 @@ func newBoundedNet(ctx context.Context, timeout time.Duration, r probe.Resolver,
 		r = probe.ResolverOf(nil)
 	}
 	n := &boundedNet{Net: sn, ctx: ctx, timeout: timeout, resolver: r, onCut: onCut, watchDone: make(chan struct{})}
+	if !cutAtDeadline {
+		close(n.watchDone)
+		n.stopWatch = func() bool { return false }
+		return n, nil
+	}
 	n.stopWatch = context.AfterFunc(ctx, n.atEnd)
 	return n, nil
 }

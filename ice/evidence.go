@@ -100,12 +100,17 @@ func (w *watcher) take() {
 // wait, after the agent closed, collects the watcher's goroutine.
 func (w *watcher) finish(until time.Time) (s snapshot, fresh bool) {
 	w.once.Do(func() { close(w.stop) })
-	t := time.NewTimer(time.Until(until))
+	t := time.NewTimer(max(time.Until(until), 0))
 	defer t.Stop()
 	select {
-	case <-w.done:
+	case <-w.done: // an idle agent: the last snapshot is in
 		fresh = true
 	case <-t.C:
+		select {
+		case <-w.done: // (both were ready: the snapshot wins)
+			fresh = true
+		default:
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()

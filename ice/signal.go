@@ -207,18 +207,12 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	t := c.timing()
 	glog := &gatherLog{secrets: secrets}
 	a, closeA, err := newAgent(agentSetup{ctx: ctx, servers: servers, relayOnly: c.relayOnly, timing: t, net: c.Net, loopback: c.Loopback || isLoopbackHost(rhost), ipFilter: c.IPFilter, log: glog,
-		resolver: probe.ResolverOf(cfg)})
+		resolver: probe.ResolverOf(cfg), cutAtDeadline: true})
 	if err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("ICE agent: %w", err))
 	}
-	// The watcher's goroutine ends after the agent closed (see finish).
-	var w *watcher
-	defer func() {
-		closeA()
-		if w != nil {
-			w.wait()
-		}
-	}()
+	var watchers []*watcher
+	defer closeThenCollect(closeA, &watchers)
 	start := time.Now()
 	done := make(chan struct{})
 	if err := a.OnCandidate(func(cand pice.Candidate) {
@@ -228,10 +222,11 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	}); err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
-	w, err = watch(a, 100*time.Millisecond)
+	w, err := watch(a, 100*time.Millisecond)
 	if err != nil {
 		return classed(probe.ClassProtocol, err)
 	}
+	watchers = append(watchers, w)
 	if err := a.GatherCandidates(); err != nil {
 		return classed(probe.ClassProtocol, fmt.Errorf("gathering: %w", err))
 	}
@@ -317,7 +312,7 @@ func (s *signaller) answer(ctx context.Context, a *pice.Agent, offer Offer, remo
 // on time; the responder expires a session it is not told about).
 func (s *signaller) endSession(ctx context.Context, session string) {
 	end := time.Now().Add(time.Second)
-	if dl, ok := ctx.Deadline(); ok && dl.Before(end) {
+	if dl, ok := checkEnd(ctx); ok && dl.Before(end) {
 		end = dl
 	}
 	if soon := time.Now().Add(20 * time.Millisecond); end.Before(soon) {

@@ -15,20 +15,23 @@ import (
 // its TURN transports (so a permission transaction holding pion's task
 // loop fails instead of waiting out its round trip) and seals the log; a
 // cancel (the agent closing in time) cuts nothing, so allocations are
-// released as usual.
+// released as usual, and neither does the deadline of an agent that is not
+// a check's (a responder session that timed out releases its own).
 func TestBoundedNetCutsAtDeadline(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		cutWant bool
-	}{{"deadline", true}, {"cancel", false}} {
+		name     string
+		deadline bool // else canceled
+		check    bool
+		cutWant  bool
+	}{{"check's deadline", true, true, true}, {"check canceled", false, true, false}, {"responder session's deadline", true, false, false}} {
 		t.Run(tc.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
-			if tc.cutWant {
+			if tc.deadline {
 				ctx, cancel = context.WithTimeout(context.Background(), 50*time.Millisecond)
 			}
 			defer cancel()
 			glog := &gatherLog{}
-			n, err := newBoundedNet(ctx, time.Second, nil, glog.seal)
+			n, err := newBoundedNet(ctx, time.Second, nil, tc.check, glog.seal)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -37,7 +40,7 @@ func TestBoundedNetCutsAtDeadline(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer pc.Close()
-			if !tc.cutWant {
+			if !tc.deadline {
 				cancel()
 			}
 			<-ctx.Done()
@@ -109,5 +112,33 @@ func TestConnectError(t *testing.T) {
 				t.Errorf("error %q does not say %q", err, tc.says)
 			}
 		})
+	}
+}
+
+// TestFinishIdleAgentIsFresh: when the working deadline has cut ICE on a
+// path nothing measured yet, an idle agent's last snapshot still comes in
+// before statsBy, so the check reads its real counters (and can name
+// ice-failed) rather than taking the agent for busy.
+func TestFinishIdleAgentIsFresh(t *testing.T) {
+	for range 10 {
+		end, cancelEnd := context.WithTimeout(context.Background(), 300*time.Millisecond)
+		ctx, cancel := working(end, &probe.Clock{})
+		a, closeA, err := newAgent(agentSetup{ctx: ctx, timing: DefaultTiming, loopback: true, ipFilter: loopbackOnly})
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, err := watch(a, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-ctx.Done()
+		_, fresh := w.finish(statsBy(ctx))
+		closeA()
+		w.wait()
+		cancel()
+		cancelEnd()
+		if !fresh {
+			t.Fatal("an idle agent's last snapshot missed statsBy")
+		}
 	}
 }

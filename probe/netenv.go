@@ -18,7 +18,7 @@ import (
 // the kernel (Linux netlink) or from connecting a UDP socket, which only
 // asks the routing table. What it cannot learn it lists in Unknown
 // instead of guessing. It is bounded by ctx (cmd gives it 2 s).
-func GatherEnvironment(ctx context.Context, checks []Result, cfg *Config) Environment {
+func GatherEnvironment(ctx context.Context, checks []Result) Environment {
 	return GatherHost(ctx).WithChecks(ctx, checks)
 }
 

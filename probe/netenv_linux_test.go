@@ -49,7 +49,7 @@ func gatherIn(t *testing.T, ns string, checks []Result) Environment {
 	inNetns(t, ns, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
-		env = GatherEnvironment(ctx, checks, &Config{})
+		env = GatherEnvironment(ctx, checks)
 	})
 	return env
 }

@@ -229,7 +229,7 @@ func TestProxyFromEnvStripsCredentials(t *testing.T) {
 	if p.HTTPSProxy != "http://proxy.corp:3128" || p.NoProxy != ".corp,10.0.0.0/8" {
 		t.Errorf("proxy = %+v", p)
 	}
-	env := GatherEnvironment(context.Background(), nil, &Config{})
+	env := GatherEnvironment(context.Background(), nil)
 	b, _ := json.Marshal(env)
 	if strings.Contains(string(b), "s3cr3t") || strings.Contains(string(b), "alice") {
 		t.Errorf("proxy credentials leak into the environment: %s", b)
@@ -246,7 +246,7 @@ func TestGatherEnvironmentHost(t *testing.T) {
 		{ID: "a", Kind: KindTCP, Host: "127.0.0.1", Status: StatusPass},
 		{ID: "b", Kind: KindTCP, Host: "localhost", Address: "127.0.0.1", Status: StatusPass},
 	}
-	env := GatherEnvironment(ctx, checks, &Config{})
+	env := GatherEnvironment(ctx, checks)
 	if len(env.Interfaces) == 0 {
 		t.Fatalf("no interfaces: %+v", env)
 	}
@@ -276,6 +276,6 @@ func TestProbedAddrs(t *testing.T) {
 func BenchmarkGatherEnvironment(b *testing.B) {
 	checks := []Result{{Host: "127.0.0.1"}, {Host: "::1"}, {Host: "192.0.2.1"}}
 	for b.Loop() {
-		_ = GatherEnvironment(context.Background(), checks, &Config{})
+		_ = GatherEnvironment(context.Background(), checks)
 	}
 }

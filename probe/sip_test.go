@@ -127,7 +127,9 @@ func TestSIPRetransmitsAtTheClocksRTO(t *testing.T) {
 		timeout  time.Duration
 		attempts int
 	}{
-		{"fast path: 3 requests within 0.7 s", time.Millisecond, 3 * time.Second, probe.Transmissions},
+		// (a 67 ms sample gives RTO 200 ms: sends at 0, 200 and 600 ms,
+		// silence at 1.4 s, so a stalled scheduler has 800 ms of margin)
+		{"67 ms path (RTO 200 ms): 3 requests within 1.4 s", 67 * time.Millisecond, 3 * time.Second, probe.Transmissions},
 		{"100 ms path (RTO 300 ms): 3 requests within 2.1 s", 100 * time.Millisecond, 4 * time.Second, probe.Transmissions},
 		{"slow path (RTO 2 s): one request before a 1 s deadline", time.Second, time.Second, 1},
 	} {

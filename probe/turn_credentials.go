@@ -52,6 +52,8 @@ type TURNAuth struct {
 // The error never holds a secret.
 func ResolveTURNCredentials(c TURNCredentials, now time.Time) (TURNAuth, error) {
 	switch {
+	case c.UserWithoutPassword():
+		return TURNAuth{Kind: CredNone}, fmt.Errorf("%w: user %q", ErrTURNNoPassword, c.Username)
 	case c.SharedSecret != "":
 		user := c.Username
 		if user == "" {
@@ -61,8 +63,6 @@ func ResolveTURNCredentials(c TURNCredentials, now time.Time) (TURNAuth, error) 
 		return TURNAuth{Kind: CredREST, Username: name, Password: turnRESTPassword(c.SharedSecret, name)}, nil
 	case c.Username != "" && c.Password != "":
 		return TURNAuth{Kind: CredLongTerm, Username: c.Username, Password: c.Password}, nil
-	case c.Username != "":
-		return TURNAuth{Kind: CredNone}, fmt.Errorf("%w: user %q", ErrTURNNoPassword, c.Username)
 	}
 	return TURNAuth{Kind: CredNone}, nil
 }
@@ -73,4 +73,11 @@ func turnRESTPassword(secret Secret, name string) Secret {
 	m := hmac.New(sha1.New, []byte(secret.Reveal()))
 	m.Write([]byte(name)) // a hash.Hash never fails a write
 	return Secret(base64.StdEncoding.EncodeToString(m.Sum(nil)))
+}
+
+// UserWithoutPassword: a user name with neither its password nor a REST
+// secret, which resolves to no credentials (ErrTURNNoPassword). The CLI
+// and the exporter refuse it as bad input.
+func (c TURNCredentials) UserWithoutPassword() bool {
+	return c.Username != "" && c.Password == "" && c.SharedSecret == ""
 }

@@ -38,6 +38,9 @@ func (u *UDPRangeDetails) IsBlocked(s UDPSubRange) bool {
 // (each from its first to its last sampled port, silence and prohibited
 // merged), or the swept sub-ranges that are blocked.
 func (u *UDPRangeDetails) BlockedRuns() []UDPSubRange {
+	if u.Inconclusive || u.TokenRefused {
+		return nil
+	}
 	if u.Live != nil {
 		return u.Live.Blocked
 	}

@@ -56,7 +56,7 @@ func TestHelperNetnsRun(t *testing.T) {
 	results := (&probe.Runner{Config: cfg, Probers: probe.DefaultProbers()}).Run(ctx, specs)
 	envCtx, envCancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer envCancel()
-	env := probe.GatherEnvironment(envCtx, results, cfg)
+	env := probe.GatherEnvironment(envCtx, results)
 	rep := Build(p, map[string]string{"server": server}, "e2e", time.Now(), time.Second, results, env, probe.RunInfo{})
 	b, _ := json.Marshal(rep)
 	fmt.Printf("REPORT %s\n", b)

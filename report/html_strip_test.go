@@ -49,3 +49,20 @@ func TestPortStripAgreesWithRule(t *testing.T) {
 		})
 	}
 }
+
+// TestTokenRefusedSweepNamesNoBlock: a responder that refused our token
+// leaves its ports silent; that silence is no block, for the rule and the
+// strip alike, even when some ports answered before the refusal.
+func TestTokenRefusedSweepNamesNoBlock(t *testing.T) {
+	c := check("media", probe.KindUDPRange).udp().atPBX().runs(run(30000, 30099, probe.PortOpen, ""), run(30100, 30199, probe.PortFiltered, "")).
+		sweep(func(d *probe.UDPRangeDetails) { d.TokenRefused = true }).r()
+	if fs := ruleUDPPortRangeBlocked(&Input{Checks: []probe.Result{c}}); len(fs) != 0 {
+		t.Errorf("rule named %q, want nothing", fs[0].Title)
+	}
+	m, _ := newPortMap(c)
+	for _, seg := range m.Segments {
+		if seg.Class == "blocked" || seg.Class == "inbound" || seg.Class == "return" {
+			t.Errorf("segment %q drawn %s", seg.Label, seg.Class)
+		}
+	}
+}

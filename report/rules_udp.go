@@ -151,7 +151,7 @@ func ruleUDPPortRangeBlocked(in *Input) []Finding {
 	var out []Finding
 	for _, c := range in.Checks {
 		u := c.Details.UDPRange
-		if c.Kind != probe.KindUDPRange || c.Status != probe.StatusFail || u == nil || u.Inconclusive || c.Class == probe.ClassAuth {
+		if c.Kind != probe.KindUDPRange || c.Status != probe.StatusFail || u == nil || u.Inconclusive || u.TokenRefused || c.Class == probe.ClassAuth {
 			continue
 		}
 		blocked, dirs := blockedRuns(u)

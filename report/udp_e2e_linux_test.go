@@ -49,7 +49,7 @@ func TestHelperUDPBlockedRun(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	results := (&probe.Runner{Config: cfg, Probers: probe.DefaultProbers()}).Run(ctx, specs)
-	env := probe.GatherEnvironment(context.Background(), results, cfg)
+	env := probe.GatherEnvironment(context.Background(), results)
 	rep := Build(p, vars, "e2e", time.Now(), time.Second, results, env, probe.RunInfo{})
 	b, _ := json.Marshal(rep)
 	fmt.Printf("REPORT %s\n", b)

@@ -236,7 +236,7 @@ func configFrom(cmd *cli.Command, p *profiles.Profile) (*probe.Config, error) {
 // unauthenticated.
 func turnFlags(cmd *cli.Command, pass probe.Secret) (probe.TURNCredentials, error) {
 	c := probe.TURNCredentials{Username: cmd.String("turn-user"), Password: pass, SharedSecret: probe.Secret(cmd.String("turn-secret"))}
-	if c.Username != "" && c.Password == "" && c.SharedSecret == "" {
+	if c.UserWithoutPassword() {
 		return c, usagef("--turn-user %q without a password: give --turn-pass-file, --turn-pass or UCPROBE_TURN_PASS (or --turn-secret for TURN REST credentials)", c.Username)
 	}
 	return c, nil
