@@ -56,13 +56,24 @@ type SelfRelay struct {
 func OpenSelfRelay(ctx context.Context, spec Spec, cfg *Config) (*SelfRelay, error) {
 	// The server's answers take a few round trips; a silent one must not
 	// hold the caller for pion's whole retransmission schedule.
-	setupCtx, cancel := context.WithTimeout(ctx, selfRelaySetup)
+	setupCtx, cancel := context.WithTimeout(ctx, selfRelaySetup(clockOf(cfg)))
 	defer cancel()
 	return openSelfRelay(setupCtx, ctx, spec, cfg)
 }
 
-// selfRelaySetup caps Binding, Allocate and the permission together.
-const selfRelaySetup = 2 * time.Second
+// selfRelaySetup caps Binding, Allocate (challenge and request) and the
+// permission together: a silent server is known after one transaction's
+// silence bound, an answering one needs four round trips, an RTO apiece as
+// the clock measured the path; 2 s at least. Fixed at 2 s, the setup over
+// a ~480 ms path with jitter failed now and then (the check starts before
+// the clock has measured anything). The run's share of the deadline still
+// bounds it.
+func selfRelaySetup(c *Clock) time.Duration {
+	return max(2*time.Second, selfRelayTransactions*c.RTO(), c.UDPSilence())
+}
+
+// selfRelayTransactions are the round trips of the relay's setup.
+const selfRelayTransactions = 4
 
 // openSelfRelay sets up under setupCtx; the relay lives until ctx ends.
 func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRelay, error) {
@@ -135,7 +146,7 @@ func openSelfRelay(ctx, life context.Context, spec Spec, cfg *Config) (*SelfRela
 		return s, fmt.Errorf("%w %s: %w", ErrSelfPermission, mapped.Addr(), err)
 	}
 	if !s.stop() {
-		return s, fmt.Errorf("TURN server %s: the relay setup took longer than %v: %w", server, selfRelaySetup, context.DeadlineExceeded)
+		return s, fmt.Errorf("TURN server %s: the relay setup took longer than its bound: %w", server, context.DeadlineExceeded)
 	}
 	s.stop = context.AfterFunc(life, s.closeAll)
 	return s, nil

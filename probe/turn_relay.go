@@ -205,6 +205,9 @@ func turnEcho(ctx context.Context, clock *Clock, client *turn.Client, peer *turn
 		// 20 bytes, not 4: pion's STUNConn holds a ChannelData frame
 		// shorter than 9 bytes back until more stream data arrives.
 		if _, err := peer.conn.WriteTo(relayPayload(i), relayAddr); err != nil {
+			if ctx.Err() != nil {
+				break // the deadline closed the peer under us: a cut, judged below
+			}
 			return fmt.Errorf("%w: peer send: %w", ErrRelay, err)
 		}
 		det.RelaySent++
