@@ -282,7 +282,10 @@ func turnErr(ctx context.Context, err error, det *TURNDetails, tr Transport) err
 		return fmt.Errorf("%w from TURN server %s over %s", ErrNoAnswer, det.Server, orUDP(tr))
 	}
 	if ctx.Err() != nil {
-		return fmt.Errorf("TURN server %s stopped answering at stage %s: %w", det.Server, det.Stage, ctx.Err())
+		// The server had answered (the silence watch would have said
+		// otherwise): the run's deadline cut a slow exchange, no block.
+		return fmt.Errorf("%w: the run's deadline ended TURN at stage %s, after %d %s from %s (%w)",
+			ErrCutAfterAnswer, det.Stage, det.Answers, plural(det.Answers, "answer", "answers"), det.Server, ctx.Err())
 	}
 	return err
 }

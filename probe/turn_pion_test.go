@@ -31,7 +31,7 @@ type pionTURN struct {
 // allocations after that many (a quota).
 type pionRelays struct {
 	turn.RelayAddressGeneratorStatic
-	maxAllocs int
+	maxAllocs int // 0: no quota; -1: refuse every allocation
 	// hold, when set, keeps the refused allocations waiting until closed
 	// (a server that stops answering).
 	hold chan struct{}
@@ -42,7 +42,7 @@ type pionRelays struct {
 func (g *pionRelays) AllocatePacketConn(c turn.AllocateListenerConfig) (net.PacketConn, net.Addr, error) {
 	g.mu.Lock()
 	g.n++
-	over := g.maxAllocs > 0 && g.n > g.maxAllocs
+	over := g.maxAllocs != 0 && g.n > max(g.maxAllocs, 0)
 	g.mu.Unlock()
 	if over {
 		if g.hold != nil {
@@ -250,5 +250,25 @@ func TestTURNLeavesNothingRunning(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestTURNCutWhileAllocating: the server answered the challenge, then the
+// run's deadline ended the check while its allocation was still pending
+// (a slow path): a partial result (warn, canceled), not a failure.
+func TestTURNCutWhileAllocating(t *testing.T) {
+	hold := make(chan struct{})
+	srv := startPionTURNWith(t, "bob", "pion-pass-1", &pionRelays{RelayAddressGeneratorStatic: loopbackRelays(), maxAllocs: -1, hold: hold}, nil)
+	defer close(hold)
+	cfg := &probe.Config{TURN: probe.TURNCredentials{Username: "bob", Password: "pion-pass-1"}}
+	spec := probe.Spec{ID: "turn", Kind: probe.KindTURN, Host: "127.0.0.1", Port: srv.UDPPort, Transport: probe.TransportUDP}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	res := probe.TURN(ctx, spec, cfg)
+	if res.Status != probe.StatusWarn || res.Class != probe.ClassCanceled || !strings.Contains(res.Error, probe.ErrCutAfterAnswer.Error()) {
+		t.Errorf("status %s class %q (%s), want a partial warn (canceled) cut after the answer", res.Status, res.Class, res.Error)
+	}
+	if d := res.Details.TURN; d.Answers == 0 || d.Stage != probe.TURNStageAllocate {
+		t.Errorf("answers %d at stage %q, want the challenge answered and the allocation pending", d.Answers, d.Stage)
 	}
 }
