@@ -236,6 +236,12 @@ func (c *Checker) twoEnded(ctx context.Context, spec probe.Spec, cfg *probe.Conf
 	det.GatheringMS, det.GatherTimedOut = ms(took), !ok
 	conn, err := s.answer(ctx, a, offer, remote)
 	if err != nil {
+		if ctx.Err() != nil {
+			// The responder's offer had come back: a slow path the
+			// deadline cut, as for a TURN server that had answered.
+			return classed(probe.ClassCanceled, fmt.Errorf("%w: the run's deadline ended ICE while our answer went to the responder (its offer had come back after %.0f ms)",
+				probe.ErrCutAfterAnswer, det.Signalling.RTTMS))
+		}
 		return err
 	}
 	checking := time.Now()

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ucprobe/ucprobe/probe"
+	"github.com/ucprobe/ucprobe/probe/responder"
 )
 
 // TestBoundedNetCutsAtDeadline: the deadline of the agent's context cuts
@@ -140,5 +143,40 @@ func TestFinishIdleAgentIsFresh(t *testing.T) {
 		if !fresh {
 			t.Fatal("an idle agent's last snapshot missed statsBy")
 		}
+	}
+}
+
+// TestTwoEndedCutWhileAnswering: the responder's offer came back, then the
+// run's deadline ended the check while our answer was on its way (a slow
+// path): a partial result, not a signalling failure.
+func TestTwoEndedCutWhileAnswering(t *testing.T) {
+	r, err := NewResponderHandler(ResponderConfig{Token: testToken, IPFilter: loopbackOnly, Loopback: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hold := make(chan struct{})
+	mux := http.NewServeMux()
+	mux.Handle("/v1/ice/", http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if strings.HasSuffix(req.URL.Path, "/answer") {
+			select { // the answer never arrives in time
+			case <-hold:
+			case <-req.Context().Done():
+			}
+			return
+		}
+		r.ServeHTTP(w, req)
+	}))
+	srv := httptest.NewTLSServer(mux)
+	t.Cleanup(func() { close(hold); srv.Close(); r.Close() })
+	addr := strings.TrimPrefix(srv.URL, "https://")
+	pins.Store(addr, responder.Fingerprint(srv.Certificate().Raw))
+	spec := probe.Spec{ID: "ice", Kind: probe.KindICE, Host: "127.0.0.1", Mode: string(ModeTwoEnded)}
+	cfg := pinned(&probe.Config{Responder: addr, ResponderToken: testToken, Media: time.Second})
+	res := runCheck(t, loopbackChecker(), spec, cfg, 1500*time.Millisecond)
+	if res.Status != probe.StatusWarn || res.Class != probe.ClassCanceled || !strings.Contains(res.Error, probe.ErrCutAfterAnswer.Error()) {
+		t.Fatalf("status %s class %q (%s), want a partial warn cut after the offer came back", res.Status, res.Class, res.Error)
+	}
+	if s := res.Details.ICE.Signalling; s == nil || s.Stage != probe.StageAnswer {
+		t.Errorf("signalling %+v, want stage answer", s)
 	}
 }
