@@ -41,6 +41,22 @@ func startExporter(t *testing.T, configPath string) *expServer {
 }
 
 // get requests path with an optional scrape timeout header.
+// failedProbe scrapes path, which must answer 200 with probe_success 0
+// (a failed probe is a result, not a refused scrape), and returns the
+// metrics and the body.
+func (s *expServer) failedProbe(t *testing.T, path string, scrapeTimeout string) (map[string]*dto.MetricFamily, string) {
+	t.Helper()
+	code, body := s.get(t, path, scrapeTimeout)
+	if code != http.StatusOK {
+		t.Fatalf("HTTP %d %q, want 200", code, body)
+	}
+	mfs := probetest.ParseMetrics(t, body)
+	if v, ok := probetest.MetricValue(mfs, "probe_success", nil); !ok || v != 0 {
+		t.Errorf("probe_success = %v (found %v), want 0", v, ok)
+	}
+	return mfs, body
+}
+
 func (s *expServer) get(t *testing.T, path string, scrapeTimeout string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)
@@ -266,14 +282,7 @@ modules:
     allowed_targets: [127.0.0.1]
 `, silent, silent))
 	s := startExporter(t, cfgPath)
-	code, body := s.get(t, "/probe?module=stall&target=127.0.0.1", "1.5")
-	if code != http.StatusOK {
-		t.Fatalf("HTTP %d %q, want 200", code, body)
-	}
-	mfs := probetest.ParseMetrics(t, body)
-	if v, ok := probetest.MetricValue(mfs, "probe_success", nil); !ok || v != 0 {
-		t.Errorf("probe_success = %v (found %v), want 0", v, ok)
-	}
+	mfs, body := s.failedProbe(t, "/probe?module=stall&target=127.0.0.1", "1.5")
 	if v, ok := probetest.MetricValue(mfs, "ucprobe_probe_cut_short", map[string]string{"check": "tls"}); !ok || v != 1 {
 		t.Errorf("ucprobe_probe_cut_short{check=tls} = %v (found %v), want 1:\n%s", v, ok, body)
 	}
@@ -296,7 +305,7 @@ modules:
 		v, _ := probetest.MetricValue(probetest.ParseMetrics(t, body), "ucprobe_exporter_probes_in_flight", nil)
 		return v == 1
 	})
-	code, body = s.get(t, "/probe?module=stall&target=127.0.0.1", "1")
+	code, body := s.get(t, "/probe?module=stall&target=127.0.0.1", "1")
 	if code != http.StatusServiceUnavailable || !strings.Contains(body, "max_concurrent 1") || strings.Count(strings.TrimSpace(body), "\n") > 0 {
 		t.Errorf("second probe: HTTP %d %q, want 503 in one line", code, body)
 	}
@@ -370,14 +379,7 @@ func TestExporterTargetNotFound(t *testing.T) {
 	dir := t.TempDir()
 	cfgPath := probetest.WriteFile(t, dir, "probes.yaml", "modules:\n  site:\n    profile: generic\n    allowed_targets: [\"*.corp.example\"]\n")
 	s := startExporter(t, cfgPath)
-	code, body := s.get(t, "/probe?module=site&target=gone.corp.example", "")
-	if code != http.StatusOK {
-		t.Fatalf("HTTP %d %q, want 200", code, body)
-	}
-	mfs := probetest.ParseMetrics(t, body)
-	if v, ok := probetest.MetricValue(mfs, "probe_success", nil); !ok || v != 0 {
-		t.Errorf("probe_success = %v (%v), want 0", v, ok)
-	}
+	mfs, _ := s.failedProbe(t, "/probe?module=site&target=gone.corp.example", "")
 	if v, ok := probetest.MetricValue(mfs, "ucprobe_target_not_found", nil); !ok || v != 1 {
 		t.Errorf("ucprobe_target_not_found = %v (%v), want 1", v, ok)
 	}

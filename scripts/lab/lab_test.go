@@ -234,11 +234,18 @@ func TestVPNNoUDP(t *testing.T) {
 	}
 }
 
-func TestMultiHomed(t *testing.T) {
-	Scenario(t, "multi-homed")
+// wantMultiHomedName: the server's name resolves to both its addresses,
+// as a multi-homed server's does.
+func wantMultiHomedName(t *testing.T) {
+	t.Helper()
 	if got, _ := resolve(t, NameServer); !slices.Equal(got, []string{ServerDMZIP, ServerIP}) {
 		t.Errorf("%s resolves to %v, want both %s and %s", NameServer, got, ServerIP, ServerDMZIP)
 	}
+}
+
+func TestMultiHomed(t *testing.T) {
+	Scenario(t, "multi-homed")
+	wantMultiHomedName(t)
 	wantClass(t, "tcp", hostPort(ServerIP, SignalPort), "ok")
 	wantClass(t, "tcp", hostPort(ServerDMZIP, SignalPort), "unreachable")
 	line := wantClass(t, "udp", hostPort(ServerDMZIP, MediaPortLow), "unreachable")
