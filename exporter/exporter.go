@@ -388,7 +388,7 @@ func cutShort(rep *report.Report) []string {
 			continue
 		}
 		for _, id := range f.Evidence {
-			if c := rep.Check(id); c != nil && c.Class == probe.ClassCanceled && !slices.Contains(cut, c.BaseID()) {
+			if c := rep.Check(id); c != nil && !slices.Contains(cut, c.BaseID()) {
 				cut = append(cut, c.BaseID())
 			}
 		}

@@ -40,7 +40,6 @@ func startExporter(t *testing.T, configPath string) *expServer {
 	return &expServer{e: e, srv: srv, logs: logs}
 }
 
-// get requests path with an optional scrape timeout header.
 // failedProbe scrapes path, which must answer 200 with probe_success 0
 // (a failed probe is a result, not a refused scrape), and returns the
 // metrics and the body.
@@ -57,6 +56,7 @@ func (s *expServer) failedProbe(t *testing.T, path string, scrapeTimeout string)
 	return mfs, body
 }
 
+// get requests path with an optional scrape timeout header.
 func (s *expServer) get(t *testing.T, path string, scrapeTimeout string) (int, string) {
 	t.Helper()
 	req, err := http.NewRequest(http.MethodGet, s.srv.URL+path, nil)

@@ -109,8 +109,8 @@ func (c *Checker) Check(ctx context.Context, spec probe.Spec, cfg *probe.Config)
 		!errors.Is(err, probe.ErrCutAfterAnswer) && len(det.Pairs) == 0:
 		// Our own early stop for the teardown, before any pair: the run's
 		// deadline cut this check; its silence is no evidence.
-		res.Status, res.Class, res.Error = probe.StatusSkip, probe.ClassCanceled, "the run ended before this check finished: "+err.Error()
-		res.Details.SkipReason, res.Details.Skipped = probe.SkipCanceled, res.Error
+		res = probe.Canceled(spec, "the run ended before this check finished: "+err.Error())
+		res.Details.ICE = det
 	case errors.Is(err, probe.ErrCutAfterAnswer):
 		// Not a failure, not silence: a partial result the deadline cut.
 		res.Status, res.Class, res.Error = probe.StatusWarn, probe.ClassCanceled, err.Error()
@@ -239,7 +239,7 @@ func localServers(host string, spec probe.Spec, cfg *probe.Config, det *probe.IC
 	}
 	det.RelayExpected = true
 	for _, s := range servers {
-		if hasTURN([]server{s}) {
+		if isTURN(s.uri) {
 			peer = append(peer, s)
 		}
 	}

@@ -33,8 +33,10 @@ func TestOpenSelfRelayRTOFollowsTheClock(t *testing.T) {
 			} else if sr != nil {
 				sr.Close()
 			}
-			if n := drain(silent); n != requests {
-				t.Fatalf("%d Binding requests within 1 s at RTO %s, want %d", n, cfg.Clock.RTO(), requests)
+			// A stalled scheduler may push the last send past the bound:
+			// one fewer is no fault, one more is the fixed schedule's.
+			if n := drain(silent); n > requests || n < max(requests-1, 1) {
+				t.Fatalf("%d Binding requests within 1 s at RTO %s, want %d (or one fewer)", n, cfg.Clock.RTO(), requests)
 			}
 		})
 	}

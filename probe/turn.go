@@ -116,8 +116,9 @@ func TURN(ctx context.Context, spec Spec, cfg *Config) Result {
 		det.NAT = MeasureRelayNAT(ctx, spec, cfg)
 	}
 	if errors.Is(err, ErrCutAfterAnswer) {
-		// The server answered: reachable, allocation works. A slow path
-		// that the deadline cut is no block: a warning-less partial result.
+		// The server answered: reachable. A slow path that the deadline
+		// cut is no block: a partial result (warn, canceled), which names
+		// no cause.
 		res.Status, res.Class, res.Error = StatusWarn, ClassCanceled, err.Error()
 		return res
 	}

@@ -104,7 +104,7 @@ func (r *Report) NothingRan() bool {
 	for _, c := range r.Checks {
 		switch {
 		case c.Kind == probe.KindDNS || c.Status == probe.StatusSkip && c.Class != probe.ClassCanceled:
-		case c.Class == probe.ClassCanceled:
+		case c.Status == probe.StatusSkip: // cut before it found anything (cut-short's evidence)
 			cut++
 		default:
 			ran++
@@ -135,6 +135,16 @@ const (
 	ExitFailed   = 2
 	ExitUnknown  = 3 // bad input, config or internal error: nothing was judged
 )
+
+// ExitCode is the report's exit code: unknown (3) when nothing was judged
+// (NothingRan: the report says why), else its verdict's. run, demo and
+// render all exit with it.
+func (r *Report) ExitCode() int {
+	if r.NothingRan() {
+		return ExitUnknown
+	}
+	return r.Verdict.ExitCode()
+}
 
 // ExitCode maps a verdict to the process exit code.
 func (v Verdict) ExitCode() int {

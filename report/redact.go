@@ -117,7 +117,12 @@ func (x *Redactor) sensitiveNames(r *Report) [][2]string {
 
 // urlHost is the host of a proxy URL ("" when it is none).
 func urlHost(s string) string {
-	if u, err := url.Parse(s); err == nil {
+	if u, err := url.Parse(s); err == nil && u.Host != "" {
+		return u.Hostname()
+	}
+	// No scheme ("proxy.corp:3128", as HTTPS_PROXY is often written):
+	// url.Parse takes the host for a scheme.
+	if u, err := url.Parse("//" + s); err == nil {
 		return u.Hostname()
 	}
 	return ""

@@ -157,7 +157,7 @@ func splitAddrs(cs []probe.Result, addrs []string, live map[string]int) (good, b
 
 // addrAnswered: the check's address sent something back.
 func addrAnswered(c probe.Result) bool {
-	if u := c.Details.UDPRange; u != nil && (u.Open > 0 || u.Closed > 0) {
+	if c.Kind == probe.KindUDPRange && c.UDP() == probe.UDPAnswered {
 		return true
 	}
 	if t := c.Details.TURN; t != nil && t.Answers > 0 {

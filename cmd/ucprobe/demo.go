@@ -126,7 +126,7 @@ func demoAction(ctx context.Context, cmd *cli.Command) error {
 	if err := writeReport(cmd, rep, format, nil); err != nil {
 		return err
 	}
-	return exitStatus(rep.Verdict.ExitCode())
+	return exitStatus(rep.ExitCode())
 }
 
 // demoFlags checks the demo's flags and returns the format.

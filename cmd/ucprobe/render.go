@@ -45,5 +45,5 @@ func renderAction(_ context.Context, cmd *cli.Command) error {
 	if err := writeReport(cmd, rep, format, rep.Labels); err != nil {
 		return err
 	}
-	return exitStatus(rep.Verdict.ExitCode())
+	return exitStatus(rep.ExitCode())
 }

@@ -145,10 +145,7 @@ func runAction(ctx context.Context, cmd *cli.Command) error {
 			return err
 		}
 	}
-	if rep.NothingRan() {
-		return exitStatus(report.ExitUnknown) // the report says why: the deadline and the least one that works
-	}
-	return exitStatus(rep.Verdict.ExitCode())
+	return exitStatus(rep.ExitCode())
 }
 
 func validFormat(f string) bool {

@@ -51,7 +51,7 @@ func TestBaselineNamesTheChange(t *testing.T) {
 	if h := r.Baseline.Headline; !strings.HasPrefix(h, "UDP 31000-33000 closed since ") || !strings.Contains(h, "unchanged: signalling") {
 		t.Errorf("headline %q: want the closed sub-range first, signalling unchanged", h)
 	}
-	if r.Baseline.Verdict != "failed" || r.Baseline.Changes[0].Kind != "udp-range" || r.Baseline.Changes[0].Trend != "worse" {
+	if r.Baseline.Verdict != "failed" || len(r.Baseline.Changes) == 0 || r.Baseline.Changes[0].Kind != "udp-range" || r.Baseline.Changes[0].Trend != "worse" {
 		t.Errorf("comparison %+v: want failed, the closed range first", r.Baseline)
 	}
 }
