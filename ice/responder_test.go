@@ -443,10 +443,8 @@ func TestResponderConfigNeverPrintsSecrets(t *testing.T) {
 	defer r.Close()
 	var logged strings.Builder
 	slog.New(slog.NewTextHandler(&logged, nil)).Info("config", "cfg", cfg, "responder", r)
+	// (no JSON: a ResponderConfig does not marshal, it holds funcs)
 	outs := []string{fmt.Sprintf("%v %+v %#v", cfg, cfg, cfg), fmt.Sprintf("%v %+v", r, r), logged.String()}
-	if b, err := json.Marshal(cfg); err == nil {
-		outs = append(outs, string(b))
-	}
 	for _, out := range outs {
 		for _, s := range []string{testPass, "rest-s3cret-ice", "tok-s3cret-ice"} {
 			if strings.Contains(out, s) {
